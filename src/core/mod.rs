@@ -1,0 +1,15 @@
+//! The pure core: the election model, the party registry, the arithmetic of one result and
+//! of the nation, and the constituency finder. Nothing here performs I/O or knows Discord.
+
+pub mod arithmetic;
+pub mod board;
+pub mod finder;
+pub mod model;
+pub mod national;
+pub mod parties;
+pub mod validate;
+
+pub use arithmetic::{Figures, compute};
+pub use model::*;
+pub use national::{Tally, tally};
+pub use parties::{Colour, Party, PartyRegistry};

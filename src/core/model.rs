@@ -1,0 +1,230 @@
+//! The election model: plain data, no I/O, no Discord types.
+//!
+//! Everything a source produces and every sink consumes is built from these types. They
+//! carry exactly what was declared; derived figures (shares, majority, swing) live in
+//! [`crate::core::arithmetic`] and are never stored here.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A stable party identifier, such as `con`, `lab` or `reform`.
+///
+/// Parties are matched by this id, never by display name. An id that the party registry
+/// does not know is kept as it came from the feed and shown under that raw name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PartyId(pub String);
+
+impl PartyId {
+    /// The id every independent candidate carries. Independents are candidates, not a
+    /// party: when results are compared each independent is matched on their own.
+    pub const INDEPENDENT: &'static str = "ind";
+
+    pub fn new(id: impl Into<String>) -> Self {
+        PartyId(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_independent(&self) -> bool {
+        self.0 == Self::INDEPENDENT
+    }
+}
+
+impl fmt::Display for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A stable constituency identifier: the ONS/GSS code where one exists (`E14000733`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConstituencyId(pub String);
+
+impl ConstituencyId {
+    pub fn new(id: impl Into<String>) -> Self {
+        ConstituencyId(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConstituencyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The four nations of the United Kingdom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Nation {
+    England,
+    Scotland,
+    Wales,
+    #[serde(rename = "Northern Ireland")]
+    NorthernIreland,
+}
+
+impl Nation {
+    pub const ALL: [Nation; 4] = [
+        Nation::England,
+        Nation::Scotland,
+        Nation::Wales,
+        Nation::NorthernIreland,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Nation::England => "England",
+            Nation::Scotland => "Scotland",
+            Nation::Wales => "Wales",
+            Nation::NorthernIreland => "Northern Ireland",
+        }
+    }
+
+    /// Parses a nation name as the published files spell it (case-insensitive).
+    pub fn parse(s: &str) -> Option<Nation> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "england" => Some(Nation::England),
+            "scotland" => Some(Nation::Scotland),
+            "wales" => Some(Nation::Wales),
+            "northern ireland" => Some(Nation::NorthernIreland),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Nation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An election: a general election or a by-election.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Election {
+    pub id: String,
+    pub name: String,
+    pub date: NaiveDate,
+    /// Seats in the body being elected: 650 for the Commons; the majority line follows it.
+    pub total_seats: u32,
+}
+
+/// A constituency: where a result is declared.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Constituency {
+    pub id: ConstituencyId,
+    pub name: String,
+    /// The English region, or the nation's name in Scotland, Wales and Northern Ireland.
+    pub region: String,
+    pub nation: Nation,
+}
+
+/// One candidate's line in a declared result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub name: String,
+    pub party: PartyId,
+    pub votes: u64,
+    /// Set where the source says who was elected (it settles ties by lot).
+    pub elected: bool,
+}
+
+/// A declared result in one constituency, exactly as declared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstituencyResult {
+    pub constituency: Constituency,
+    pub electorate: Option<u64>,
+    /// Valid votes as the returning officer stated them; the arithmetic uses the sum of
+    /// candidate votes, which sources are checked to agree with.
+    pub valid_votes: Option<u64>,
+    /// Rejected (invalid) ballot papers, where the source gives them.
+    pub rejected: Option<u64>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl ConstituencyResult {
+    /// The sum of valid votes cast for all candidates (V in the arithmetic).
+    pub fn total_votes(&self) -> u64 {
+        self.candidates.iter().map(|c| c.votes).sum()
+    }
+}
+
+/// Where a constituency stands on the night.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DeclarationStatus {
+    /// The full result, with every candidate's votes.
+    #[default]
+    Declared,
+    /// The winner has been called (a PA "rush"); the figures follow.
+    Called,
+    /// A recount is under way; the seat stays undeclared until its result arrives.
+    Recount,
+    /// The declaration was withdrawn by the source.
+    Withdrawn,
+}
+
+/// A result as declared at a moment, with its revision number.
+///
+/// A higher revision of the same constituency supersedes a lower one (a recount, a
+/// corrected typo in the feed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declaration {
+    pub result: ConstituencyResult,
+    pub declared_at: Option<DateTime<Utc>>,
+    pub revision: u32,
+    pub status: DeclarationStatus,
+}
+
+impl Declaration {
+    pub fn id(&self) -> &ConstituencyId {
+        &self.result.constituency.id
+    }
+}
+
+/// The previous result of each constituency, against which changes and swing are measured.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Baseline {
+    /// The election the baseline comes from ("General election 2019").
+    pub election: Option<Election>,
+    results: std::collections::BTreeMap<ConstituencyId, ConstituencyResult>,
+}
+
+impl Baseline {
+    pub fn new(
+        election: Option<Election>,
+        results: impl IntoIterator<Item = ConstituencyResult>,
+    ) -> Self {
+        Baseline {
+            election,
+            results: results
+                .into_iter()
+                .map(|r| (r.constituency.id.clone(), r))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, id: &ConstituencyId) -> Option<&ConstituencyResult> {
+        self.results.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ConstituencyResult> {
+        self.results.values()
+    }
+}
