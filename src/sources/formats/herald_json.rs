@@ -1,0 +1,373 @@
+//! herald's own JSON feed format: what a newsroom's scraper writes and what the rehearsal
+//! feed server serves. Documented in `docs/feed-format.md`, with the JSON Schema in
+//! `docs/feed-format.schema.json`.
+//!
+//! Each declaration is parsed on its own, so an error names the line of the document and
+//! the path of the field (`declarations[3].candidates[1].votes`).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::Loaded;
+use crate::core::model::{
+    Candidate, Constituency, ConstituencyId, ConstituencyResult, Declaration, DeclarationStatus,
+    Election, Nation, PartyId,
+};
+use crate::core::parties::PartyRegistry;
+use crate::core::validate;
+use crate::sources::error::LoadError;
+
+/// The value of the `format` key.
+pub const FORMAT: &str = "herald/1";
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionDoc {
+    pub id: String,
+    pub name: String,
+    pub date: NaiveDate,
+    pub total_seats: u32,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConstituencyDoc {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub nation: Nation,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateDoc {
+    pub name: String,
+    pub party: String,
+    /// Absent only while a seat is called but its figures are not in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub votes: Option<u64>,
+    #[serde(default)]
+    pub elected: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_declared(s: &DeclarationStatus) -> bool {
+    *s == DeclarationStatus::Declared
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeclarationDoc {
+    pub constituency: ConstituencyDoc,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub electorate: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_votes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_ballots: Option<u64>,
+    pub candidates: Vec<CandidateDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_at: Option<DateTime<FixedOffset>>,
+    #[serde(default = "one")]
+    pub revision: u32,
+    #[serde(default, skip_serializing_if = "is_declared")]
+    pub status: DeclarationStatus,
+}
+
+/// A whole document, as written.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Document {
+    pub format: String,
+    pub election: ElectionDoc,
+    pub declarations: Vec<DeclarationDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentIn<'a> {
+    format: String,
+    election: ElectionDoc,
+    #[serde(borrow)]
+    declarations: Vec<&'a RawValue>,
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> u64 {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64
+        + 1
+}
+
+fn json_error(
+    file: &str,
+    e: serde_path_to_error::Error<serde_json::Error>,
+    base_line: u64,
+    prefix: &str,
+) -> LoadError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let problem = inner
+        .to_string()
+        .split(" at line ")
+        .next()
+        .unwrap_or("invalid JSON")
+        .to_string();
+    let mut err =
+        LoadError::new(file, problem).at_line(base_line + inner.line().saturating_sub(1) as u64);
+    if path != "." {
+        err = err.in_field(format!("{prefix}{path}"));
+    } else if !prefix.is_empty() {
+        err = err.in_field(prefix.trim_end_matches('.'));
+    }
+    err
+}
+
+/// Reads a herald JSON document. Unknown party ids are kept as given (and shown raw); a
+/// party given by a known alias ("Conservative") is mapped to its id.
+pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, LoadError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let doc: DocumentIn =
+        serde_path_to_error::deserialize(de).map_err(|e| json_error(file, e, 1, ""))?;
+    if doc.format != FORMAT {
+        return Err(LoadError::new(
+            file,
+            format!("expected format \"{FORMAT}\", found \"{}\"", doc.format),
+        )
+        .in_field("format"));
+    }
+    if doc.election.total_seats == 0 {
+        return Err(LoadError::new(file, "must be at least 1").in_field("election.total_seats"));
+    }
+    let election = Election {
+        id: doc.election.id,
+        name: doc.election.name,
+        date: doc.election.date,
+        total_seats: doc.election.total_seats,
+    };
+    let mut declarations = Vec::with_capacity(doc.declarations.len());
+    let mut seen = std::collections::HashMap::new();
+    for (i, raw) in doc.declarations.iter().enumerate() {
+        let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let line = line_of(text, offset);
+        let prefix = format!("declarations[{i}].");
+        let de = &mut serde_json::Deserializer::from_str(raw.get());
+        let d: DeclarationDoc =
+            serde_path_to_error::deserialize(de).map_err(|e| json_error(file, e, line, &prefix))?;
+        let here = |field: &str, problem: String| {
+            LoadError::new(file, problem)
+                .at_line(line)
+                .in_field(format!("{prefix}{field}"))
+        };
+        if let Some(earlier) = seen.insert(d.constituency.id.clone(), i) {
+            return Err(here(
+                "constituency.id",
+                format!(
+                    "constituency `{}` is already declared at declarations[{earlier}]",
+                    d.constituency.id
+                ),
+            ));
+        }
+        let figures_due = d.status == DeclarationStatus::Declared;
+        let mut candidates = Vec::with_capacity(d.candidates.len());
+        for (j, c) in d.candidates.into_iter().enumerate() {
+            let votes = match (c.votes, figures_due) {
+                (Some(v), _) => v,
+                (None, false) => 0,
+                (None, true) => {
+                    return Err(here(
+                        &format!("candidates[{j}].votes"),
+                        "missing: a declared result needs votes".into(),
+                    ));
+                }
+            };
+            if c.party.trim().is_empty() {
+                return Err(here(&format!("candidates[{j}].party"), "empty".into()));
+            }
+            candidates.push(Candidate {
+                name: c.name.trim().to_string(),
+                party: parties
+                    .resolve(&c.party)
+                    .unwrap_or_else(|| PartyId::new(c.party.trim())),
+                votes,
+                elected: c.elected,
+            });
+        }
+        let decl = Declaration {
+            result: ConstituencyResult {
+                constituency: Constituency {
+                    id: ConstituencyId::new(d.constituency.id.trim()),
+                    name: d.constituency.name.trim().to_string(),
+                    region: d.constituency.region.trim().to_string(),
+                    nation: d.constituency.nation,
+                },
+                electorate: d.electorate,
+                valid_votes: d.valid_votes,
+                rejected: d.rejected_ballots,
+                candidates,
+            },
+            declared_at: d.declared_at.map(|t| t.with_timezone(&Utc)),
+            revision: d.revision,
+            status: d.status,
+        };
+        validate::check(&decl).map_err(|e| {
+            LoadError::new(file, e.to_string())
+                .at_line(line)
+                .in_field(format!("declarations[{i}]"))
+        })?;
+        declarations.push(decl);
+    }
+    Ok(Loaded {
+        election,
+        declarations,
+    })
+}
+
+/// Writes declarations as a herald JSON document (what the rehearsal feed server serves).
+pub fn document(election: &Election, declarations: &[Declaration]) -> Document {
+    Document {
+        format: FORMAT.to_string(),
+        election: ElectionDoc {
+            id: election.id.clone(),
+            name: election.name.clone(),
+            date: election.date,
+            total_seats: election.total_seats,
+        },
+        declarations: declarations.iter().map(declaration_doc).collect(),
+    }
+}
+
+pub fn declaration_doc(d: &Declaration) -> DeclarationDoc {
+    let r = &d.result;
+    let figures = d.status == DeclarationStatus::Declared;
+    DeclarationDoc {
+        constituency: ConstituencyDoc {
+            id: r.constituency.id.to_string(),
+            name: r.constituency.name.clone(),
+            region: r.constituency.region.clone(),
+            nation: r.constituency.nation,
+        },
+        electorate: r.electorate,
+        valid_votes: r.valid_votes,
+        rejected_ballots: r.rejected,
+        candidates: r
+            .candidates
+            .iter()
+            .map(|c| CandidateDoc {
+                name: c.name.clone(),
+                party: c.party.to_string(),
+                votes: figures.then_some(c.votes),
+                elected: c.elected,
+            })
+            .collect(),
+        declared_at: d.declared_at.map(|t| t.fixed_offset()),
+        revision: d.revision,
+        status: d.status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> PartyRegistry {
+        PartyRegistry::from_toml("[[party]]\nid='con'\nshort='Con'\nname='Conservative'\n").unwrap()
+    }
+
+    const GOOD: &str = r#"{
+  "format": "herald/1",
+  "election": {"id": "t", "name": "Test", "date": "2021-05-06", "total_seats": 2},
+  "declarations": [
+    {
+      "constituency": {"id": "E1", "name": "One", "region": "North East", "nation": "England"},
+      "electorate": 100, "valid_votes": 30, "rejected_ballots": 1,
+      "candidates": [
+        {"name": "A", "party": "Conservative", "votes": 20, "elected": true},
+        {"name": "B", "party": "Heritage Party", "votes": 10}
+      ],
+      "declared_at": "2021-05-07T06:00:00+01:00",
+      "revision": 2
+    }
+  ]
+}"#;
+
+    #[test]
+    fn reads_a_document_and_maps_party_aliases() {
+        let l = load("t.json", GOOD, &registry()).unwrap();
+        assert_eq!(l.election.total_seats, 2);
+        let d = &l.declarations[0];
+        assert_eq!(d.revision, 2);
+        assert_eq!(d.result.candidates[0].party, PartyId::new("con"));
+        assert_eq!(d.result.candidates[1].party, PartyId::new("Heritage Party"));
+        assert_eq!(
+            d.declared_at.unwrap().to_rfc3339(),
+            "2021-05-07T05:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn round_trips_through_the_writer() {
+        let l = load("t.json", GOOD, &registry()).unwrap();
+        let text = serde_json::to_string_pretty(&document(&l.election, &l.declarations)).unwrap();
+        let again = load("t2.json", &text, &registry()).unwrap();
+        assert_eq!(again, l);
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let bad = GOOD.replace(r#""votes": 10"#, r#""votes": "ten""#);
+        let e = load("t.json", &bad, &registry()).unwrap_err();
+        assert_eq!(e.line, Some(10));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("declarations[0].candidates[1].votes")
+        );
+        assert!(
+            e.to_string().starts_with(
+                "t.json:10: field `declarations[0].candidates[1].votes`: invalid type"
+            ),
+            "{e}"
+        );
+
+        let bad = GOOD.replace("\"England\"", "\"Englnd\"");
+        let e = load("t.json", &bad, &registry()).unwrap_err();
+        assert_eq!(e.line, Some(6));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("declarations[0].constituency.nation")
+        );
+
+        let bad = GOOD.replace("\"electorate\": 100", "\"electorate\": 10");
+        let e = load("t.json", &bad, &registry()).unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.problem.contains("electorate is 10"), "{e}");
+
+        let bad = GOOD.replace("herald/1", "other/2");
+        assert_eq!(
+            load("t.json", &bad, &registry())
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("format")
+        );
+
+        let e = load("t.json", "<html>502 Bad Gateway</html>", &registry()).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let e = load("t.json", &GOOD[..200], &registry()).unwrap_err();
+        assert!(e.problem.contains("EOF"), "{e}");
+    }
+
+    #[test]
+    fn refuses_a_constituency_declared_twice() {
+        let mut v: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+        let d = v["declarations"][0].clone();
+        v["declarations"].as_array_mut().unwrap().push(d);
+        let e = load("t.json", &v.to_string(), &registry()).unwrap_err();
+        assert!(e.problem.contains("already declared"), "{e}");
+    }
+}

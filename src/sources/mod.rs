@@ -1,0 +1,90 @@
+//! The input edge: where outside data (results files, feeds) becomes declarations.
+//!
+//! [`formats`] holds one reader per published format; [`load_files`] reads them from disk.
+
+pub mod error;
+pub mod formats;
+
+use std::path::Path;
+
+pub use error::LoadError;
+pub use formats::Loaded;
+
+use crate::core::parties::PartyRegistry;
+
+/// A results format herald reads.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// herald's own JSON (`docs/feed-format.md`).
+    HeraldJson,
+    /// The UK Parliament results export, one row per candidate.
+    ParliamentCsv,
+    /// The House of Commons Library candidate file, with its constituency file.
+    HocCsv,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::HeraldJson => "herald-json",
+            Format::ParliamentCsv => "parliament-csv",
+            Format::HocCsv => "hoc-csv",
+        }
+    }
+}
+
+/// Reads a file as text, with an error naming it.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    let name = path.display().to_string();
+    let bytes =
+        std::fs::read(path).map_err(|e| LoadError::new(&name, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64
+            + 1;
+        LoadError::new(&name, "not valid UTF-8").at_line(line)
+    })
+}
+
+/// Parses text already read from `file` in `format`. `constituencies` is the HoC
+/// constituency file (name and text), used only with [`Format::HocCsv`].
+pub fn parse(
+    format: Format,
+    file: &str,
+    text: &str,
+    constituencies: Option<(&str, &str)>,
+    parties: &PartyRegistry,
+) -> Result<Loaded, LoadError> {
+    match format {
+        Format::HeraldJson => formats::herald_json::load(file, text, parties),
+        Format::ParliamentCsv => formats::parliament_csv::load(file, text, parties),
+        Format::HocCsv => formats::hoc_csv::load((file, text), constituencies, parties),
+    }
+}
+
+/// Reads a results file (and, for the HoC pair, its constituency file) from disk.
+pub fn load_files(
+    format: Format,
+    results: &Path,
+    constituencies: Option<&Path>,
+    parties: &PartyRegistry,
+) -> Result<Loaded, LoadError> {
+    let text = read_text(results)?;
+    let seats = match constituencies {
+        Some(p) => Some((p.display().to_string(), read_text(p)?)),
+        None => None,
+    };
+    parse(
+        format,
+        &results.display().to_string(),
+        &text,
+        seats.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+        parties,
+    )
+}

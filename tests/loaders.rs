@@ -1,0 +1,227 @@
+//! The loaders on good and bad input: every error names file, line and field; nothing panics.
+
+mod support;
+
+use herald::core::model::PartyId;
+use herald::demo;
+use herald::sources::formats::{hoc_csv, parliament_csv};
+
+const EXPORT_HEADER: &str = "Constituency geographic code,Constituency name,Country name,English region name,Electorate,Election polling date,Election is by-election,Declaration time,Election valid vote count,Election invalid vote count,Election result summary,Candidate family name,Candidate given name,Main party name,Main party abbreviation,Candidate is standing as Commons Speaker,Candidate is standing as independent,Candidate vote count,Candidate result position";
+
+fn export(rows: &[&str]) -> String {
+    let mut s = String::from(EXPORT_HEADER);
+    for r in rows {
+        s.push('\n');
+        s.push_str(r);
+    }
+    s.push('\n');
+    s
+}
+
+const ROW_A: &str = "E1,Anytown,England,North East,1000,2019-12-12,false,2019-12-13 02:30:00 UTC,500,5,Lab hold,O&#39;Hara,Mary,Labour,Lab,false,false,300,1";
+const ROW_B: &str = "E1,Anytown,England,North East,1000,2019-12-12,false,2019-12-13 02:30:00 UTC,500,5,Lab hold,Smith,John,Conservative,Con,false,false,150,2";
+const ROW_C: &str = "E1,Anytown,England,North East,1000,2019-12-12,false,2019-12-13 02:30:00 UTC,500,5,Lab hold,Jones,Ann,,,false,true,50,3";
+
+#[test]
+fn export_reads_names_parties_and_times() {
+    let parties = demo::parties();
+    let l = parliament_csv::load("t.csv", &export(&[ROW_A, ROW_B, ROW_C]), &parties).unwrap();
+    assert_eq!(l.election.total_seats, 1);
+    assert_eq!(l.election.date.to_string(), "2019-12-12");
+    let d = &l.declarations[0];
+    assert_eq!(
+        d.result.candidates[0].name, "Mary O'Hara",
+        "HTML entities are decoded"
+    );
+    assert!(d.result.candidates[0].elected);
+    assert_eq!(d.result.candidates[1].party, PartyId::new("con"));
+    assert_eq!(d.result.candidates[2].party, PartyId::new("ind"));
+    assert_eq!(d.result.rejected, Some(5));
+    assert_eq!(
+        d.declared_at.unwrap().to_rfc3339(),
+        "2019-12-13T02:30:00+00:00"
+    );
+}
+
+#[test]
+fn export_errors_name_file_line_and_field() {
+    let parties = demo::parties();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            export(&[ROW_A, &ROW_B.replace(",150,", ",1x0,")]),
+            "t.csv:3: field `Candidate vote count`: expected a whole number ≥ 0, found `1x0`",
+        ),
+        (
+            export(&[ROW_A, &ROW_B.replace(",150,", ",-150,")]),
+            "t.csv:3: field `Candidate vote count`",
+        ),
+        (
+            export(&[ROW_A, &ROW_B.replace(",1000,", ",1001,")]),
+            "t.csv:3: field `Electorate`: Some(1001) differs from Some(1000)",
+        ),
+        (
+            export(&[ROW_A, &ROW_B.replace("England", "Atlantis")]),
+            "t.csv:3: field `Country name`: unknown nation `Atlantis`",
+        ),
+        (
+            export(&[ROW_A, &ROW_B.replace("02:30:00 UTC", "2.30am")]),
+            "t.csv:3: field `Declaration time`",
+        ),
+        (
+            export(&[ROW_A, "E1,Anytown,England"]),
+            "t.csv:3: row has 3 fields, the header has 19",
+        ),
+        (
+            export(&[ROW_A, &ROW_B.replace(",150,2", ",450,2")]),
+            "Anytown (E1): candidate votes add up to 750 but valid votes are given as 500",
+        ),
+        (
+            export(&[ROW_A, &ROW_B.replace(",Conservative,Con,", ",,,")]),
+            "t.csv:3: field `Main party name`: no party",
+        ),
+        (
+            EXPORT_HEADER.replace("Candidate vote count", "Votes"),
+            "t.csv:1: field `Candidate vote count`: missing column",
+        ),
+        (export(&[]), "t.csv: no results in the file"),
+    ];
+    for (text, expected) in cases {
+        let e = parliament_csv::load("t.csv", &text, &parties).expect_err(expected);
+        assert!(
+            e.to_string().starts_with(expected) || e.to_string().contains(expected),
+            "got `{e}`, expected `{expected}`"
+        );
+    }
+}
+
+#[test]
+fn export_refuses_votes_above_the_electorate() {
+    let parties = demo::parties();
+    let text = export(&[
+        &ROW_A.replace(",1000,", ",400,"),
+        &ROW_B.replace(",1000,", ",400,"),
+        &ROW_C.replace(",1000,", ",400,"),
+    ]);
+    let e = parliament_csv::load("t.csv", &text, &parties).unwrap_err();
+    assert_eq!(e.line, Some(2));
+    assert!(
+        e.problem
+            .contains("505 votes cast but the electorate is 400"),
+        "{e}"
+    );
+}
+
+const HOC_CANDIDATES: &str = "ONS ID,Constituency name,Region name,Country name,Party name,Party abbreviation,Candidate first name,Candidate surname,Votes\n\
+E1,Anytown,North East,England,Labour,Lab,Mary,O'Hara,300\n\
+E1,Anytown,North East,England,Conservative,Con,John,Smith,150\n";
+const HOC_SEATS: &str = "ONS ID,Constituency name,Region name,Country name,Declaration time,Member first name,Member surname,Result,First party,Electorate,Valid votes,Invalid votes,Majority\n\
+E1,Anytown,North East,England,13/12/2019 02:30,Mary,O'Hara,Lab hold,Lab,1000,450,5,150\n";
+
+#[test]
+fn hoc_pair_joins_on_the_ons_id_and_reads_uk_local_time() {
+    let parties = demo::parties();
+    let l = hoc_csv::load(
+        ("c.csv", HOC_CANDIDATES),
+        Some(("s.csv", HOC_SEATS)),
+        &parties,
+    )
+    .unwrap();
+    let d = &l.declarations[0];
+    assert!(d.result.candidates[0].elected);
+    assert_eq!(d.result.electorate, Some(1000));
+    assert_eq!(
+        d.declared_at.unwrap().to_rfc3339(),
+        "2019-12-13T02:30:00+00:00"
+    );
+    // Summer time: 02:30 BST is 01:30 UTC.
+    let summer = HOC_SEATS.replace("13/12/2019", "09/06/2017");
+    let l = hoc_csv::load(
+        ("c.csv", HOC_CANDIDATES),
+        Some(("s.csv", &summer)),
+        &parties,
+    )
+    .unwrap();
+    assert_eq!(
+        l.declarations[0].declared_at.unwrap().to_rfc3339(),
+        "2017-06-09T01:30:00+00:00"
+    );
+    // Without the constituency file, the candidate file is still a usable baseline.
+    let l = hoc_csv::load(("c.csv", HOC_CANDIDATES), None, &parties).unwrap();
+    assert_eq!(l.declarations[0].result.electorate, None);
+}
+
+#[test]
+fn hoc_pair_errors_name_the_file_and_line() {
+    let parties = demo::parties();
+    let other = HOC_SEATS.replace("E1,", "E2,");
+    let e =
+        hoc_csv::load(("c.csv", HOC_CANDIDATES), Some(("s.csv", &other)), &parties).unwrap_err();
+    assert_eq!(e.to_string(), "c.csv:2: constituency `E1` is not in s.csv");
+    let extra = format!(
+        "{HOC_SEATS}E2,Other,North East,England,13/12/2019 03:00,A,B,Lab hold,Lab,1000,450,5,150\n"
+    );
+    let e =
+        hoc_csv::load(("c.csv", HOC_CANDIDATES), Some(("s.csv", &extra)), &parties).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "s.csv:3: constituency `E2` has no candidates in c.csv"
+    );
+    let bad_time = HOC_SEATS.replace("13/12/2019 02:30", "yesterday");
+    let e = hoc_csv::load(
+        ("c.csv", HOC_CANDIDATES),
+        Some(("s.csv", &bad_time)),
+        &parties,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("s.csv:2: field `Declaration time`"),
+        "{e}"
+    );
+    let wrong_party = HOC_SEATS
+        .replace(",Lab,1000", ",SNP,1000")
+        .replace("Mary,O'Hara", ",");
+    let e = hoc_csv::load(
+        ("c.csv", HOC_CANDIDATES),
+        Some(("s.csv", &wrong_party)),
+        &parties,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("first party `SNP` matches no candidate"),
+        "{e}"
+    );
+}
+
+#[test]
+fn loaders_never_panic_on_truncations_of_real_files() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let parties = demo::parties();
+    let export = std::fs::read_to_string(
+        dir.join("candidate-level-results-general-election-12-12-2019.csv"),
+    )
+    .unwrap();
+    let seats =
+        std::fs::read_to_string(dir.join("HoC-GE2019-results-by-constituency.csv")).unwrap();
+    let cands = std::fs::read_to_string(dir.join("HoC-GE2019-results-by-candidate.csv")).unwrap();
+    // Cut each file at many points (on char boundaries): each cut either loads or errors.
+    for cut in (0..export.len()).step_by(export.len() / 97) {
+        let cut = (cut..export.len())
+            .find(|i| export.is_char_boundary(*i))
+            .unwrap_or(export.len());
+        let _ = parliament_csv::load("t.csv", &export[..cut], &parties);
+    }
+    for cut in (0..seats.len()).step_by(seats.len() / 53) {
+        let cut = (cut..seats.len())
+            .find(|i| seats.is_char_boundary(*i))
+            .unwrap_or(seats.len());
+        let r = hoc_csv::load(("c.csv", &cands), Some(("s.csv", &seats[..cut])), &parties);
+        assert!(
+            r.is_err() || cut == seats.len(),
+            "a truncated constituency file cannot cover every seat"
+        );
+    }
+}
