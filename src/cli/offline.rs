@@ -1,0 +1,285 @@
+//! Commands that work from files (or the bundled demo) without a feed or Discord:
+//! `demo`, `result`, `seats` and `compute`.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono_tz::Tz;
+
+use super::{CliError, ComputeArgs, DataArgs, DemoArgs, ResultArgs, SeatsArgs};
+use crate::core::board::{Board, Scope};
+use crate::core::finder::Lookup;
+use crate::core::model::{Baseline, Declaration};
+use crate::core::parties::PartyRegistry;
+use crate::demo;
+use crate::format::result::{Declared, result_embed};
+use crate::format::{Style, json, national, text};
+use crate::sources::{self, Format, Loaded};
+
+/// Everything a command needs to answer from: the board and how to present it.
+struct Session {
+    board: Board,
+    /// Declarations in the order they were declared.
+    declarations: Vec<Declaration>,
+    source: String,
+    baseline_label: String,
+    tz: Tz,
+}
+
+impl Session {
+    fn style(&self) -> Style<'_> {
+        Style {
+            parties: &self.board.parties,
+            tz: self.tz,
+            source: &self.source,
+            baseline_label: &self.baseline_label,
+        }
+    }
+}
+
+fn parse_tz(tz: &str) -> Result<Tz, CliError> {
+    tz.parse::<Tz>().map_err(|_| {
+        CliError::new(format!(
+            "unknown timezone `{tz}` (expected an IANA name such as Europe/London)"
+        ))
+    })
+}
+
+fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliError> {
+    match path {
+        None => Ok(demo::parties()),
+        Some(p) => {
+            let text = sources::read_text(p)?;
+            PartyRegistry::from_toml(&text)
+                .map_err(|e| CliError::new(format!("{}: {e}", p.display())))
+        }
+    }
+}
+
+fn baseline_label(b: &Baseline) -> String {
+    b.election.as_ref().map_or_else(
+        || "the previous election".to_string(),
+        |e| e.date.format("%Y").to_string(),
+    )
+}
+
+/// Orders declarations as they were declared (those without a time last, in file order).
+fn in_declaration_order(mut decls: Vec<Declaration>) -> Vec<Declaration> {
+    decls.sort_by_key(|d| (d.declared_at.is_none(), d.declared_at));
+    decls
+}
+
+fn session(
+    results: Loaded,
+    baseline: Baseline,
+    parties: PartyRegistry,
+    source: String,
+    tz: Tz,
+) -> Session {
+    let baseline_label = baseline_label(&baseline);
+    let mut board = Board::new(results.election, parties, baseline);
+    let declarations = in_declaration_order(results.declarations);
+    for d in &declarations {
+        board.apply(d.clone());
+    }
+    Session {
+        board,
+        declarations,
+        source,
+        baseline_label,
+        tz,
+    }
+}
+
+fn demo_session(tz: Tz) -> Session {
+    let parties = demo::parties();
+    let (results, baseline) = demo::load(&parties);
+    session(
+        results,
+        baseline.into_baseline(),
+        parties,
+        demo::SOURCE.to_string(),
+        tz,
+    )
+}
+
+fn load_baseline(
+    format: Format,
+    path: &Path,
+    constituencies: Option<&Path>,
+    parties: &PartyRegistry,
+) -> Result<Baseline, CliError> {
+    Ok(sources::load_files(format, path, constituencies, parties)?.into_baseline())
+}
+
+fn data_session(a: &DataArgs) -> Result<Session, CliError> {
+    let tz = parse_tz(&a.tz)?;
+    let Some(results_path) = &a.results else {
+        if a.baseline.is_some() || a.constituencies.is_some() {
+            return Err(CliError::new(
+                "--baseline and --constituencies need --results",
+            ));
+        }
+        return Ok(demo_session(tz));
+    };
+    let parties = load_parties(a.parties.as_deref())?;
+    let results = sources::load_files(
+        a.format,
+        results_path,
+        a.constituencies.as_deref(),
+        &parties,
+    )?;
+    let baseline = match &a.baseline {
+        Some(p) => load_baseline(
+            a.baseline_format.unwrap_or(a.format),
+            p,
+            a.baseline_constituencies.as_deref(),
+            &parties,
+        )?,
+        None => Baseline::default(),
+    };
+    let source = results_path.file_name().map_or_else(
+        || results_path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok(session(results, baseline, parties, source, tz))
+}
+
+fn out(s: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(s.as_bytes()).and_then(|_| stdout.flush()) {
+        // A closed pipe (`herald compute | head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::from),
+    }
+}
+
+fn declared<'a>(s: &'a Session, d: &Declaration) -> Option<Declared<'a>> {
+    s.board.get(d.id()).map(|e| Declared {
+        figures: &e.figures,
+        declared_at: e.declaration.declared_at,
+        revision: e.declaration.revision,
+        status: e.declaration.status,
+    })
+}
+
+pub fn demo(a: &DemoArgs) -> Result<(), CliError> {
+    let s = demo_session(parse_tz(&a.tz)?);
+    let style = s.style();
+    out(&format!(
+        "herald demo: replaying {}\n\n",
+        s.board.election.name
+    ))?;
+    for d in &s.declarations {
+        if let Some(view) = declared(&s, d) {
+            out(&text::render(&result_embed(&view, &style)))?;
+            out("\n")?;
+        }
+    }
+    let tally = s.board.tally(&Scope::All);
+    out(&text::render(&national::seats_embed(
+        &tally,
+        &s.board.election.name,
+        &style,
+    )))?;
+    Ok(())
+}
+
+pub fn result(a: &ResultArgs) -> Result<(), CliError> {
+    let s = data_session(&a.data)?;
+    let style = s.style();
+    let found = match s.board.finder().find(&a.name) {
+        Lookup::Found(m) => m,
+        Lookup::Ambiguous(ms) => {
+            let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();
+            return Err(CliError::new(format!(
+                "`{}` could be: {}",
+                a.name,
+                names.join(", ")
+            )));
+        }
+        Lookup::NotFound(ms) if ms.is_empty() => {
+            return Err(CliError::new(format!(
+                "no constituency matches `{}`",
+                a.name
+            )));
+        }
+        Lookup::NotFound(ms) => {
+            let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();
+            return Err(CliError::new(format!(
+                "no constituency matches `{}`; did you mean: {}?",
+                a.name,
+                names.join(", ")
+            )));
+        }
+    };
+    match s.board.get(&found.id) {
+        Some(e) => {
+            let view = Declared {
+                figures: &e.figures,
+                declared_at: e.declaration.declared_at,
+                revision: e.declaration.revision,
+                status: e.declaration.status,
+            };
+            if a.json {
+                out(&format!("{}\n", json::constituency(&view)))
+            } else {
+                out(&text::render(&result_embed(&view, &style)))
+            }
+        }
+        None => out(&format!("{} has not declared yet.\n", found.name)),
+    }
+}
+
+pub fn seats(a: &SeatsArgs) -> Result<(), CliError> {
+    let s = data_session(&a.data)?;
+    let tally = s.board.tally(&Scope::All);
+    if a.json {
+        out(&format!("{}\n", json::nation(&tally)))
+    } else {
+        out(&text::render(&national::seats_embed(
+            &tally,
+            &s.board.election.name,
+            &s.style(),
+        )))
+    }
+}
+
+pub fn compute(a: &ComputeArgs) -> Result<(), CliError> {
+    let data = DataArgs {
+        results: Some(a.results.clone()),
+        format: a.format,
+        constituencies: a.constituencies.clone(),
+        baseline: Some(a.baseline.clone()),
+        baseline_format: a.baseline_format,
+        baseline_constituencies: a.baseline_constituencies.clone(),
+        parties: a.parties.clone(),
+        tz: a.tz.clone(),
+    };
+    let s = data_session(&data)?;
+    let style = s.style();
+    let mut buf = String::new();
+    for d in &s.declarations {
+        if let Some(view) = declared(&s, d) {
+            if a.json {
+                buf.push_str(&json::constituency(&view).to_string());
+                buf.push('\n');
+            } else {
+                buf.push_str(&text::render(&result_embed(&view, &style)));
+                buf.push('\n');
+            }
+        }
+    }
+    let tally = s.board.tally(&Scope::All);
+    if a.json {
+        buf.push_str(&json::nation(&tally).to_string());
+        buf.push('\n');
+    } else {
+        buf.push_str(&text::render(&national::seats_embed(
+            &tally,
+            &s.board.election.name,
+            &style,
+        )));
+    }
+    out(&buf)
+}
