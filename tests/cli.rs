@@ -1,0 +1,225 @@
+//! The `herald` binary, driven as a user drives it.
+
+mod support;
+
+use std::collections::HashMap;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn herald(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(args)
+        .output()
+        .expect("the herald binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn no_arguments_runs_the_demo() {
+    let o = herald(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for expected in [
+        "Hartlepool: Con GAIN from Lab",
+        "Jill Mortimer (Conservative) is elected with 15,529 votes, 51.9% of the vote.",
+        "Majority 6,940 (23.2%).",
+        "Turnout 42.6%, \u{2212}15.5 points on 2019 (ballot papers counted, including rejected).",
+        "Swing of 16.0 points from Labour to Conservative since 2019.",
+        "*Jill Mortimer",
+        "+23.0",
+        "\u{2212}9.0",
+        "Declared 7 May 2021, 07:00 BST",
+        "Conservative have a majority",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
+    }
+    // The Reform UK line compares with the Brexit Party's 2019 share (25.8%).
+    let reform = out
+        .lines()
+        .find(|l| l.contains("John Prescott"))
+        .expect("Reform line");
+    assert!(reform.contains("\u{2212}24.6"), "{reform}");
+    assert_eq!(
+        stdout(&herald(&["demo"])),
+        out,
+        "`herald demo` is the same job"
+    );
+}
+
+#[test]
+fn result_finds_typos_and_prints_json() {
+    let o = herald(&["result", "hartlepol", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(v["name"], "Hartlepool");
+    assert_eq!(v["status"], "gain");
+    assert_eq!(v["gained_from"], "lab");
+    assert_eq!(v["majority"], 6940);
+    assert_eq!(v["winner"]["party"], "con");
+    let points = v["swing"]["points"].as_f64().unwrap();
+    assert_eq!((points * 100.0).round() / 100.0, 15.97);
+    assert_eq!(
+        (v["candidates"][0]["share"].as_f64().unwrap() * 100.0).round() / 100.0,
+        51.88
+    );
+    assert_eq!(v["candidates"][2]["new"], true);
+}
+
+#[test]
+fn unknown_constituency_fails_with_a_clear_message() {
+    let o = herald(&["result", "Atlantis"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no constituency matches `Atlantis`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = herald(&["result", "Hartlepool", "--tz", "Mars/Olympus"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown timezone `Mars/Olympus`"));
+}
+
+#[test]
+fn seats_json_tallies_the_demo() {
+    let o = herald(&["seats", "--json"]);
+    assert!(o.status.success());
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["type"], "nation");
+    assert_eq!(v["seats"]["con"], 1);
+    assert_eq!(v["seat_change"]["lab"], -1);
+    assert_eq!(
+        (v["declared"].as_u64(), v["total"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn compute_reports_file_errors_with_their_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"format\": \"herald/1\",\n \"election\": 7}").unwrap();
+    let o = herald(&[
+        "compute",
+        "--format",
+        "herald-json",
+        "--results",
+        bad.to_str().unwrap(),
+        "--baseline",
+        bad.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.json:2: field `election`: invalid type"),
+        "{err}"
+    );
+    let o = herald(&[
+        "compute",
+        "--format",
+        "parliament-csv",
+        "--results",
+        "/nonexistent.csv",
+        "--baseline",
+        "/nonexistent.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent.csv: cannot read"));
+}
+
+fn published_majorities(
+    path: &std::path::Path,
+    id_col: &str,
+    keep: impl Fn(&HashMap<String, String>) -> bool,
+) -> HashMap<String, u64> {
+    support::csv_rows(path)
+        .into_iter()
+        .filter(|r| keep(r))
+        .map(|r| (r[id_col].clone(), r["Majority"].parse().expect("majority")))
+        .collect()
+}
+
+fn check_compute(args: &[&str], published: &HashMap<String, u64>) {
+    let o = herald(args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 651, "650 constituencies and the nation");
+    let mut agreed = 0;
+    for v in &lines[..650] {
+        assert_eq!(v["type"], "constituency");
+        let id = v["id"].as_str().unwrap();
+        assert_eq!(v["majority"].as_u64(), Some(published[id]), "{id}");
+        agreed += 1;
+    }
+    assert_eq!(agreed, 650);
+    let nation = &lines[650];
+    assert_eq!(nation["type"], "nation");
+    assert_eq!(nation["seats"]["con"], 365);
+    assert_eq!(nation["seats"]["lab"], 202);
+    assert_eq!(nation["declared"], 650);
+    // Constituencies come out in declaration order.
+    let times: Vec<&str> = lines[..650]
+        .iter()
+        .map(|v| v["declared_at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn compute_agrees_with_published_majorities_for_both_formats() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let export = published_majorities(
+        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
+        "Constituency geographic code",
+        |r| r["Candidate result position"] == "1",
+    );
+    check_compute(
+        &[
+            "compute",
+            "--format",
+            "parliament-csv",
+            "--results",
+            &p("candidate-level-results-general-election-12-12-2019.csv"),
+            "--baseline",
+            &p("candidate-level-results-general-election-08-06-2017.csv"),
+            "--json",
+        ],
+        &export,
+    );
+    let hoc = published_majorities(
+        &dir.join("HoC-GE2019-results-by-constituency.csv"),
+        "ONS ID",
+        |_| true,
+    );
+    check_compute(
+        &[
+            "compute",
+            "--format",
+            "hoc-csv",
+            "--results",
+            &p("HoC-GE2019-results-by-candidate.csv"),
+            "--constituencies",
+            &p("HoC-GE2019-results-by-constituency.csv"),
+            "--baseline",
+            &p("HoC-GE2017-results-by-candidate.csv"),
+            "--baseline-constituencies",
+            &p("GE2017-constituency.csv"),
+            "--json",
+        ],
+        &hoc,
+    );
+}
