@@ -4,9 +4,12 @@
 //! * [`parliament_csv`]: the UK Parliament results export, one row per candidate.
 //! * [`hoc_csv`]: the House of Commons Library pair (candidates + constituencies).
 //! * [`herald_json`]: herald's own feed format (`docs/feed-format.md`).
+//! * [`pa_xml`]: PA Media's first-past-the-post XML messages (rush, result, recount, state
+//!   of parties), one file at a time.
 
 pub mod herald_json;
 pub mod hoc_csv;
+pub mod pa_xml;
 pub mod parliament_csv;
 pub mod table;
 
@@ -139,6 +142,7 @@ pub(crate) fn seats_in_order(
                     ),
                 )
                 .at_line(b.first_line)
+                .invalid()
             })?;
             Ok(d)
         })
