@@ -3,6 +3,8 @@
 
 pub mod arithmetic;
 pub mod board;
+pub mod changes;
+pub mod filter;
 pub mod finder;
 pub mod model;
 pub mod national;

@@ -1,0 +1,350 @@
+//! Change detection: what a new snapshot of a feed means against what herald already knows.
+//!
+//! Each constituency's latest accepted declaration is compared with the snapshot's: a new
+//! declaration, a call (a PA rush) and the result that completes it, a recount, a
+//! correction (a higher revision or changed figures, with what changed), a retraction (the
+//! declaration vanished or was marked withdrawn). An older revision arriving late is
+//! ignored with a reason. Repeating a snapshot changes nothing. A snapshot that looks like
+//! the feed went back in time is refused whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{ConstituencyId, Declaration, DeclarationStatus, PartyId};
+
+/// What happened to a constituency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A result declared, for the first time (or again after a retraction).
+    Declared,
+    /// The winner called before the figures (a PA rush).
+    Called,
+    /// The full result of a seat that had been called.
+    Completed,
+    /// A recount is under way.
+    Recount,
+    /// A declared result (or a call) was revised.
+    Corrected,
+    /// The source withdrew the declaration.
+    Retracted,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Declared => "declared",
+            EventKind::Called => "called",
+            EventKind::Completed => "completed",
+            EventKind::Recount => "recount",
+            EventKind::Corrected => "corrected",
+            EventKind::Retracted => "retracted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        [
+            EventKind::Declared,
+            EventKind::Called,
+            EventKind::Completed,
+            EventKind::Recount,
+            EventKind::Corrected,
+            EventKind::Retracted,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One thing that differs between two versions of a declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Difference {
+    Revision {
+        from: u32,
+        to: u32,
+    },
+    Status {
+        from: DeclarationStatus,
+        to: DeclarationStatus,
+    },
+    Winner {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    Votes {
+        candidate: String,
+        party: PartyId,
+        from: u64,
+        to: u64,
+    },
+    CandidateAdded {
+        candidate: String,
+        party: PartyId,
+        votes: u64,
+    },
+    CandidateRemoved {
+        candidate: String,
+        party: PartyId,
+        votes: u64,
+    },
+    Electorate {
+        from: Option<u64>,
+        to: Option<u64>,
+    },
+    Rejected {
+        from: Option<u64>,
+        to: Option<u64>,
+    },
+    DeclaredAt,
+    Details,
+}
+
+/// A change to announce.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub kind: EventKind,
+    /// The declaration as it now stands (for a retraction: the withdrawn one).
+    pub declaration: Declaration,
+    /// What changed, for corrections and completions.
+    pub differences: Vec<Difference>,
+}
+
+/// A declaration in the snapshot that was not taken, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ignored {
+    pub constituency: ConstituencyId,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detection {
+    pub changes: Vec<Change>,
+    pub ignored: Vec<Ignored>,
+}
+
+/// Why a whole snapshot was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "the feed went back in time: {0} declarations herald holds have vanished at once (retract them one at a time, or mark them withdrawn)"
+    )]
+    Vanished(usize),
+    #[error(
+        "the feed went back in time: {0} declarations arrived with older revisions than herald holds"
+    )]
+    OlderRevisions(usize),
+}
+
+fn winner_name(d: &Declaration) -> Option<String> {
+    d.result
+        .candidates
+        .iter()
+        .find(|c| c.elected)
+        .or_else(|| {
+            let top = d.result.candidates.iter().map(|c| c.votes).max()?;
+            let mut at_top = d.result.candidates.iter().filter(|c| c.votes == top);
+            let first = at_top.next()?;
+            at_top.next().is_none().then_some(first)
+        })
+        .map(|c| c.name.clone())
+}
+
+/// Lists what differs between two versions of one constituency's declaration.
+pub fn differences(old: &Declaration, new: &Declaration) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if old.revision != new.revision {
+        out.push(Difference::Revision {
+            from: old.revision,
+            to: new.revision,
+        });
+    }
+    if old.status != new.status {
+        out.push(Difference::Status {
+            from: old.status,
+            to: new.status,
+        });
+    }
+    let (ow, nw) = (winner_name(old), winner_name(new));
+    if ow != nw {
+        out.push(Difference::Winner { from: ow, to: nw });
+    }
+    let key = |c: &super::model::Candidate| (c.name.trim().to_lowercase(), c.party.clone());
+    let old_c: BTreeMap<_, _> = old.result.candidates.iter().map(|c| (key(c), c)).collect();
+    let new_c: BTreeMap<_, _> = new.result.candidates.iter().map(|c| (key(c), c)).collect();
+    // Votes only mean something where both versions carry figures.
+    let figures =
+        old.status == DeclarationStatus::Declared && new.status == DeclarationStatus::Declared;
+    for (k, n) in &new_c {
+        match old_c.get(k) {
+            Some(o) if figures && o.votes != n.votes => out.push(Difference::Votes {
+                candidate: n.name.clone(),
+                party: n.party.clone(),
+                from: o.votes,
+                to: n.votes,
+            }),
+            Some(_) => {}
+            None => out.push(Difference::CandidateAdded {
+                candidate: n.name.clone(),
+                party: n.party.clone(),
+                votes: n.votes,
+            }),
+        }
+    }
+    for (k, o) in &old_c {
+        if !new_c.contains_key(k) {
+            out.push(Difference::CandidateRemoved {
+                candidate: o.name.clone(),
+                party: o.party.clone(),
+                votes: o.votes,
+            });
+        }
+    }
+    if old.result.electorate != new.result.electorate {
+        out.push(Difference::Electorate {
+            from: old.result.electorate,
+            to: new.result.electorate,
+        });
+    }
+    if old.result.rejected != new.result.rejected {
+        out.push(Difference::Rejected {
+            from: old.result.rejected,
+            to: new.result.rejected,
+        });
+    }
+    if old.declared_at != new.declared_at {
+        out.push(Difference::DeclaredAt);
+    }
+    if out.is_empty() && old != new {
+        out.push(Difference::Details);
+    }
+    out
+}
+
+/// Compares `snapshot` with what herald `known`s (the latest accepted declaration of each
+/// constituency). `complete` says the snapshot is the feed's whole state, so that a
+/// declaration missing from it has been retracted.
+pub fn detect(
+    known: &BTreeMap<ConstituencyId, Declaration>,
+    snapshot: &[Declaration],
+    complete: bool,
+) -> Result<Detection, Refusal> {
+    use DeclarationStatus as S;
+    let mut det = Detection::default();
+    let mut older = 0usize;
+    let mut present = BTreeSet::new();
+    for new in snapshot {
+        let id = new.id().clone();
+        present.insert(id.clone());
+        let Some(old) = known.get(&id) else {
+            let kind = match new.status {
+                S::Declared => EventKind::Declared,
+                S::Called => EventKind::Called,
+                S::Recount => EventKind::Recount,
+                S::Withdrawn => {
+                    det.ignored.push(Ignored {
+                        constituency: id,
+                        reason: "withdrawn before herald saw it declared".into(),
+                    });
+                    continue;
+                }
+            };
+            det.changes.push(Change {
+                kind,
+                declaration: new.clone(),
+                differences: Vec::new(),
+            });
+            continue;
+        };
+        if old == new {
+            continue;
+        }
+        // A result completes a call or ends a recount whatever their revision numbers
+        // (PA numbers each kind of message separately).
+        let result_after_call =
+            new.status == S::Declared && matches!(old.status, S::Called | S::Recount);
+        if new.revision < old.revision && !result_after_call {
+            older += 1;
+            det.ignored.push(Ignored {
+                constituency: id,
+                reason: format!(
+                    "revision {} arrived after revision {}; the later one stands",
+                    new.revision, old.revision
+                ),
+            });
+            continue;
+        }
+        let kind = match (old.status, new.status) {
+            (_, S::Withdrawn) if old.status == S::Withdrawn => continue,
+            (_, S::Withdrawn) => EventKind::Retracted,
+            (S::Called | S::Recount, S::Declared) => EventKind::Completed,
+            (S::Withdrawn, S::Declared) => EventKind::Declared,
+            (S::Withdrawn, S::Called) => EventKind::Called,
+            (S::Withdrawn, S::Recount) | (S::Called, S::Recount) => EventKind::Recount,
+            (S::Declared, S::Called | S::Recount) => {
+                det.ignored.push(Ignored {
+                    constituency: id,
+                    reason: format!(
+                        "a {} message cannot displace a declared result",
+                        if new.status == S::Called {
+                            "call"
+                        } else {
+                            "recount"
+                        }
+                    ),
+                });
+                continue;
+            }
+            (S::Recount, S::Called) => EventKind::Called,
+            (S::Declared, S::Declared) | (S::Called, S::Called) | (S::Recount, S::Recount) => {
+                EventKind::Corrected
+            }
+        };
+        det.changes.push(Change {
+            kind,
+            declaration: new.clone(),
+            differences: differences(old, new),
+        });
+    }
+    let vanished: Vec<&Declaration> = if complete {
+        known
+            .iter()
+            .filter(|(id, d)| !present.contains(*id) && d.status != S::Withdrawn)
+            .map(|(_, d)| d)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if vanished.len() > 1 {
+        return Err(Refusal::Vanished(vanished.len()));
+    }
+    if older > 1 {
+        return Err(Refusal::OlderRevisions(older));
+    }
+    for old in vanished {
+        let mut gone = old.clone();
+        gone.status = S::Withdrawn;
+        det.changes.push(Change {
+            kind: EventKind::Retracted,
+            differences: vec![Difference::Status {
+                from: old.status,
+                to: S::Withdrawn,
+            }],
+            declaration: gone,
+        });
+    }
+    // Announce in the order seats declared (those without a time last, then by id).
+    det.changes.sort_by(|a, b| {
+        let at = |c: &Change| {
+            (
+                c.declaration.declared_at.is_none(),
+                c.declaration.declared_at,
+            )
+        };
+        at(a)
+            .cmp(&at(b))
+            .then_with(|| a.declaration.id().cmp(b.declaration.id()))
+    });
+    Ok(det)
+}

@@ -1,0 +1,271 @@
+//! Change detection: new declarations, calls and their completion, corrections with what
+//! changed, retractions, late revisions, repeats, and feeds that go back in time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use herald::core::changes::{Difference, EventKind, Refusal, detect};
+use herald::core::model::*;
+use proptest::prelude::*;
+
+fn decl(id: &str, revision: u32, votes: &[u64], status: DeclarationStatus) -> Declaration {
+    Declaration {
+        result: ConstituencyResult {
+            constituency: Constituency {
+                id: ConstituencyId::new(id),
+                name: format!("Seat {id}"),
+                region: "Wales".into(),
+                nation: Nation::Wales,
+            },
+            electorate: Some(100_000),
+            valid_votes: None,
+            rejected: None,
+            candidates: votes
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Candidate {
+                    name: format!("Candidate {i}"),
+                    party: PartyId::new(["con", "lab", "ld", "pc"][i % 4]),
+                    votes: *v,
+                    elected: status == DeclarationStatus::Called && i == 0,
+                })
+                .collect(),
+        },
+        declared_at: None,
+        revision,
+        status,
+    }
+}
+
+fn declared(id: &str, revision: u32, votes: &[u64]) -> Declaration {
+    decl(id, revision, votes, DeclarationStatus::Declared)
+}
+
+fn known(ds: &[Declaration]) -> BTreeMap<ConstituencyId, Declaration> {
+    ds.iter().map(|d| (d.id().clone(), d.clone())).collect()
+}
+
+fn kinds(det: &herald::core::changes::Detection) -> Vec<(String, EventKind)> {
+    det.changes
+        .iter()
+        .map(|c| (c.declaration.id().to_string(), c.kind))
+        .collect()
+}
+
+#[test]
+fn new_declarations_and_repeats() {
+    let a = declared("A", 1, &[10, 5]);
+    let b = declared("B", 1, &[7, 9]);
+    let det = detect(&BTreeMap::new(), &[a.clone(), b.clone()], true).unwrap();
+    assert_eq!(
+        kinds(&det),
+        [
+            ("A".into(), EventKind::Declared),
+            ("B".into(), EventKind::Declared)
+        ]
+    );
+    // The same snapshot again changes nothing.
+    let det = detect(&known(&[a.clone(), b.clone()]), &[a, b], true).unwrap();
+    assert!(det.changes.is_empty() && det.ignored.is_empty());
+}
+
+#[test]
+fn corrections_say_what_changed() {
+    let old = declared("A", 1, &[10, 5]);
+    let new = declared("A", 2, &[10, 8]);
+    let det = detect(&known(&[old]), std::slice::from_ref(&new), true).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Corrected)]);
+    let diffs = &det.changes[0].differences;
+    assert!(diffs.contains(&Difference::Revision { from: 1, to: 2 }));
+    assert!(diffs.contains(&Difference::Votes {
+        candidate: "Candidate 1".into(),
+        party: PartyId::new("lab"),
+        from: 5,
+        to: 8
+    }));
+    // Changed votes under the same revision are a correction too.
+    let same_rev = declared("A", 2, &[11, 8]);
+    let det = detect(&known(&[new]), &[same_rev], true).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Corrected)]);
+}
+
+#[test]
+fn late_older_revisions_are_ignored_with_a_reason() {
+    let current = declared("A", 3, &[10, 5]);
+    let late = declared("A", 2, &[10, 4]);
+    let det = detect(&known(&[current]), &[late], true).unwrap();
+    assert!(det.changes.is_empty());
+    assert!(
+        det.ignored[0]
+            .reason
+            .contains("revision 2 arrived after revision 3")
+    );
+}
+
+#[test]
+fn a_call_is_completed_by_the_result_whatever_its_revision() {
+    let call = decl("A", 2, &[0, 0], DeclarationStatus::Called);
+    let det = detect(&BTreeMap::new(), std::slice::from_ref(&call), false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Called)]);
+    let result = declared("A", 1, &[10, 5]);
+    let det = detect(&known(&[call]), std::slice::from_ref(&result), false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Completed)]);
+    // A call cannot displace a declared result.
+    let late_call = decl("A", 5, &[0, 0], DeclarationStatus::Called);
+    let det = detect(&known(&[result]), &[late_call], false).unwrap();
+    assert!(det.changes.is_empty());
+    assert!(det.ignored[0].reason.contains("cannot displace"));
+}
+
+#[test]
+fn recounts_precede_results() {
+    let recount = decl("A", 1, &[], DeclarationStatus::Recount);
+    let det = detect(&BTreeMap::new(), std::slice::from_ref(&recount), false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Recount)]);
+    let det = detect(&known(&[recount]), &[declared("A", 1, &[3, 2])], false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Completed)]);
+}
+
+#[test]
+fn retractions_by_withdrawal_or_by_vanishing() {
+    let a = declared("A", 1, &[10, 5]);
+    let b = declared("B", 1, &[7, 9]);
+    let mut withdrawn = a.clone();
+    withdrawn.status = DeclarationStatus::Withdrawn;
+    let det = detect(
+        &known(&[a.clone(), b.clone()]),
+        &[withdrawn, b.clone()],
+        true,
+    )
+    .unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Retracted)]);
+    // One declaration vanishing from a complete snapshot is a retraction.
+    let det = detect(
+        &known(&[a.clone(), b.clone()]),
+        std::slice::from_ref(&b),
+        true,
+    )
+    .unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Retracted)]);
+    assert_eq!(
+        det.changes[0].declaration.status,
+        DeclarationStatus::Withdrawn
+    );
+    // From a partial snapshot (a folder of messages), absence means nothing.
+    let det = detect(
+        &known(&[a.clone(), b.clone()]),
+        std::slice::from_ref(&b),
+        false,
+    )
+    .unwrap();
+    assert!(det.changes.is_empty());
+    // A retracted seat declared again is announced again.
+    let mut gone = a.clone();
+    gone.status = DeclarationStatus::Withdrawn;
+    let det = detect(&known(&[gone]), &[a], false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Declared)]);
+}
+
+#[test]
+fn a_feed_that_goes_back_in_time_is_refused_whole() {
+    let held: Vec<_> = (0..5)
+        .map(|i| declared(&format!("S{i}"), 2, &[10, 5]))
+        .collect();
+    assert_eq!(
+        detect(&known(&held), &held[..2], true),
+        Err(Refusal::Vanished(3))
+    );
+    assert_eq!(detect(&known(&held), &[], true), Err(Refusal::Vanished(5)));
+    let older: Vec<_> = (0..5)
+        .map(|i| declared(&format!("S{i}"), 1, &[10, 4]))
+        .collect();
+    assert_eq!(
+        detect(&known(&held), &older, true),
+        Err(Refusal::OlderRevisions(5))
+    );
+}
+
+#[test]
+fn events_come_out_in_declaration_order() {
+    let t = |h| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2019-12-13T0{h}:00:00Z"))
+            .unwrap()
+            .to_utc()
+    };
+    let mut late = declared("A", 1, &[1, 2]);
+    late.declared_at = Some(t(3));
+    let mut early = declared("Z", 1, &[1, 2]);
+    early.declared_at = Some(t(1));
+    let untimed = declared("M", 1, &[1, 2]);
+    let det = detect(&BTreeMap::new(), &[untimed, late, early], true).unwrap();
+    let ids: Vec<_> = det
+        .changes
+        .iter()
+        .map(|c| c.declaration.id().to_string())
+        .collect();
+    assert_eq!(ids, ["Z", "A", "M"]);
+}
+
+/// A feed's possible states of one seat: deterministic content per (seat, revision).
+fn seat_state(seat: usize, revision: u32, withdrawn: bool) -> Declaration {
+    let mut d = declared(
+        &format!("S{seat}"),
+        revision,
+        &[100 + revision as u64 * 7 + seat as u64, 50 + seat as u64],
+    );
+    if withdrawn {
+        d.status = DeclarationStatus::Withdrawn;
+    }
+    d
+}
+
+proptest! {
+    /// Whatever sequence of snapshots a feed serves (revisions moving up and down, seats
+    /// coming and going), each (constituency, revision) is announced at most once as long as
+    /// the feed never withdraws; and replaying any snapshot straight after applying it
+    /// yields nothing.
+    #[test]
+    fn each_constituency_revision_is_yielded_at_most_once(
+        snapshots in prop::collection::vec(prop::collection::vec((0usize..6, 1u32..5), 0..6), 1..25)
+    ) {
+        let mut held: BTreeMap<ConstituencyId, Declaration> = BTreeMap::new();
+        let mut yielded: BTreeSet<(String, u32)> = BTreeSet::new();
+        for snap in snapshots {
+            let mut by_seat = BTreeMap::new();
+            for (seat, rev) in snap {
+                by_seat.insert(seat, seat_state(seat, rev, false));
+            }
+            let decls: Vec<Declaration> = by_seat.into_values().collect();
+            let Ok(det) = detect(&held, &decls, false) else { continue };
+            for c in &det.changes {
+                let key = (c.declaration.id().to_string(), c.declaration.revision);
+                prop_assert!(yielded.insert(key.clone()), "{:?} yielded twice", key);
+                held.insert(c.declaration.id().clone(), c.declaration.clone());
+            }
+            let again = detect(&held, &decls, false).expect("a replay is never refused");
+            prop_assert!(again.changes.is_empty(), "replay yielded {:?}", again.changes);
+        }
+    }
+
+    /// With complete snapshots and withdrawals too, no event ever repeats the state herald
+    /// already holds, and at most one retraction is accepted per snapshot.
+    #[test]
+    fn complete_snapshots_never_repeat_the_held_state(
+        snapshots in prop::collection::vec(prop::collection::vec((0usize..6, 1u32..4, prop::bool::weighted(0.15)), 0..6), 1..25)
+    ) {
+        let mut held: BTreeMap<ConstituencyId, Declaration> = BTreeMap::new();
+        for snap in snapshots {
+            let mut by_seat = BTreeMap::new();
+            for (seat, rev, w) in snap {
+                by_seat.insert(seat, seat_state(seat, rev, w));
+            }
+            let decls: Vec<Declaration> = by_seat.into_values().collect();
+            let Ok(det) = detect(&held, &decls, true) else { continue };
+            let vanished = det.changes.iter().filter(|c| c.kind == EventKind::Retracted && !decls.iter().any(|d| d.id() == c.declaration.id())).count();
+            prop_assert!(vanished <= 1);
+            for c in &det.changes {
+                prop_assert_ne!(held.get(c.declaration.id()), Some(&c.declaration));
+                held.insert(c.declaration.id().clone(), c.declaration.clone());
+            }
+        }
+    }
+}
