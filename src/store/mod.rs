@@ -1,0 +1,297 @@
+//! The store: one embedded SQLite file (WAL) between the sources and the sinks, so that a
+//! restart neither repeats nor loses anything.
+//!
+//! It keeps every accepted version of every declaration with the event it made, an outbox
+//! of announcements per sink target (written in the same transaction as the event, then
+//! claimed before sending and marked with the posted message id after), and the Discord
+//! subscriptions. The SQL is plain enough to run on PostgreSQL too (`migrations/`).
+
+mod outbox;
+mod subscriptions;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+pub use outbox::{OutboxItem, OutboxState};
+pub use subscriptions::{Mode, Subscription};
+
+use crate::core::changes::{Change, Difference, EventKind};
+use crate::core::model::{ConstituencyId, Declaration};
+
+/// A store failure: the database could not be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("store: migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("store: corrupt row ({0})")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An event as recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub version: u32,
+    pub kind: EventKind,
+    pub declaration: Declaration,
+    pub differences: Vec<Difference>,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// Which sinks an event is queued for.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sinks {
+    /// The console (one outbox row per event).
+    pub console: bool,
+    /// Every matching, unpaused Discord subscription (one row each).
+    pub discord: bool,
+}
+
+/// The name of the console sink in the outbox.
+pub const CONSOLE: &str = "console";
+/// The name of the Discord sink in the outbox.
+pub const DISCORD: &str = "discord";
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+pub(crate) fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time `{s}`: {e}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, or an in-memory store for `:memory:`,
+    /// and brings its schema up to date.
+    pub async fn open(path: &str) -> Result<Store> {
+        let options = if path == ":memory:" {
+            SqliteConnectOptions::from_str("sqlite::memory:")?
+        } else {
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL with NORMAL survives a crash of herald (what is committed stays); a power
+                // cut may lose the last moments, which a re-poll and Discord's nonces recover.
+                .synchronous(SqliteSynchronous::Normal)
+        }
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+        // One connection: writes are serialised in-process, so event numbering needs no
+        // further locking and a write never meets SQLITE_BUSY from a sibling connection.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Checks the store can be written (for `/healthz`).
+    pub async fn check_writable(&self) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('health', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(now_text())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The latest accepted declaration of every constituency (withdrawn ones included).
+    pub async fn known(&self) -> Result<BTreeMap<ConstituencyId, Declaration>> {
+        let rows = sqlx::query(
+            "SELECT d.body FROM declarations d
+             JOIN (SELECT constituency_id, MAX(version) AS version FROM declarations GROUP BY constituency_id) l
+               ON d.constituency_id = l.constituency_id AND d.version = l.version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body: String = r.try_get("body")?;
+                let d: Declaration = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt(format!("declaration body: {e}")))?;
+                Ok((d.id().clone(), d))
+            })
+            .collect()
+    }
+
+    /// Records `changes` as events, with their outbox rows, in one transaction: either all
+    /// of it is stored or none. Returns the events as stored.
+    pub async fn record(&self, changes: &[Change], sinks: Sinks) -> Result<Vec<StoredEvent>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        let subscriptions = if sinks.discord {
+            subscriptions::active(&mut tx).await?
+        } else {
+            Vec::new()
+        };
+        let mut seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM declarations")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut stored = Vec::with_capacity(changes.len());
+        let now = now_text();
+        for change in changes {
+            seq += 1;
+            let id = change.declaration.id().as_str();
+            let version: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM declarations WHERE constituency_id = ?",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let body = serde_json::to_string(&change.declaration)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let diffs = serde_json::to_string(&change.differences)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO declarations (constituency_id, version, seq, revision, status, kind, body, differences, declared_at, seen_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(version)
+            .bind(seq)
+            .bind(i64::from(change.declaration.revision))
+            .bind(status_text(change.declaration.status))
+            .bind(change.kind.as_str())
+            .bind(&body)
+            .bind(&diffs)
+            .bind(change.declaration.declared_at.map(|t| t.to_rfc3339()))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            let version = version as u32;
+            if sinks.console {
+                let key = outbox::console_key(&change.declaration.result.constituency.id, version);
+                outbox::enqueue(&mut tx, &key, CONSOLE, "-", id, version, seq, &now).await?;
+            }
+            for sub in &subscriptions {
+                if sub.filter.matches(&change.declaration) {
+                    let key = outbox::discord_key(
+                        &sub.channel_id,
+                        &change.declaration.result.constituency.id,
+                        version,
+                    );
+                    outbox::enqueue(
+                        &mut tx,
+                        &key,
+                        DISCORD,
+                        &sub.channel_id,
+                        id,
+                        version,
+                        seq,
+                        &now,
+                    )
+                    .await?;
+                }
+            }
+            stored.push(StoredEvent {
+                seq,
+                version,
+                kind: change.kind,
+                declaration: change.declaration.clone(),
+                differences: change.differences.clone(),
+                seen_at: parse_time(&now)?,
+            });
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// One recorded event.
+    pub async fn event(&self, constituency: &str, version: u32) -> Result<Option<StoredEvent>> {
+        let row = sqlx::query(
+            "SELECT seq, version, kind, body, differences, seen_at FROM declarations WHERE constituency_id = ? AND version = ?",
+        )
+        .bind(constituency)
+        .bind(i64::from(version))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| event_from_row(&r)).transpose()
+    }
+
+    /// Every recorded event in order (for tests, audits and rebuilding the board).
+    pub async fn events(&self) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, version, kind, body, differences, seen_at FROM declarations ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
+
+fn status_text(s: crate::core::model::DeclarationStatus) -> &'static str {
+    use crate::core::model::DeclarationStatus as S;
+    match s {
+        S::Declared => "declared",
+        S::Called => "called",
+        S::Recount => "recount",
+        S::Withdrawn => "withdrawn",
+    }
+}
+
+fn event_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
+    let kind: String = r.try_get("kind")?;
+    let body: String = r.try_get("body")?;
+    let diffs: String = r.try_get("differences")?;
+    let seen: String = r.try_get("seen_at")?;
+    let version: i64 = r.try_get("version")?;
+    Ok(StoredEvent {
+        seq: r.try_get("seq")?,
+        version: u32::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
+        kind: EventKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("event kind `{kind}`")))?,
+        declaration: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("declaration body: {e}")))?,
+        differences: serde_json::from_str(&diffs)
+            .map_err(|e| StoreError::Corrupt(format!("differences: {e}")))?,
+        seen_at: parse_time(&seen)?,
+    })
+}
+
+/// Borrowed transaction type used by the submodules.
+pub(crate) type Tx<'a> = Transaction<'a, Sqlite>;

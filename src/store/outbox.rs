@@ -1,0 +1,277 @@
+//! The outbox: one row per announcement per sink target. A row is claimed before it is
+//! sent and marked with the posted message id after, so a crash at any point leaves a row
+//! either still to send, or claimed (sent or not: the sink's idempotency decides), or done.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Result, Store, StoreError, Tx, now_text, parse_time};
+use crate::core::model::ConstituencyId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting to be sent (or to be retried at `next_attempt_at`).
+    Pending,
+    /// Taken by a sender; it may or may not have reached its target.
+    Claimed,
+    /// Delivered.
+    Sent,
+    /// Given up: a permanent failure (the target is gone).
+    Failed,
+    /// Folded into a digest message, which carries it.
+    Merged,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Claimed => "claimed",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Merged => "merged",
+        }
+    }
+
+    fn parse(s: &str) -> Result<OutboxState> {
+        Ok(match s {
+            "pending" => OutboxState::Pending,
+            "claimed" => OutboxState::Claimed,
+            "sent" => OutboxState::Sent,
+            "failed" => OutboxState::Failed,
+            "merged" => OutboxState::Merged,
+            other => return Err(StoreError::Corrupt(format!("outbox state `{other}`"))),
+        })
+    }
+}
+
+/// One announcement for one target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxItem {
+    pub key: String,
+    pub sink: String,
+    pub target: String,
+    pub constituency_id: String,
+    pub version: u32,
+    pub seq: i64,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub message_id: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The console's key for an event: `console:E14000733:1`.
+pub fn console_key(constituency: &ConstituencyId, version: u32) -> String {
+    format!("console:{constituency}:{version}")
+}
+
+/// A Discord target's key for an event: `discord:CHANNEL:E14000733:1`.
+pub fn discord_key(channel: &str, constituency: &ConstituencyId, version: u32) -> String {
+    format!("discord:{channel}:{constituency}:{version}")
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn enqueue(
+    tx: &mut Tx<'_>,
+    key: &str,
+    sink: &str,
+    target: &str,
+    constituency: &str,
+    version: u32,
+    seq: i64,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(sink)
+    .bind(target)
+    .bind(constituency)
+    .bind(i64::from(version))
+    .bind(seq)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str = "idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, message_id, last_error";
+
+fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
+    let state: String = r.try_get("state")?;
+    let at: String = r.try_get("next_attempt_at")?;
+    let version: i64 = r.try_get("version")?;
+    let attempts: i64 = r.try_get("attempts")?;
+    Ok(OutboxItem {
+        key: r.try_get("idempotency_key")?,
+        sink: r.try_get("sink")?,
+        target: r.try_get("target")?,
+        constituency_id: r.try_get("constituency_id")?,
+        version: u32::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("version {version}")))?,
+        seq: r.try_get("seq")?,
+        state: OutboxState::parse(&state)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_at: parse_time(&at)?,
+        message_id: r.try_get("message_id")?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+impl Store {
+    /// Rows of `sink` still to deliver (pending or claimed), oldest event first.
+    pub async fn undelivered(&self, sink: &str, limit: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed') ORDER BY seq, target LIMIT ?"
+        ))
+        .bind(sink)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// The rows of one target still to deliver, oldest event first.
+    pub async fn undelivered_for(&self, sink: &str, target: &str) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed') ORDER BY seq"
+        ))
+        .bind(sink)
+        .bind(target)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// One row by key.
+    pub async fn outbox_item(&self, key: &str) -> Result<Option<OutboxItem>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE idempotency_key = ?"
+        ))
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(item).transpose()
+    }
+
+    /// Every row of a sink, in event order (for tests and audits).
+    pub async fn outbox(&self, sink: &str) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sink = ? ORDER BY seq, target"
+        ))
+        .bind(sink)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// Claims a row before sending it: only a pending or already claimed row (one whose
+    /// sender crashed) can be claimed. Returns false if it is done or gone.
+    pub async fn claim(&self, key: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, updated_at = ?
+             WHERE idempotency_key = ? AND state IN ('pending', 'claimed')",
+        )
+        .bind(now_text())
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a row delivered, with the message id where the sink has one.
+    pub async fn mark_sent(&self, key: &str, message_id: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', message_id = COALESCE(?, message_id), last_error = NULL, updated_at = ?
+             WHERE idempotency_key = ?",
+        )
+        .bind(message_id)
+        .bind(now_text())
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a claimed row back to be retried no earlier than `at`.
+    pub async fn mark_retry(&self, key: &str, at: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE idempotency_key = ?",
+        )
+        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .bind(error)
+        .bind(now_text())
+        .bind(key)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on a row (a permanent failure).
+    pub async fn mark_failed(&self, key: &str, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE idempotency_key = ?")
+            .bind(error)
+            .bind(now_text())
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Marks rows as carried by a digest message.
+    pub async fn mark_merged(
+        &self,
+        keys: &[String],
+        digest_message_id: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for key in keys {
+            sqlx::query(
+                "UPDATE outbox SET state = 'merged', message_id = ?, updated_at = ? WHERE idempotency_key = ?",
+            )
+            .bind(digest_message_id)
+            .bind(now_text())
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The message posted for an earlier event of the same constituency to the same target
+    /// (what a correction edits).
+    pub async fn posted_message(
+        &self,
+        sink: &str,
+        target: &str,
+        constituency: &str,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM outbox WHERE sink = ? AND target = ? AND constituency_id = ?
+               AND state IN ('sent', 'merged') AND message_id IS NOT NULL
+             ORDER BY version LIMIT 1",
+        )
+        .bind(sink)
+        .bind(target)
+        .bind(constituency)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Rows still to deliver, per sink (the outbox depth).
+    pub async fn depth(&self, sink: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed')",
+        )
+        .bind(sink)
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
