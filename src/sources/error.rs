@@ -12,6 +12,16 @@ pub struct LoadError {
     /// The field (column, attribute or JSON key), where known.
     pub field: Option<String>,
     pub problem: String,
+    /// Malformed input (syntax, types), or well-formed input that fails validation.
+    pub kind: LoadErrorKind,
+}
+
+/// Whether input could not be read at all, or was read and found implausible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LoadErrorKind {
+    #[default]
+    Malformed,
+    Invalid,
 }
 
 impl LoadError {
@@ -21,7 +31,14 @@ impl LoadError {
             line: None,
             field: None,
             problem: problem.into(),
+            kind: LoadErrorKind::Malformed,
         }
+    }
+
+    /// Marks the error as a validation failure (the input was well formed).
+    pub fn invalid(mut self) -> Self {
+        self.kind = LoadErrorKind::Invalid;
+        self
     }
 
     pub fn at_line(mut self, line: u64) -> Self {

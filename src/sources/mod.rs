@@ -1,13 +1,19 @@
 //! The input edge: where outside data (results files, feeds) becomes declarations.
 //!
 //! [`formats`] holds one reader per published format; [`load_files`] reads them from disk.
+//! [`live`] defines the sources the watcher polls: [`http`] feeds, a [`file`] re-read when it
+//! changes, and a [`folder`] of per-declaration files as a wire supplier delivers them.
 
 pub mod error;
+pub mod file;
+pub mod folder;
 pub mod formats;
+pub mod http;
+pub mod live;
 
 use std::path::Path;
 
-pub use error::LoadError;
+pub use error::{LoadError, LoadErrorKind};
 pub use formats::Loaded;
 
 use crate::core::parties::PartyRegistry;
@@ -24,6 +30,8 @@ pub enum Format {
     ParliamentCsv,
     /// The House of Commons Library candidate file, with its constituency file.
     HocCsv,
+    /// PA Media's election XML (rush, result, recount and state-of-parties files).
+    PaXml,
 }
 
 impl Format {
@@ -32,6 +40,7 @@ impl Format {
             Format::HeraldJson => "herald-json",
             Format::ParliamentCsv => "parliament-csv",
             Format::HocCsv => "hoc-csv",
+            Format::PaXml => "pa-xml",
         }
     }
 }
@@ -65,6 +74,10 @@ pub fn parse(
         Format::HeraldJson => formats::herald_json::load(file, text, parties),
         Format::ParliamentCsv => formats::parliament_csv::load(file, text, parties),
         Format::HocCsv => formats::hoc_csv::load((file, text), constituencies, parties),
+        Format::PaXml => Err(LoadError::new(
+            file,
+            "PA XML files are single messages: read them with a folder source (herald watch --source FOLDER)",
+        )),
     }
 }
 

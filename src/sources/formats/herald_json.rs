@@ -160,9 +160,12 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
         let d: DeclarationDoc =
             serde_path_to_error::deserialize(de).map_err(|e| json_error(file, e, line, &prefix))?;
         let here = |field: &str, problem: String| {
-            LoadError::new(file, problem)
-                .at_line(line)
-                .in_field(format!("{prefix}{field}"))
+            let path = if field.is_empty() {
+                prefix.trim_end_matches('.').to_string()
+            } else {
+                format!("{prefix}{field}")
+            };
+            LoadError::new(file, problem).at_line(line).in_field(path)
         };
         if let Some(earlier) = seen.insert(d.constituency.id.clone(), i) {
             return Err(here(
@@ -171,60 +174,92 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
                     "constituency `{}` is already declared at declarations[{earlier}]",
                     d.constituency.id
                 ),
-            ));
+            )
+            .invalid());
         }
-        let figures_due = d.status == DeclarationStatus::Declared;
-        let mut candidates = Vec::with_capacity(d.candidates.len());
-        for (j, c) in d.candidates.into_iter().enumerate() {
-            let votes = match (c.votes, figures_due) {
-                (Some(v), _) => v,
-                (None, false) => 0,
-                (None, true) => {
-                    return Err(here(
-                        &format!("candidates[{j}].votes"),
-                        "missing: a declared result needs votes".into(),
-                    ));
-                }
-            };
-            if c.party.trim().is_empty() {
-                return Err(here(&format!("candidates[{j}].party"), "empty".into()));
-            }
-            candidates.push(Candidate {
-                name: c.name.trim().to_string(),
-                party: parties
-                    .resolve(&c.party)
-                    .unwrap_or_else(|| PartyId::new(c.party.trim())),
-                votes,
-                elected: c.elected,
-            });
-        }
-        let decl = Declaration {
-            result: ConstituencyResult {
-                constituency: Constituency {
-                    id: ConstituencyId::new(d.constituency.id.trim()),
-                    name: d.constituency.name.trim().to_string(),
-                    region: d.constituency.region.trim().to_string(),
-                    nation: d.constituency.nation,
-                },
-                electorate: d.electorate,
-                valid_votes: d.valid_votes,
-                rejected: d.rejected_ballots,
-                candidates,
-            },
-            declared_at: d.declared_at.map(|t| t.with_timezone(&Utc)),
-            revision: d.revision,
-            status: d.status,
-        };
-        validate::check(&decl).map_err(|e| {
-            LoadError::new(file, e.to_string())
-                .at_line(line)
-                .in_field(format!("declarations[{i}]"))
+        let decl = convert(d, parties).map_err(|(field, problem, invalid)| {
+            let e = here(&field, problem);
+            if invalid { e.invalid() } else { e }
         })?;
         declarations.push(decl);
     }
     Ok(Loaded {
         election,
         declarations,
+    })
+}
+
+/// Turns a parsed declaration into the model and validates it. Errors give the field path
+/// (relative to the declaration), the problem, and whether it is a validation failure.
+fn convert(
+    d: DeclarationDoc,
+    parties: &PartyRegistry,
+) -> Result<Declaration, (String, String, bool)> {
+    let figures_due = d.status == DeclarationStatus::Declared;
+    let mut candidates = Vec::with_capacity(d.candidates.len());
+    for (j, c) in d.candidates.into_iter().enumerate() {
+        let votes = match (c.votes, figures_due) {
+            (Some(v), _) => v,
+            (None, false) => 0,
+            (None, true) => {
+                return Err((
+                    format!("candidates[{j}].votes"),
+                    "missing: a declared result needs votes".into(),
+                    false,
+                ));
+            }
+        };
+        if c.party.trim().is_empty() {
+            return Err((format!("candidates[{j}].party"), "empty".into(), false));
+        }
+        candidates.push(Candidate {
+            name: c.name.trim().to_string(),
+            party: parties
+                .resolve(&c.party)
+                .unwrap_or_else(|| PartyId::new(c.party.trim())),
+            votes,
+            elected: c.elected,
+        });
+    }
+    let decl = Declaration {
+        result: ConstituencyResult {
+            constituency: Constituency {
+                id: ConstituencyId::new(d.constituency.id.trim()),
+                name: d.constituency.name.trim().to_string(),
+                region: d.constituency.region.trim().to_string(),
+                nation: d.constituency.nation,
+            },
+            electorate: d.electorate,
+            valid_votes: d.valid_votes,
+            rejected: d.rejected_ballots,
+            candidates,
+        },
+        declared_at: d.declared_at.map(|t| t.with_timezone(&Utc)),
+        revision: d.revision,
+        status: d.status,
+    };
+    validate::check(&decl).map_err(|e| (String::new(), e.to_string(), true))?;
+    Ok(decl)
+}
+
+/// Reads one declaration object on its own (as the rehearsal server's edit endpoint
+/// receives it), with the same checks as in a document.
+pub fn parse_declaration(
+    file: &str,
+    text: &str,
+    parties: &PartyRegistry,
+) -> Result<Declaration, LoadError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let d: DeclarationDoc =
+        serde_path_to_error::deserialize(de).map_err(|e| json_error(file, e, 1, ""))?;
+    convert(d, parties).map_err(|(field, problem, invalid)| {
+        let e = LoadError::new(file, problem);
+        let e = if field.is_empty() {
+            e
+        } else {
+            e.in_field(field)
+        };
+        if invalid { e.invalid() } else { e }
     })
 }
 

@@ -1,0 +1,5 @@
+//! What herald reports about itself: metrics (Prometheus/OpenMetrics text) and health.
+
+pub mod metrics;
+
+pub use metrics::Metrics;

@@ -1,0 +1,231 @@
+//! Live sources: what the watcher polls. Each turns outside data into a [`Snapshot`] of
+//! the declared results, behind one small trait, [`Source`].
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{Format, LoadError, LoadErrorKind};
+use crate::core::model::{Declaration, Election};
+use crate::core::parties::PartyRegistry;
+use crate::observe::metrics::FeedCause;
+
+/// National totals a source published (PA's state of parties), to cross-check with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublishedTotals {
+    pub results: u32,
+    /// Seats by party label as the source spells it, with the id herald resolved it to.
+    pub seats: Vec<(String, Option<crate::core::model::PartyId>, u32)>,
+}
+
+/// The state of a feed at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub election: Option<Election>,
+    pub declarations: Vec<Declaration>,
+    /// True when the snapshot is the feed's whole state, so that a declaration missing from
+    /// it has been retracted.
+    pub complete: bool,
+    pub totals: Option<PublishedTotals>,
+}
+
+/// What a poll found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Polled {
+    /// Nothing new since the last poll (an HTTP 304, an untouched file).
+    Unchanged,
+    Changed(Snapshot),
+}
+
+/// A poll that failed; the last good state stands.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    pub cause: FeedCause,
+    pub message: String,
+}
+
+impl SourceError {
+    pub fn new(cause: FeedCause, message: impl Into<String>) -> Self {
+        SourceError {
+            cause,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<LoadError> for SourceError {
+    fn from(e: LoadError) -> Self {
+        let cause = match e.kind {
+            LoadErrorKind::Malformed => FeedCause::malformed,
+            LoadErrorKind::Invalid => FeedCause::invalid,
+        };
+        SourceError::new(cause, e.to_string())
+    }
+}
+
+pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Polled, SourceError>> + Send + 'a>>;
+
+/// A results source the watcher polls.
+pub trait Source: Send {
+    /// Looks at the source once.
+    fn poll(&mut self) -> PollFuture<'_>;
+    /// What the source is, for logs and `/about` ("http://…/feed.json (herald-json)").
+    fn describe(&self) -> String;
+}
+
+/// What one file or message holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parts {
+    pub election: Option<Election>,
+    pub declarations: Vec<Declaration>,
+    pub totals: Option<PublishedTotals>,
+}
+
+/// What one PA message contributes: the seat's declaration, or national totals (and, from
+/// a state of parties, the size of the election).
+pub fn pa_parts(file: &str, text: &str, parties: &PartyRegistry) -> Result<Parts, SourceError> {
+    use super::formats::pa_xml::{PaMessage, parse};
+    Ok(match parse(file, text, parties)? {
+        PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => Parts {
+            election: None,
+            declarations: vec![s.declaration],
+            totals: None,
+        },
+        PaMessage::StateOfParties(sop) => {
+            let election = Election {
+                id: format!(
+                    "pa-{}-{}",
+                    sop.election.kind.to_ascii_lowercase(),
+                    sop.election.date
+                ),
+                name: sop.election.name.clone(),
+                date: sop.election.date,
+                total_seats: sop.total_constituencies.max(1),
+            };
+            let totals = PublishedTotals {
+                results: sop.number_of_results,
+                seats: sop
+                    .parties
+                    .iter()
+                    .filter(|p| p.seats > 0)
+                    .map(|p| (p.abbreviation.clone(), p.party.clone(), p.seats))
+                    .collect(),
+            };
+            Parts {
+                election: Some(election),
+                declarations: Vec::new(),
+                totals: Some(totals),
+            }
+        }
+    })
+}
+
+/// Parses a whole document (feed body or file) into a snapshot: complete for every format
+/// but PA's, whose files are single messages.
+pub fn parse_document(
+    format: Format,
+    name: &str,
+    text: &str,
+    constituencies: Option<(&str, &str)>,
+    parties: &PartyRegistry,
+) -> Result<Snapshot, SourceError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if format != Format::PaXml && trimmed.starts_with('<') {
+        let head: String = trimmed.chars().take(60).collect();
+        return Err(SourceError::new(
+            FeedCause::html,
+            format!(
+                "{name}: received markup, not a {} feed (an error page?): {head:?}",
+                format.name()
+            ),
+        ));
+    }
+    if trimmed.is_empty() {
+        return Err(SourceError::new(
+            FeedCause::malformed,
+            format!("{name}: empty document"),
+        ));
+    }
+    if format == Format::PaXml {
+        let parts = pa_parts(name, text, parties)?;
+        return Ok(Snapshot {
+            election: parts.election,
+            declarations: parts.declarations,
+            complete: false,
+            totals: parts.totals,
+        });
+    }
+    let loaded = super::parse(format, name, text, constituencies, parties)?;
+    Ok(Snapshot {
+        election: Some(loaded.election),
+        declarations: loaded.declarations,
+        complete: true,
+        totals: None,
+    })
+}
+
+/// Where a source reads from, as given on the command line or in config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Url(String),
+    File(PathBuf),
+    Folder(PathBuf),
+}
+
+impl Location {
+    /// `http(s)://…` is a URL; an existing directory is a folder; anything else a file.
+    pub fn parse(s: &str) -> Location {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            Location::Url(s.to_string())
+        } else {
+            let p = PathBuf::from(s);
+            if p.is_dir() {
+                Location::Folder(p)
+            } else {
+                Location::File(p)
+            }
+        }
+    }
+}
+
+/// Options common to the live sources.
+#[derive(Clone, Debug)]
+pub struct SourceOptions {
+    pub format: Format,
+    /// The HoC constituency file, for `hoc-csv` file sources.
+    pub constituencies: Option<PathBuf>,
+    pub timeout: std::time::Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            format: Format::HeraldJson,
+            constituencies: None,
+            timeout: std::time::Duration::from_secs(10),
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Builds the source for a location.
+pub fn open(
+    location: &Location,
+    options: &SourceOptions,
+    parties: Arc<PartyRegistry>,
+) -> Result<Box<dyn Source>, SourceError> {
+    Ok(match location {
+        Location::Url(url) => Box::new(super::http::HttpSource::new(url, options, parties)?),
+        Location::File(path) => {
+            Box::new(super::file::FileSource::new(path.clone(), options, parties))
+        }
+        Location::Folder(path) => Box::new(super::folder::FolderSource::new(
+            path.clone(),
+            options,
+            parties,
+        )),
+    })
+}
