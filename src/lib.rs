@@ -7,8 +7,14 @@
 //! * [`format`]: text, embeds and JSON as plain functions of computed figures.
 //! * [`cli`]: the `herald` command line.
 
+pub mod app;
 pub mod cli;
 pub mod core;
 pub mod demo;
 pub mod format;
+pub mod observe;
+pub mod rehearsal;
+pub mod sinks;
 pub mod sources;
+pub mod store;
+pub mod watch;

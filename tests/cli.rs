@@ -47,9 +47,14 @@ fn no_arguments_runs_the_demo() {
         .find(|l| l.contains("John Prescott"))
         .expect("Reform line");
     assert!(reform.contains("\u{2212}24.6"), "{reform}");
+    assert!(
+        out.contains("▶ DECLARED · Hartlepool"),
+        "the demo goes through the watcher and console sink"
+    );
+    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(
-        stdout(&herald(&["demo"])),
-        out,
+        body(&stdout(&herald(&["demo"]))),
+        body(&out),
         "`herald demo` is the same job"
     );
 }

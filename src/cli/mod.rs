@@ -1,6 +1,7 @@
 //! The `herald` command line: argument parsing and dispatch. Each subcommand lives in its
 //! own module and returns a [`CliError`] that `main` prints in one line.
 
+mod live;
 mod offline;
 
 use std::path::PathBuf;
@@ -27,6 +28,117 @@ pub enum Command {
     Seats(SeatsArgs),
     /// Compute every figure for a results file against a baseline.
     Compute(ComputeArgs),
+    /// Watch a results source and announce each declaration (on the console).
+    Watch(WatchArgs),
+    /// Results feeds: serve a rehearsal of a recorded election night.
+    #[command(subcommand)]
+    Feed(FeedCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FeedCommand {
+    /// Serve a herald JSON feed that grows as a recorded election unfolds.
+    Serve(ServeArgs),
+}
+
+/// How logs are written (to standard error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WatchArgs {
+    /// The results source: an http(s) URL, a file, or a folder of per-declaration files.
+    #[arg(long)]
+    pub source: String,
+    /// Format of the source.
+    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
+    pub format: Format,
+    /// HoC constituency file, paired with a HoC candidate file source.
+    #[arg(long)]
+    pub constituencies: Option<PathBuf>,
+    /// Baseline (previous election): a file, or an http(s) URL of a herald JSON document.
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Format of the baseline (default herald-json for URLs, else that of the source).
+    #[arg(long, value_enum)]
+    pub baseline_format: Option<Format>,
+    /// HoC constituency file of the baseline.
+    #[arg(long)]
+    pub baseline_constituencies: Option<PathBuf>,
+    /// Party registry (default: the bundled config/parties.toml).
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// The store (SQLite file); herald remembers what it announced there across restarts.
+    #[arg(long, default_value = "herald.db")]
+    pub store: String,
+    /// Time between polls.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub interval: std::time::Duration,
+    /// Timeout of each feed request.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Largest feed body accepted, in bytes.
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Print each announcement to standard output.
+    #[arg(long)]
+    pub console: bool,
+    /// Append announcements to this file instead of standard output (implies --console).
+    #[arg(long)]
+    pub console_out: Option<PathBuf>,
+    /// Display timezone for declaration times.
+    #[arg(long, default_value = "Europe/London")]
+    pub tz: String,
+    /// Stop once every seat has declared and been announced.
+    #[arg(long)]
+    pub exit_when_complete: bool,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// The recorded results to replay.
+    #[arg(long)]
+    pub results: PathBuf,
+    /// Format of the results file.
+    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
+    pub format: Format,
+    /// HoC constituency file, paired with a HoC candidate file.
+    #[arg(long)]
+    pub constituencies: Option<PathBuf>,
+    /// A baseline to serve (as herald JSON) at /baseline.json.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Format of the baseline file (default: that of the results).
+    #[arg(long, value_enum)]
+    pub baseline_format: Option<Format>,
+    /// HoC constituency file of the baseline.
+    #[arg(long)]
+    pub baseline_constituencies: Option<PathBuf>,
+    /// Party registry (default: the bundled config/parties.toml).
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// N times real time, or `max` (one declaration every --step).
+    #[arg(long, default_value = "max")]
+    pub speed: String,
+    /// At max speed, the time between declarations.
+    #[arg(long, default_value = "10ms", value_parser = humantime::parse_duration)]
+    pub step: std::time::Duration,
+    /// Port to listen on (0 picks a free one, printed at start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Accept PUT/DELETE /declarations/{id} to inject corrections and retractions.
+    #[arg(long)]
+    pub allow_edits: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -132,6 +244,30 @@ impl CliError {
     }
 }
 
+/// Starts logging to standard error. `RUST_LOG` overrides the default level.
+pub fn init_logging(format: LogFormat, default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Runs an async command on a fresh runtime.
+pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
+    f: F,
+) -> Result<(), CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the runtime: {e}")))?
+        .block_on(f)
+}
+
 impl<E: std::error::Error> From<E> for CliError {
     fn from(e: E) -> Self {
         CliError::new(e.to_string())
@@ -144,10 +280,12 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command.unwrap_or(Command::Demo(DemoArgs {
         tz: "Europe/London".into(),
     })) {
-        Command::Demo(a) => offline::demo(&a),
+        Command::Demo(a) => live::demo(&a),
         Command::Result(a) => offline::result(&a),
         Command::Seats(a) => offline::seats(&a),
         Command::Compute(a) => offline::compute(&a),
+        Command::Watch(a) => live::watch(&a),
+        Command::Feed(FeedCommand::Serve(a)) => live::serve(&a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

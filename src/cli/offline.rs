@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono_tz::Tz;
 
-use super::{CliError, ComputeArgs, DataArgs, DemoArgs, ResultArgs, SeatsArgs};
+use super::{CliError, ComputeArgs, DataArgs, ResultArgs, SeatsArgs};
 use crate::core::board::{Board, Scope};
 use crate::core::finder::Lookup;
 use crate::core::model::{Baseline, Declaration};
@@ -37,7 +37,7 @@ impl Session {
     }
 }
 
-fn parse_tz(tz: &str) -> Result<Tz, CliError> {
+pub(super) fn parse_tz(tz: &str) -> Result<Tz, CliError> {
     tz.parse::<Tz>().map_err(|_| {
         CliError::new(format!(
             "unknown timezone `{tz}` (expected an IANA name such as Europe/London)"
@@ -45,7 +45,7 @@ fn parse_tz(tz: &str) -> Result<Tz, CliError> {
     })
 }
 
-fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliError> {
+pub(super) fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliError> {
     match path {
         None => Ok(demo::parties()),
         Some(p) => {
@@ -56,7 +56,7 @@ fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliError> {
     }
 }
 
-fn baseline_label(b: &Baseline) -> String {
+pub(super) fn baseline_label(b: &Baseline) -> String {
     b.election.as_ref().map_or_else(
         || "the previous election".to_string(),
         |e| e.date.format("%Y").to_string(),
@@ -145,7 +145,7 @@ fn data_session(a: &DataArgs) -> Result<Session, CliError> {
     Ok(session(results, baseline, parties, source, tz))
 }
 
-fn out(s: &str) -> Result<(), CliError> {
+pub(super) fn out(s: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(s.as_bytes()).and_then(|_| stdout.flush()) {
         // A closed pipe (`herald compute | head`) is not an error worth a message.
@@ -161,28 +161,6 @@ fn declared<'a>(s: &'a Session, d: &Declaration) -> Option<Declared<'a>> {
         revision: e.declaration.revision,
         status: e.declaration.status,
     })
-}
-
-pub fn demo(a: &DemoArgs) -> Result<(), CliError> {
-    let s = demo_session(parse_tz(&a.tz)?);
-    let style = s.style();
-    out(&format!(
-        "herald demo: replaying {}\n\n",
-        s.board.election.name
-    ))?;
-    for d in &s.declarations {
-        if let Some(view) = declared(&s, d) {
-            out(&text::render(&result_embed(&view, &style)))?;
-            out("\n")?;
-        }
-    }
-    let tally = s.board.tally(&Scope::All);
-    out(&text::render(&national::seats_embed(
-        &tally,
-        &s.board.election.name,
-        &style,
-    )))?;
-    Ok(())
 }
 
 pub fn result(a: &ResultArgs) -> Result<(), CliError> {

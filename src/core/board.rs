@@ -95,6 +95,33 @@ impl Board {
         self.entries.get(&id)
     }
 
+    /// The figures of any declaration against this board's baseline (not put on the board).
+    pub fn compute(&self, d: &Declaration) -> Figures {
+        compute(&d.result, self.baseline.get(d.id()), &self.parties)
+    }
+
+    /// Replaces the election (a feed names it once it is read).
+    pub fn set_election(&mut self, election: Election) {
+        self.election = election;
+    }
+
+    /// Maps a source's provisional id (`pa:20`) to the baseline constituency of the same
+    /// name, adopting its id, region and nation. Unmatched declarations keep theirs.
+    pub fn resolve_constituency(&self, d: &mut Declaration) {
+        let c = &d.result.constituency;
+        if self.known.contains_key(&c.id) {
+            return;
+        }
+        let wanted = super::finder::normalise(&c.name);
+        if let Some(known) = self
+            .known
+            .values()
+            .find(|k| super::finder::normalise(&k.name) == wanted)
+        {
+            d.result.constituency = known.clone();
+        }
+    }
+
     pub fn get(&self, id: &ConstituencyId) -> Option<&Entry> {
         self.entries.get(id)
     }

@@ -2,6 +2,7 @@
 //! rendition for the console ([`text`]), machine-readable JSON ([`json`]). Every sink shows
 //! the same words and numbers, built here once.
 
+pub mod announce;
 pub mod embed;
 pub mod json;
 pub mod national;

@@ -41,3 +41,79 @@ pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String,
         })
         .collect()
 }
+
+pub mod scripted {
+    //! An HTTP server whose answer the test sets: status, body, a stall, or an endless body.
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+
+    #[derive(Clone)]
+    pub enum Answer {
+        Ok(String),
+        Status(u16, String),
+        /// Waits this long before answering with the body.
+        Stall(Duration, String),
+        /// Streams bytes forever.
+        Endless,
+    }
+
+    #[derive(Clone)]
+    pub struct Scripted {
+        pub answer: Arc<Mutex<Answer>>,
+        pub requests: Arc<Mutex<Vec<HeaderMap>>>,
+    }
+
+    impl Scripted {
+        pub fn set(&self, a: Answer) {
+            *self.answer.lock().unwrap() = a;
+        }
+    }
+
+    /// Starts the server; returns its URL and the handle to script it.
+    pub async fn start(first: Answer) -> (String, Scripted) {
+        let s = Scripted {
+            answer: Arc::new(Mutex::new(first)),
+            requests: Arc::new(Mutex::new(Vec::new())),
+        };
+        let state = s.clone();
+        let app = axum::Router::new().route(
+            "/feed",
+            axum::routing::get(move |headers: HeaderMap| {
+                let state = state.clone();
+                async move {
+                    state.requests.lock().unwrap().push(headers);
+                    let answer = state.answer.lock().unwrap().clone();
+                    let r: Response = match answer {
+                        Answer::Ok(body) => body.into_response(),
+                        Answer::Status(code, body) => {
+                            (StatusCode::from_u16(code).unwrap(), body).into_response()
+                        }
+                        Answer::Stall(d, body) => {
+                            tokio::time::sleep(d).await;
+                            body.into_response()
+                        }
+                        Answer::Endless => {
+                            let chunk = bytes::Bytes::from(vec![b' '; 64 * 1024]);
+                            let stream = futures::stream::repeat_with(move || {
+                                Ok::<_, std::io::Error>(chunk.clone())
+                            });
+                            Body::from_stream(stream).into_response()
+                        }
+                    };
+                    r
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{addr}/feed"), s)
+    }
+}

@@ -1,0 +1,147 @@
+//! Wiring: runs herald's long-lived parts together over one store and one results board:
+//! the watcher polling a source, and the sinks draining the outbox. `herald watch`, `herald
+//! run` and the demo all start a [`Pipeline`].
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::core::board::Board;
+use crate::core::model::{Baseline, DeclarationStatus, Election};
+use crate::core::parties::PartyRegistry;
+use crate::observe::Metrics;
+use crate::sinks::console::{ConsoleSink, ConsoleStyle, Output};
+use crate::sources::live::{Location, SourceError, SourceOptions, open};
+use crate::store::{CONSOLE, Sinks, Store, StoreError};
+use crate::watch::{SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, restore_board, wake};
+
+/// Why the pipeline could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("source: {0}")]
+    Source(#[from] SourceError),
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    pub location: Location,
+    pub source: SourceOptions,
+    pub interval: Duration,
+    /// The store file (`:memory:` for a throwaway one).
+    pub store: String,
+    /// Print announcements, and where.
+    pub console: Option<(Output, ConsoleStyle)>,
+}
+
+/// A running watcher with its sinks.
+pub struct Pipeline {
+    pub board: SharedBoard,
+    pub store: Store,
+    pub metrics: Metrics,
+    pub wake: Wake,
+    pub status: watch::Receiver<WatchStatus>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// A stand-in until the feed names its election.
+pub fn placeholder_election(baseline: &Baseline) -> Election {
+    Election {
+        id: "pending".to_string(),
+        name: "Election".to_string(),
+        date: chrono::Utc::now().date_naive(),
+        total_seats: if baseline.is_empty() {
+            650
+        } else {
+            baseline.len() as u32
+        },
+    }
+}
+
+impl Pipeline {
+    /// Opens the store, rebuilds the board from it, and starts the watcher and sinks.
+    pub async fn start(
+        config: PipelineConfig,
+        parties: PartyRegistry,
+        baseline: Baseline,
+        election: Option<Election>,
+        metrics: Metrics,
+    ) -> Result<Pipeline, StartError> {
+        let store = Store::open(&config.store).await?;
+        let election = election.unwrap_or_else(|| placeholder_election(&baseline));
+        let parties_arc = Arc::new(parties.clone());
+        let board: SharedBoard = Arc::new(RwLock::new(Board::new(election, parties, baseline)));
+        restore_board(&store, &board).await?;
+        let source = open(&config.location, &config.source, parties_arc)?;
+        let wake = wake();
+        let sinks = Sinks {
+            console: config.console.is_some(),
+            discord: false,
+        };
+        let (watcher, status) = Watcher::new(
+            source,
+            store.clone(),
+            board.clone(),
+            metrics.clone(),
+            WatchConfig {
+                interval: config.interval,
+                sinks,
+                ..WatchConfig::default()
+            },
+            wake.clone(),
+        )
+        .await?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        if let Some((output, style)) = config.console {
+            let sink =
+                ConsoleSink::new(store.clone(), board.clone(), output, style, metrics.clone());
+            tasks.push(tokio::spawn(sink.run(wake.clone(), shutdown_rx.clone())));
+        }
+        tasks.push(tokio::spawn(watcher.run(shutdown_rx)));
+        Ok(Pipeline {
+            board,
+            store,
+            metrics,
+            wake,
+            status,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// How many seats are declared on the board, and out of how many.
+    pub fn progress(&self) -> (u32, u32) {
+        let b = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let declared = b
+            .entries()
+            .filter(|e| e.declaration.status == DeclarationStatus::Declared)
+            .count() as u32;
+        (declared, b.election.total_seats)
+    }
+
+    /// Waits until every seat of the election is declared and the console has printed
+    /// everything owed.
+    pub async fn wait_complete(&self) -> Result<(), StoreError> {
+        loop {
+            let (declared, total) = self.progress();
+            if declared >= total && self.store.depth(CONSOLE).await? == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the watcher and sinks (each finishes what it is doing).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}

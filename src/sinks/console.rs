@@ -1,0 +1,219 @@
+//! The console sink: prints each announcement as it would read in Discord, draining the
+//! store's outbox in event order.
+//!
+//! Each announcement starts with a header line carrying its idempotency key
+//! (`▶ DECLARED · Hartlepool · … [console:E14000733:1]`). When the output is a file, that
+//! file is the sink's journal: after a crash, an announcement claimed but not marked sent
+//! is looked up there before it is printed again, so the file holds each exactly once. On
+//! a terminal a crash in that instant can repeat one announcement.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use tokio::sync::watch;
+
+use crate::format::announce::{announcement, label};
+use crate::format::{Style, text};
+use crate::observe::metrics::Metrics;
+use crate::store::{CONSOLE, Store, StoreError};
+use crate::watch::{SharedBoard, Wake};
+
+/// Where the console writes.
+#[derive(Clone, Debug)]
+pub enum Output {
+    Stdout,
+    /// Appended to; also the journal that makes restarts exactly-once.
+    File(PathBuf),
+}
+
+/// Presentation settings the console needs besides the board.
+#[derive(Clone, Debug)]
+pub struct ConsoleStyle {
+    pub tz: Tz,
+    pub source: String,
+    pub baseline_label: String,
+}
+
+pub struct ConsoleSink {
+    store: Store,
+    board: SharedBoard,
+    output: Output,
+    style: ConsoleStyle,
+    metrics: Metrics,
+    journal: HashSet<String>,
+}
+
+const MARK_OPEN: &str = " [";
+
+/// The keys of the announcements already in a console file.
+fn read_journal(path: &PathBuf) -> HashSet<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return HashSet::new();
+    };
+    text.lines()
+        .filter(|l| l.starts_with('▶'))
+        .filter_map(|l| {
+            let start = l.rfind(MARK_OPEN)? + MARK_OPEN.len();
+            l[start..].strip_suffix(']').map(str::to_string)
+        })
+        .collect()
+}
+
+impl ConsoleSink {
+    pub fn new(
+        store: Store,
+        board: SharedBoard,
+        output: Output,
+        style: ConsoleStyle,
+        metrics: Metrics,
+    ) -> Self {
+        let journal = match &output {
+            Output::File(p) => read_journal(p),
+            Output::Stdout => HashSet::new(),
+        };
+        ConsoleSink {
+            store,
+            board,
+            output,
+            style,
+            metrics,
+            journal,
+        }
+    }
+
+    fn write(&self, text: &str) -> std::io::Result<()> {
+        match &self.output {
+            Output::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes())?;
+                out.flush()
+            }
+            Output::File(p) => {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)?;
+                f.write_all(text.as_bytes())?;
+                f.flush()
+            }
+        }
+    }
+
+    /// Renders one recorded event as the console shows it.
+    async fn render(
+        &self,
+        key: &str,
+        constituency: &str,
+        version: u32,
+    ) -> Result<Option<(String, f64)>, StoreError> {
+        let Some(event) = self.store.event(constituency, version).await? else {
+            return Ok(None);
+        };
+        let before = if version > 1 {
+            self.store.event(constituency, version - 1).await?
+        } else {
+            None
+        };
+        let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let style = Style {
+            parties: &board.parties,
+            tz: self.style.tz,
+            source: &self.style.source,
+            baseline_label: &self.style.baseline_label,
+        };
+        let figures = board.compute(&event.declaration);
+        let before_figures = before.map(|b| board.compute(&b.declaration));
+        let a = announcement(
+            event.kind,
+            &event.declaration,
+            &event.differences,
+            &figures,
+            before_figures.as_ref(),
+            &style,
+        );
+        let when = event
+            .declaration
+            .declared_at
+            .map(|t| format!(" · {}", style.time(t)))
+            .unwrap_or_default();
+        let mut out = format!(
+            "▶ {} · {}{when}{MARK_OPEN}{key}]\n",
+            label(event.kind),
+            event.declaration.result.constituency.name
+        );
+        if let Some(note) = &a.note {
+            out.push_str(&text::plain(note));
+            out.push('\n');
+        }
+        out.push_str(&text::render(&a.embed));
+        out.push('\n');
+        let lag = (Utc::now() - event.seen_at).num_milliseconds().max(0) as f64 / 1000.0;
+        Ok(Some((out, lag)))
+    }
+
+    /// Delivers every announcement still owed, in order. Returns how many were printed.
+    pub async fn drain(&mut self) -> Result<usize, StoreError> {
+        let mut printed = 0;
+        loop {
+            let items = self.store.undelivered(CONSOLE, 200).await?;
+            if items.is_empty() {
+                break;
+            }
+            for item in items {
+                if self.journal.contains(&item.key) {
+                    // Printed before a crash, not yet marked: mark it, do not repeat it.
+                    self.store.mark_sent(&item.key, None).await?;
+                    continue;
+                }
+                if !self.store.claim(&item.key).await? {
+                    continue;
+                }
+                let Some((text, lag)) = self
+                    .render(&item.key, &item.constituency_id, item.version)
+                    .await?
+                else {
+                    self.store
+                        .mark_failed(&item.key, "event missing from the store")
+                        .await?;
+                    continue;
+                };
+                if let Err(e) = self.write(&text) {
+                    let at = Utc::now() + chrono::Duration::seconds(1);
+                    self.store.mark_retry(&item.key, at, &e.to_string()).await?;
+                    tracing::error!("console output failed: {e}");
+                    return Ok(printed);
+                }
+                self.journal.insert(item.key.clone());
+                self.store.mark_sent(&item.key, None).await?;
+                self.metrics
+                    .sent
+                    .get_or_create(&Metrics::sink(CONSOLE))
+                    .inc();
+                self.metrics.feed_to_post_seconds.observe(lag);
+                printed += 1;
+            }
+        }
+        Ok(printed)
+    }
+
+    /// Drains whenever the watcher records events, until `shutdown`.
+    pub async fn run(mut self, wake: Wake, mut shutdown: watch::Receiver<bool>) {
+        let mut woken = wake.subscribe();
+        loop {
+            if let Err(e) = self.drain().await {
+                tracing::error!("console sink: {e}");
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = woken.changed() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The watcher: polls a source, detects what changed against what the store holds, records
+//! the events and their outbox rows in one transaction, updates the results board, and
+//! wakes the sinks. A refused poll (a broken feed at 4 a.m.) leaves the last good state
+//! standing, logs one line naming the cause, counts it, and backs off.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::core::board::{Board, Scope};
+use crate::core::changes::{Refusal, detect};
+use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus};
+use crate::observe::metrics::{FeedCause, KindLabel, Metrics};
+use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
+use crate::store::{Sinks, Store, StoreError, StoredEvent};
+
+/// The shared results board.
+pub type SharedBoard = Arc<RwLock<Board>>;
+
+/// Wakes the sinks when events are recorded: a counter each sink watches for changes.
+pub type Wake = Arc<watch::Sender<u64>>;
+
+/// A new wake signal with no waiters yet.
+pub fn wake() -> Wake {
+    Arc::new(watch::channel(0).0)
+}
+
+/// How the watcher polls.
+#[derive(Clone, Debug)]
+pub struct WatchConfig {
+    /// Time between polls (2 s by default).
+    pub interval: Duration,
+    /// The longest wait between polls after repeated failures.
+    pub max_backoff: Duration,
+    /// Which sinks events are queued for.
+    pub sinks: Sinks,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            interval: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(60),
+            sinks: Sinks::default(),
+        }
+    }
+}
+
+/// What the watcher last saw, for `/about` and `/healthz`.
+#[derive(Clone, Debug, Default)]
+pub struct WatchStatus {
+    pub source: String,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Consecutive failed polls.
+    pub failures: u32,
+    pub events: u64,
+}
+
+/// The outcome of one poll.
+#[derive(Debug, PartialEq)]
+pub enum Step {
+    Unchanged,
+    /// Events recorded (possibly none, if the snapshot only repeated known figures).
+    Recorded(Vec<StoredEvent>),
+    /// The poll was refused; the last good state stands.
+    Refused(FeedCause),
+}
+
+pub struct Watcher {
+    source: Box<dyn Source>,
+    store: Store,
+    board: SharedBoard,
+    known: BTreeMap<ConstituencyId, Declaration>,
+    metrics: Metrics,
+    config: WatchConfig,
+    wake: Wake,
+    status: watch::Sender<WatchStatus>,
+    /// Ignored declarations already logged, so a stale one is logged once, not every poll.
+    logged_ignored: BTreeSet<(ConstituencyId, String)>,
+    last_logged_error: Option<String>,
+    last_totals: Option<PublishedTotals>,
+}
+
+/// Rebuilds the board from the store's events, in the order they happened.
+pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<usize, StoreError> {
+    let events = store.events().await?;
+    let mut b = board.write().unwrap_or_else(|p| p.into_inner());
+    for e in &events {
+        b.apply(e.declaration.clone());
+    }
+    Ok(events.len())
+}
+
+impl Watcher {
+    /// Builds a watcher, taking what the store already holds as known, so that a restart
+    /// announces nothing twice.
+    pub async fn new(
+        source: Box<dyn Source>,
+        store: Store,
+        board: SharedBoard,
+        metrics: Metrics,
+        config: WatchConfig,
+        wake: Wake,
+    ) -> Result<(Watcher, watch::Receiver<WatchStatus>), StoreError> {
+        let known = store.known().await?;
+        let (status, rx) = watch::channel(WatchStatus {
+            source: source.describe(),
+            ..WatchStatus::default()
+        });
+        Ok((
+            Watcher {
+                source,
+                store,
+                board,
+                known,
+                metrics,
+                config,
+                wake,
+                status,
+                logged_ignored: BTreeSet::new(),
+                last_logged_error: None,
+                last_totals: None,
+            },
+            rx,
+        ))
+    }
+
+    fn refuse(&mut self, cause: FeedCause, message: &str) -> Step {
+        self.metrics.feed_error(cause);
+        if self.last_logged_error.as_deref() != Some(message) {
+            tracing::warn!(cause = ?cause, "feed refused, keeping the last good state: {message}");
+            self.last_logged_error = Some(message.to_string());
+        }
+        self.status.send_modify(|s| {
+            s.failures += 1;
+            s.last_error = Some(message.to_string());
+        });
+        Step::Refused(cause)
+    }
+
+    fn succeeded(&mut self) {
+        if self.last_logged_error.take().is_some() {
+            tracing::info!("feed recovered");
+        }
+        self.status.send_modify(|s| {
+            s.failures = 0;
+            s.last_success = Some(Utc::now());
+            s.last_error = None;
+        });
+    }
+
+    /// Polls once and records what changed.
+    pub async fn step(&mut self) -> Step {
+        let started = Instant::now();
+        self.metrics.polls.inc();
+        let polled = self.source.poll().await;
+        self.metrics
+            .poll_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match polled {
+            Err(e) => self.refuse(e.cause, &e.message),
+            Ok(Polled::Unchanged) => {
+                self.succeeded();
+                Step::Unchanged
+            }
+            Ok(Polled::Changed(snapshot)) => self.apply(snapshot).await,
+        }
+    }
+
+    async fn apply(&mut self, mut snapshot: Snapshot) -> Step {
+        {
+            let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = snapshot.election.take() {
+                board.set_election(e);
+            }
+            for d in &mut snapshot.declarations {
+                board.resolve_constituency(d);
+            }
+        }
+        let detection = match detect(&self.known, &snapshot.declarations, snapshot.complete) {
+            Ok(d) => d,
+            Err(refusal) => {
+                let cause = FeedCause::back_in_time;
+                let message = match &refusal {
+                    Refusal::Vanished(_) | Refusal::OlderRevisions(_) => refusal.to_string(),
+                };
+                return self.refuse(cause, &message);
+            }
+        };
+        for ignored in detection.ignored {
+            if self
+                .logged_ignored
+                .insert((ignored.constituency.clone(), ignored.reason.clone()))
+            {
+                self.metrics.ignored.inc();
+                tracing::info!(constituency = %ignored.constituency, "ignored: {}", ignored.reason);
+            }
+        }
+        let events = match self
+            .store
+            .record(&detection.changes, self.config.sinks)
+            .await
+        {
+            Ok(events) => events,
+            Err(e) => {
+                // Nothing was recorded; the same changes are detected again next poll.
+                tracing::error!("could not record events, will retry: {e}");
+                return self.refuse(FeedCause::io, &e.to_string());
+            }
+        };
+        self.succeeded();
+        {
+            let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
+            for e in &events {
+                self.known
+                    .insert(e.declaration.id().clone(), e.declaration.clone());
+                board.apply(e.declaration.clone());
+                self.metrics
+                    .declarations_seen
+                    .get_or_create(&KindLabel {
+                        kind: e.kind.as_str().to_string(),
+                    })
+                    .inc();
+                tracing::info!(
+                    constituency = %e.declaration.id(),
+                    name = %e.declaration.result.constituency.name,
+                    revision = e.declaration.revision,
+                    version = e.version,
+                    "{}",
+                    e.kind.as_str()
+                );
+            }
+            if let Some(totals) = snapshot.totals
+                && self.last_totals.as_ref() != Some(&totals)
+            {
+                cross_check(&board, &totals);
+                self.last_totals = Some(totals);
+            }
+        }
+        if !events.is_empty() {
+            let n = events.len() as u64;
+            self.status.send_modify(|s| s.events += n);
+            self.wake.send_modify(|n| *n += 1);
+        }
+        Step::Recorded(events)
+    }
+
+    /// The wait before the next poll: the interval, or after failures an exponential
+    /// backoff with ±25% jitter, capped.
+    pub fn next_delay(&self) -> Duration {
+        let failures = self.status.borrow().failures;
+        if failures == 0 {
+            return self.config.interval;
+        }
+        let factor = 2u32.saturating_pow(failures.min(16));
+        let base = self
+            .config
+            .interval
+            .saturating_mul(factor)
+            .min(self.config.max_backoff);
+        let jitter: f64 = rand::random_range(0.75..1.25);
+        base.mul_f64(jitter).min(self.config.max_backoff)
+    }
+
+    /// Polls until `shutdown` turns true.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!("watching {}", self.source.describe());
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            self.step().await;
+            let delay = self.next_delay();
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    pub fn known(&self) -> &BTreeMap<ConstituencyId, Declaration> {
+        &self.known
+    }
+}
+
+/// Compares a source's published national totals with the board's own, and logs any
+/// disagreement (herald's figures stand; the log is for the duty editor).
+fn cross_check(board: &Board, totals: &PublishedTotals) {
+    let tally = board.tally(&Scope::All);
+    let declared = board
+        .entries()
+        .filter(|e| {
+            e.declaration.status != DeclarationStatus::Withdrawn
+                && e.figures.winning_party().is_some()
+        })
+        .count() as u32;
+    if declared != totals.results {
+        tracing::warn!(
+            "state of parties covers {} results; herald holds {} declared or called seats",
+            totals.results,
+            declared
+        );
+    }
+    for (label, party, seats) in &totals.seats {
+        let ours = party
+            .as_ref()
+            .and_then(|p| tally.party(p))
+            .map_or(0, |t| t.seats);
+        if ours != *seats {
+            tracing::warn!("state of parties gives {label} {seats} seats; herald counts {ours}");
+        }
+    }
+}

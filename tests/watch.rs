@@ -1,0 +1,846 @@
+//! The watcher end to end: a whole GE2019 night replayed by the rehearsal server on
+//! loopback, with a correction and a retraction injected mid-way; crash safety of the real
+//! binary under SIGKILL; and every kind of bad input refused with the store unchanged.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use herald::app::{Pipeline, PipelineConfig};
+use herald::core::board::Board;
+use herald::core::changes::{Difference, EventKind};
+use herald::core::model::*;
+use herald::demo;
+use herald::observe::Metrics;
+use herald::observe::metrics::FeedCause;
+use herald::rehearsal::{self, Feed, Speed};
+use herald::sinks::console::{ConsoleStyle, Output};
+use herald::sources::formats::herald_json;
+use herald::sources::live::{Location, SourceOptions, open};
+use herald::sources::{Format, load_files};
+use herald::store::{Sinks, Store};
+use herald::watch::{Step, WatchConfig, Watcher, wake};
+use support::scripted::{self, Answer};
+
+fn ge2019(dir: &Path) -> (herald::sources::Loaded, Baseline) {
+    let parties = demo::parties();
+    let now = load_files(
+        Format::ParliamentCsv,
+        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
+        None,
+        &parties,
+    )
+    .unwrap();
+    let before = load_files(
+        Format::ParliamentCsv,
+        &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
+        None,
+        &parties,
+    )
+    .unwrap();
+    (now, before.into_baseline())
+}
+
+async fn serve(
+    loaded: &herald::sources::Loaded,
+    step: Duration,
+    edits: bool,
+) -> rehearsal::Running {
+    let feed = Arc::new(Feed::new(
+        loaded.election.clone(),
+        loaded.declarations.clone(),
+        None,
+        Speed::Max { step },
+        edits,
+        Arc::new(demo::parties()),
+    ));
+    rehearsal::spawn(feed, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+fn headers(console: &str) -> Vec<&str> {
+    console.lines().filter(|l| l.starts_with('▶')).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let (results, baseline) = ge2019(&dir);
+    let timeline: Vec<Declaration> = {
+        let mut t = results.declarations.clone();
+        t.sort_by(|a, b| {
+            a.declared_at
+                .cmp(&b.declared_at)
+                .then_with(|| a.id().cmp(b.id()))
+        });
+        t
+    };
+    let server = serve(&results, Duration::from_millis(3), true).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let console = tmp.path().join("console.txt");
+    let config = PipelineConfig {
+        location: Location::Url(server.url()),
+        source: SourceOptions::default(),
+        interval: Duration::from_millis(20),
+        store: tmp.path().join("herald.db").display().to_string(),
+        console: Some((
+            Output::File(console.clone()),
+            ConsoleStyle {
+                tz: chrono_tz::Europe::London,
+                source: "test".into(),
+                baseline_label: "2017".into(),
+            },
+        )),
+    };
+    let pipeline = Pipeline::start(config, demo::parties(), baseline, None, Metrics::default())
+        .await
+        .unwrap();
+
+    // Mid-way: correct the first seat declared, withdraw the second.
+    while server.feed.revealed() < 325 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut fix = timeline[0].clone();
+    fix.revision = 2;
+    fix.result.candidates[1].votes += 100;
+    fix.result.valid_votes = fix.result.valid_votes.map(|v| v + 100);
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let put = client
+        .put(format!("{base}/declarations/{}", fix.id()))
+        .body(serde_json::to_string(&herald_json::declaration_doc(&fix)).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.status(),
+        204,
+        "{}",
+        put.text().await.unwrap_or_default()
+    );
+    let del = client
+        .delete(format!("{base}/declarations/{}", timeline[1].id()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+
+    // Wait for the night to end and every announcement to be printed.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let events = pipeline.store.events().await.unwrap();
+        if server.feed.revealed() == 650
+            && events.len() >= 652
+            && pipeline.store.depth("console").await.unwrap() == 0
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "night did not finish: {} events",
+            events.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = pipeline.store.events().await.unwrap();
+    pipeline.stop().await;
+    server.stop().await;
+
+    let declared: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Declared)
+        .collect();
+    assert_eq!(declared.len(), 650);
+    let ids: BTreeSet<_> = declared
+        .iter()
+        .map(|e| e.declaration.id().clone())
+        .collect();
+    assert_eq!(ids.len(), 650, "each constituency declared exactly once");
+    assert!(
+        declared
+            .windows(2)
+            .all(|w| w[0].declaration.declared_at <= w[1].declaration.declared_at),
+        "declarations are detected in declaration-time order"
+    );
+    let corrections: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Corrected)
+        .collect();
+    assert_eq!(corrections.len(), 1);
+    let c = corrections[0];
+    assert_eq!(c.declaration.id(), timeline[0].id());
+    let runner_up = &timeline[0].result.candidates[1];
+    assert!(c.differences.contains(&Difference::Votes {
+        candidate: runner_up.name.clone(),
+        party: runner_up.party.clone(),
+        from: runner_up.votes,
+        to: runner_up.votes + 100,
+    }));
+    let retractions: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Retracted)
+        .collect();
+    assert_eq!(retractions.len(), 1);
+    assert_eq!(retractions[0].declaration.id(), timeline[1].id());
+    assert_eq!(events.len(), 652);
+
+    let text = std::fs::read_to_string(&console).unwrap();
+    let hs = headers(&text);
+    assert_eq!(
+        hs.iter().filter(|h| h.starts_with("▶ DECLARED ·")).count(),
+        650
+    );
+    assert_eq!(
+        hs.iter().collect::<BTreeSet<_>>().len(),
+        hs.len(),
+        "no announcement printed twice"
+    );
+    let correction = hs
+        .iter()
+        .find(|h| h.starts_with("▶ CORRECTION"))
+        .expect("the correction is printed");
+    assert!(correction.contains(&timeline[0].result.constituency.name));
+    assert!(text.contains(&format!(
+        "{} ({}) {} → {} votes",
+        runner_up.name,
+        demo::parties().short(&runner_up.party),
+        herald::format::thousands(runner_up.votes),
+        herald::format::thousands(runner_up.votes + 100)
+    )));
+    assert!(
+        hs.iter()
+            .any(|h| h.starts_with("▶ RETRACTED")
+                && h.contains(&timeline[1].result.constituency.name))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_night_and_restart_announces_each_declaration_once() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let (results, _) = ge2019(&dir);
+    let server = serve(&results, Duration::from_millis(6), false).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("herald.db");
+    let console = tmp.path().join("console.txt");
+    let args = [
+        "watch",
+        "--source",
+        &server.url(),
+        "--store",
+        store.to_str().unwrap(),
+        "--console-out",
+        console.to_str().unwrap(),
+        "--interval",
+        "15ms",
+        "--exit-when-complete",
+    ];
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("herald starts")
+    };
+    // Two kills at different points of the night, then a run to the end.
+    let mut kills = 0;
+    for wait_ms in [900u64, 1300] {
+        let mut child = spawn();
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        kills += 1;
+    }
+    let revealed_at_last_kill = server.feed.revealed();
+    let printed_before_last_run = std::fs::read_to_string(&console)
+        .map(|t| headers(&t).len())
+        .unwrap_or(0);
+    assert!(
+        printed_before_last_run > 0 && printed_before_last_run < 650,
+        "killed mid-night after {printed_before_last_run} announcements"
+    );
+    assert!(
+        revealed_at_last_kill < 650,
+        "the kills happened mid-night ({revealed_at_last_kill} revealed)"
+    );
+    let mut child = spawn();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "the last run finishes the night");
+    server.stop().await;
+
+    let text = std::fs::read_to_string(&console).unwrap();
+    let hs = headers(&text);
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for h in &hs {
+        *counts.entry(h).or_default() += 1;
+    }
+    let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "printed more than once: {repeated:?}");
+    assert_eq!(
+        hs.len(),
+        650,
+        "every declaration printed once across {kills} kills"
+    );
+    let s = Store::open(store.to_str().unwrap()).await.unwrap();
+    let events = s.events().await.unwrap();
+    assert_eq!(events.len(), 650);
+    let ids: BTreeSet<_> = events.iter().map(|e| e.declaration.id().clone()).collect();
+    assert_eq!(ids.len(), 650);
+    assert!(
+        s.outbox("console")
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.state == herald::store::OutboxState::Sent)
+    );
+}
+
+// ---- bad input -------------------------------------------------------------------------
+
+fn seat(id: &str, name: &str, votes: [u64; 2]) -> Declaration {
+    Declaration {
+        result: ConstituencyResult {
+            constituency: Constituency {
+                id: ConstituencyId::new(id),
+                name: name.into(),
+                region: "North East".into(),
+                nation: Nation::England,
+            },
+            electorate: Some(50_000),
+            valid_votes: Some(votes[0] + votes[1]),
+            rejected: Some(10),
+            candidates: vec![
+                Candidate {
+                    name: "Ann Able".into(),
+                    party: PartyId::new("con"),
+                    votes: votes[0],
+                    elected: votes[0] > votes[1],
+                },
+                Candidate {
+                    name: "Bob Baker".into(),
+                    party: PartyId::new("lab"),
+                    votes: votes[1],
+                    elected: votes[1] > votes[0],
+                },
+            ],
+        },
+        declared_at: None,
+        revision: 1,
+        status: DeclarationStatus::Declared,
+    }
+}
+
+fn election() -> Election {
+    Election {
+        id: "t".into(),
+        name: "Test".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 7, 4).unwrap(),
+        total_seats: 3,
+    }
+}
+
+fn doc(decls: &[Declaration]) -> serde_json::Value {
+    serde_json::to_value(herald_json::document(&election(), decls)).unwrap()
+}
+
+fn good() -> serde_json::Value {
+    doc(&[seat("E1", "One", [300, 200]), seat("E2", "Two", [100, 400])])
+}
+
+struct Rig {
+    watcher: Watcher,
+    store: Store,
+    metrics: Metrics,
+    board: herald::watch::SharedBoard,
+    feed: support::scripted::Scripted,
+    _tmp: tempfile::TempDir,
+}
+
+async fn rig(options: SourceOptions) -> Rig {
+    let (url, feed) = scripted::start(Answer::Ok(good().to_string())).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        election(),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let source = open(&Location::Url(url), &options, Arc::new(parties)).unwrap();
+    let metrics = Metrics::default();
+    let (mut watcher, _) = Watcher::new(
+        source,
+        store.clone(),
+        board.clone(),
+        metrics.clone(),
+        WatchConfig {
+            interval: Duration::from_millis(100),
+            sinks: Sinks {
+                console: true,
+                discord: false,
+            },
+            ..WatchConfig::default()
+        },
+        wake(),
+    )
+    .await
+    .unwrap();
+    let first = watcher.step().await;
+    assert!(
+        matches!(&first, Step::Recorded(e) if e.len() == 2),
+        "the good state is taken: {first:?}"
+    );
+    Rig {
+        watcher,
+        store,
+        metrics,
+        board,
+        feed,
+        _tmp: tmp,
+    }
+}
+
+async fn store_state(s: &Store) -> (usize, BTreeMap<ConstituencyId, Declaration>, usize) {
+    (
+        s.events().await.unwrap().len(),
+        s.known().await.unwrap(),
+        s.outbox("console").await.unwrap().len(),
+    )
+}
+
+/// Serves `answer`, polls once, and checks the poll was refused for `cause` with nothing
+/// changed in the store and the counter moved.
+async fn refused(r: &mut Rig, answer: Answer, cause: FeedCause) {
+    let before = store_state(&r.store).await;
+    let count = r.metrics.feed_error_count(cause);
+    r.feed.set(answer);
+    let step = r.watcher.step().await;
+    assert_eq!(step, Step::Refused(cause));
+    assert_eq!(
+        store_state(&r.store).await,
+        before,
+        "the store is unchanged"
+    );
+    assert_eq!(
+        r.metrics.feed_error_count(cause),
+        count + 1,
+        "the refusal is counted"
+    );
+    assert!(
+        r.watcher.next_delay() > Duration::from_millis(100),
+        "a failure backs off"
+    );
+}
+
+fn mutate(f: impl Fn(&mut serde_json::Value)) -> String {
+    let mut v = good();
+    f(&mut v);
+    v.to_string()
+}
+
+#[tokio::test]
+async fn malformed_and_implausible_feeds_are_refused_with_the_store_unchanged() {
+    let mut r = rig(SourceOptions::default()).await;
+    let text = good().to_string();
+    refused(
+        &mut r,
+        Answer::Ok("{ not json".into()),
+        FeedCause::malformed,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok(text[..text.len() / 2].to_string()),
+        FeedCause::malformed,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok(mutate(|v| {
+            v["declarations"][0]["candidates"][0]["votes"] = "many".into()
+        })),
+        FeedCause::malformed,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok(mutate(|v| {
+            v["declarations"][0]["candidates"][1]["votes"] = (-5).into()
+        })),
+        FeedCause::malformed,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok(mutate(|v| v["declarations"][0]["electorate"] = 100.into())),
+        FeedCause::invalid,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok(mutate(|v| {
+            let c = v["declarations"][0]["candidates"][1].clone();
+            v["declarations"][0]["candidates"]
+                .as_array_mut()
+                .unwrap()
+                .push(c);
+        })),
+        FeedCause::invalid,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok(mutate(|v| {
+            let d = v["declarations"][0].clone();
+            v["declarations"].as_array_mut().unwrap().push(d);
+        })),
+        FeedCause::invalid,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Ok("<html><body>502 Bad Gateway</body></html>".into()),
+        FeedCause::html,
+    )
+    .await;
+    refused(
+        &mut r,
+        Answer::Status(500, "oops".into()),
+        FeedCause::http_status,
+    )
+    .await;
+    refused(&mut r, Answer::Ok(String::new()), FeedCause::malformed).await;
+    // Going back in time: both held declarations vanish, or both go back a revision.
+    refused(
+        &mut r,
+        Answer::Ok(doc(&[]).to_string()),
+        FeedCause::back_in_time,
+    )
+    .await;
+    // The good state is still taken afterwards, without repeating anything.
+    r.feed.set(Answer::Ok(good().to_string()));
+    assert_eq!(r.watcher.step().await, Step::Recorded(vec![]));
+    assert_eq!(
+        r.watcher.next_delay(),
+        Duration::from_millis(100),
+        "recovery resets the backoff"
+    );
+}
+
+#[tokio::test]
+async fn older_revisions_for_many_seats_are_refused_and_one_is_ignored() {
+    let mut r = rig(SourceOptions::default()).await;
+    let mut a = seat("E1", "One", [300, 200]);
+    let mut b = seat("E2", "Two", [100, 400]);
+    a.revision = 3;
+    b.revision = 3;
+    r.feed
+        .set(Answer::Ok(doc(&[a.clone(), b.clone()]).to_string()));
+    assert!(matches!(r.watcher.step().await, Step::Recorded(e) if e.len() == 2));
+    let old = doc(&[seat("E1", "One", [1, 2]), seat("E2", "Two", [3, 4])]).to_string();
+    refused(&mut r, Answer::Ok(old), FeedCause::back_in_time).await;
+    // One late revision alone is ignored, with the rest of the snapshot applied.
+    let mut late = seat("E1", "One", [9, 9]);
+    late.revision = 2;
+    let c = seat("E3", "Three", [5, 6]);
+    r.feed.set(Answer::Ok(doc(&[late, b, c]).to_string()));
+    match r.watcher.step().await {
+        Step::Recorded(e) => assert_eq!(
+            e.iter()
+                .map(|e| e.declaration.id().as_str())
+                .collect::<Vec<_>>(),
+            ["E3"]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.metrics.ignored.get(), 1);
+}
+
+#[tokio::test]
+async fn a_stalled_server_times_out_and_an_endless_body_hits_the_cap() {
+    let mut r = rig(SourceOptions {
+        timeout: Duration::from_millis(300),
+        max_body_bytes: 1024 * 1024,
+        ..SourceOptions::default()
+    })
+    .await;
+    refused(
+        &mut r,
+        Answer::Stall(Duration::from_secs(5), good().to_string()),
+        FeedCause::timeout,
+    )
+    .await;
+    refused(&mut r, Answer::Endless, FeedCause::too_large).await;
+}
+
+#[tokio::test]
+async fn an_unknown_party_is_kept_and_shown_under_its_raw_name() {
+    let mut r = rig(SourceOptions::default()).await;
+    let mut third = seat("E3", "Three", [500, 100]);
+    third.result.candidates[0].party = PartyId::new("Heritage Party of Somewhere");
+    let body = doc(&[
+        seat("E1", "One", [300, 200]),
+        seat("E2", "Two", [100, 400]),
+        third,
+    ])
+    .to_string();
+    r.feed.set(Answer::Ok(body));
+    assert!(matches!(r.watcher.step().await, Step::Recorded(e) if e.len() == 1));
+    let board = r.board.read().unwrap();
+    let e = board.get(&ConstituencyId::new("E3")).unwrap();
+    assert_eq!(
+        e.figures.winning_party().unwrap().as_str(),
+        "Heritage Party of Somewhere"
+    );
+    assert_eq!(
+        board.parties.short(e.figures.winning_party().unwrap()),
+        "Heritage Party of Somewhere"
+    );
+}
+
+#[tokio::test]
+async fn an_unchanged_feed_costs_a_304() {
+    let parties = demo::parties();
+    let (results, _) = demo::load(&parties);
+    let server = serve(&results, Duration::from_millis(1), false).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut source = open(
+        &Location::Url(server.url()),
+        &SourceOptions::default(),
+        Arc::new(parties),
+    )
+    .unwrap();
+    use herald::sources::live::Polled;
+    assert!(matches!(source.poll().await, Ok(Polled::Changed(_))));
+    let before = server.feed.not_modified();
+    assert_eq!(source.poll().await, Ok(Polled::Unchanged));
+    assert_eq!(
+        server.feed.not_modified(),
+        before + 1,
+        "the second poll was answered 304"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_pa_folder_reports_the_call_then_the_completed_result() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let pa = dir.join("feeds/pa/pa-test-2026");
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        election(),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let options = SourceOptions {
+        format: Format::PaXml,
+        ..SourceOptions::default()
+    };
+    let source = open(
+        &Location::Folder(inbox.clone()),
+        &options,
+        Arc::new(parties),
+    )
+    .unwrap();
+    let (mut watcher, _) = Watcher::new(
+        source,
+        store.clone(),
+        board.clone(),
+        Metrics::default(),
+        WatchConfig::default(),
+        wake(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        watcher.step().await,
+        Step::Recorded(vec![]),
+        "an empty folder is an empty night"
+    );
+
+    // A half-written file is skipped, not applied.
+    let rush = std::fs::read_to_string(pa.join("Scottish_Parliament_Test_rush_Cowdenbeath_1.xml"))
+        .unwrap();
+    std::fs::write(
+        inbox.join("Scottish_Parliament_Test_rush_Cowdenbeath_1.xml"),
+        &rush[..rush.len() / 2],
+    )
+    .unwrap();
+    assert!(matches!(
+        watcher.step().await,
+        Step::Refused(FeedCause::malformed)
+    ));
+    assert!(store.events().await.unwrap().is_empty());
+
+    std::fs::write(
+        inbox.join("Scottish_Parliament_Test_rush_Cowdenbeath_1.xml"),
+        &rush,
+    )
+    .unwrap();
+    let called = match watcher.step().await {
+        Step::Recorded(e) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(called.len(), 1);
+    assert_eq!(called[0].kind, EventKind::Called);
+    assert_eq!(called[0].declaration.status, DeclarationStatus::Called);
+    let winner = called[0]
+        .declaration
+        .result
+        .candidates
+        .iter()
+        .find(|c| c.elected)
+        .unwrap();
+    assert_eq!(winner.party.as_str(), "snp");
+
+    std::fs::copy(
+        pa.join("Scottish_Parliament_Test_result_Cowdenbeath_1.xml"),
+        inbox.join("Scottish_Parliament_Test_result_Cowdenbeath_1.xml"),
+    )
+    .unwrap();
+    let completed = match watcher.step().await {
+        Step::Recorded(e) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0].kind, EventKind::Completed);
+    let f = board.read().unwrap().compute(&completed[0].declaration);
+    assert_eq!(
+        f.majority,
+        Some(3794),
+        "the completed result carries PA's figures"
+    );
+    assert_eq!(f.winning_party().unwrap().as_str(), "snp");
+
+    // The state of parties is read and cross-checked (a disagreement is only logged).
+    std::fs::copy(
+        pa.join("Scottish_Parliament_Test_SOP_7.xml"),
+        inbox.join("Scottish_Parliament_Test_SOP_7.xml"),
+    )
+    .unwrap();
+    assert_eq!(watcher.step().await, Step::Recorded(vec![]));
+    assert_eq!(
+        board.read().unwrap().election.total_seats,
+        73,
+        "the SOP names the size of the election"
+    );
+    // Nothing more happens on a quiet folder.
+    assert_eq!(watcher.step().await, Step::Unchanged);
+}
+
+#[tokio::test]
+async fn a_file_source_refuses_a_half_written_file_and_takes_the_whole_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("feed.json");
+    let text = good().to_string();
+    std::fs::write(&path, &text[..text.len() - 40]).unwrap();
+    let store = Store::open(":memory:").await.unwrap();
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        election(),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let source = open(
+        &Location::File(path.clone()),
+        &SourceOptions::default(),
+        Arc::new(parties),
+    )
+    .unwrap();
+    let (mut watcher, _) = Watcher::new(
+        source,
+        store.clone(),
+        board,
+        Metrics::default(),
+        WatchConfig::default(),
+        wake(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        watcher.step().await,
+        Step::Refused(FeedCause::malformed)
+    ));
+    std::fs::write(&path, &text).unwrap();
+    assert!(matches!(watcher.step().await, Step::Recorded(e) if e.len() == 2));
+    assert_eq!(watcher.step().await, Step::Unchanged);
+}
+
+#[tokio::test]
+async fn a_folder_of_herald_json_files_takes_the_highest_revision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let store = Store::open(":memory:").await.unwrap();
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        election(),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let source = open(
+        &Location::Folder(inbox.clone()),
+        &SourceOptions::default(),
+        Arc::new(parties),
+    )
+    .unwrap();
+    let (mut watcher, _) = Watcher::new(
+        source,
+        store.clone(),
+        board,
+        Metrics::default(),
+        WatchConfig::default(),
+        wake(),
+    )
+    .await
+    .unwrap();
+    let one = seat("E1", "One", [300, 200]);
+    let mut two = seat("E1", "One", [300, 250]);
+    two.revision = 2;
+    two.result.valid_votes = Some(550);
+    std::fs::write(inbox.join("E1_2.json"), doc(&[two]).to_string()).unwrap();
+    std::fs::write(inbox.join("E1_1.json"), doc(&[one]).to_string()).unwrap();
+    // A file still being written under a temporary name is not read.
+    std::fs::write(inbox.join("E2_1.json.part"), "{").unwrap();
+    match watcher.step().await {
+        Step::Recorded(e) => {
+            assert_eq!(e.len(), 1);
+            assert_eq!(
+                e[0].declaration.revision, 2,
+                "the higher revision supersedes, whatever the order of arrival"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut three = seat("E1", "One", [300, 260]);
+    three.revision = 3;
+    three.result.valid_votes = Some(560);
+    std::fs::write(inbox.join("E1_3.json"), doc(&[three]).to_string()).unwrap();
+    match watcher.step().await {
+        Step::Recorded(e) => assert_eq!((e.len(), e[0].kind), (1, EventKind::Corrected)),
+        other => panic!("{other:?}"),
+    }
+}
