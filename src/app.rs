@@ -24,10 +24,21 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("source: {0}")]
     Source(#[from] SourceError),
+    #[error("discord: {0}")]
+    Discord(String),
+}
+
+/// The Discord side: the bot and the announcement dispatcher.
+#[derive(Clone)]
+pub struct DiscordOptions {
+    pub connection: crate::discord::bot::Connection,
+    pub register: crate::config::Registration,
+    pub dispatch: crate::discord::dispatch::DispatchConfig,
+    pub presentation: crate::discord::replies::Presentation,
 }
 
 /// What to run.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PipelineConfig {
     pub location: Location,
     pub source: SourceOptions,
@@ -36,6 +47,8 @@ pub struct PipelineConfig {
     pub store: String,
     /// Print announcements, and where.
     pub console: Option<(Output, ConsoleStyle)>,
+    /// Run the Discord bot and dispatcher.
+    pub discord: Option<DiscordOptions>,
 }
 
 /// A running watcher with its sinks.
@@ -45,6 +58,8 @@ pub struct Pipeline {
     pub metrics: Metrics,
     pub wake: Wake,
     pub status: watch::Receiver<WatchStatus>,
+    /// The bot, when Discord is configured.
+    pub bot: Option<crate::discord::bot::Bot>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -81,7 +96,7 @@ impl Pipeline {
         let wake = wake();
         let sinks = Sinks {
             console: config.console.is_some(),
-            discord: false,
+            discord: config.discord.is_some(),
         };
         let (watcher, status) = Watcher::new(
             source,
@@ -103,6 +118,43 @@ impl Pipeline {
                 ConsoleSink::new(store.clone(), board.clone(), output, style, metrics.clone());
             tasks.push(tokio::spawn(sink.run(wake.clone(), shutdown_rx.clone())));
         }
+        let mut bot = None;
+        if let Some(d) = config.discord {
+            let rest = crate::discord::rest::Rest::new(
+                d.connection.api_base.as_deref(),
+                d.connection.token.clone(),
+                Duration::from_secs(15),
+            )
+            .map_err(|e| StartError::Discord(e.to_string()))?;
+            let chart: crate::discord::dispatch::ChartFn =
+                Arc::new(crate::discord::pictures::announcement_chart);
+            let charts = d.dispatch.charts;
+            let dispatcher = crate::discord::dispatch::Dispatcher::new(
+                store.clone(),
+                board.clone(),
+                rest,
+                d.presentation.clone(),
+                metrics.clone(),
+                d.dispatch.clone(),
+                Some(chart),
+            );
+            tasks.push(tokio::spawn(
+                dispatcher.run(wake.clone(), shutdown_rx.clone()),
+            ));
+            let data = crate::discord::bot::Data {
+                board: board.clone(),
+                store: store.clone(),
+                presentation: d.presentation.clone(),
+                status: status.clone(),
+                charts,
+                metrics: metrics.clone(),
+            };
+            bot = Some(
+                crate::discord::bot::Bot::start(&d.connection, d.register.clone(), data)
+                    .await
+                    .map_err(|e| StartError::Discord(e.to_string()))?,
+            );
+        }
         tasks.push(tokio::spawn(watcher.run(shutdown_rx)));
         Ok(Pipeline {
             board,
@@ -110,6 +162,7 @@ impl Pipeline {
             metrics,
             wake,
             status,
+            bot,
             shutdown,
             tasks,
         })
@@ -139,6 +192,9 @@ impl Pipeline {
 
     /// Stops the watcher and sinks (each finishes what it is doing).
     pub async fn stop(self) {
+        if let Some(bot) = self.bot {
+            bot.stop().await;
+        }
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;

@@ -9,8 +9,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod core;
 pub mod demo;
+pub mod discord;
 pub mod format;
 pub mod observe;
 pub mod rehearsal;

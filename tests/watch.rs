@@ -98,6 +98,7 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
                 baseline_label: "2017".into(),
             },
         )),
+        discord: None,
     };
     let pipeline = Pipeline::start(config, demo::parties(), baseline, None, Metrics::default())
         .await

@@ -23,7 +23,7 @@ use crate::sources::{self, Format};
 
 /// Reads a baseline from a file, or from a URL serving herald JSON (a rehearsal server's
 /// `/baseline.json`).
-async fn load_baseline(
+pub(super) async fn load_baseline(
     location: &str,
     format: Format,
     constituencies: Option<&Path>,
@@ -104,6 +104,7 @@ pub fn demo(a: &DemoArgs) -> Result<(), CliError> {
                     baseline_label: label.clone(),
                 },
             )),
+            discord: None,
         };
         let pipeline = Pipeline::start(
             config,
@@ -175,6 +176,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
             interval: a.interval,
             store: a.store.clone(),
             console,
+            discord: None,
         };
         let pipeline = Pipeline::start(config, parties, baseline, None, Metrics::default())
             .await

@@ -3,6 +3,9 @@
 
 mod live;
 mod offline;
+mod ops;
+
+pub use ops::{PERMISSIONS, invite_url_for};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +36,53 @@ pub enum Command {
     /// Results feeds: serve a rehearsal of a recorded election night.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// Run herald for real: watch the source and serve Discord (needs DISCORD_TOKEN).
+    Run(ConfigArgs),
+    /// Discord set-up: register the slash commands, print the invite URL.
+    #[command(subcommand)]
+    Discord(DiscordCommand),
+    /// Configuration: check a config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// Configuration file (default: config/herald.toml when it exists).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DiscordCommand {
+    /// Register the slash commands globally, or in one guild for fast iteration.
+    Register {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Register in this guild only (immediate) instead of globally.
+        #[arg(long)]
+        guild: Option<u64>,
+    },
+    /// Print the URL that invites the bot with exactly the scopes and permissions it needs.
+    InviteUrl {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The application id (default: discord.application_id from the config).
+        #[arg(long)]
+        application_id: Option<u64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Validate a configuration and say precisely what is wrong.
+    Check {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Do not require a Discord token (a watch-only set-up).
+        #[arg(long)]
+        no_discord: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -286,6 +336,17 @@ pub fn main() -> ExitCode {
         Command::Compute(a) => offline::compute(&a),
         Command::Watch(a) => live::watch(&a),
         Command::Feed(FeedCommand::Serve(a)) => live::serve(&a),
+        Command::Run(a) => ops::run(a.config.as_deref()),
+        Command::Discord(DiscordCommand::Register { config, guild }) => {
+            ops::register(config.config.as_deref(), guild)
+        }
+        Command::Discord(DiscordCommand::InviteUrl {
+            config,
+            application_id,
+        }) => ops::invite_url(config.config.as_deref(), application_id),
+        Command::Config(ConfigCommand::Check { config, no_discord }) => {
+            ops::config_check(config.config.as_deref(), no_discord)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! What herald reports about itself: metrics (Prometheus/OpenMetrics text) and health.
 
 pub mod metrics;
+pub mod server;
 
 pub use metrics::Metrics;

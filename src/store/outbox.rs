@@ -59,6 +59,8 @@ pub struct OutboxItem {
     pub next_attempt_at: DateTime<Utc>,
     pub message_id: Option<String>,
     pub last_error: Option<String>,
+    /// Set while the row is claimed as part of a digest (the digest's key).
+    pub digest_key: Option<String>,
 }
 
 /// The console's key for an event: `console:E14000733:1`.
@@ -101,7 +103,7 @@ pub(super) async fn enqueue(
     Ok(())
 }
 
-const COLUMNS: &str = "idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, message_id, last_error";
+const COLUMNS: &str = "idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, message_id, last_error, digest_key";
 
 fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
     let state: String = r.try_get("state")?;
@@ -121,6 +123,7 @@ fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
         next_attempt_at: parse_time(&at)?,
         message_id: r.try_get("message_id")?,
         last_error: r.try_get("last_error")?,
+        digest_key: r.try_get("digest_key")?,
     })
 }
 
@@ -224,19 +227,56 @@ impl Store {
         Ok(())
     }
 
-    /// Marks rows as carried by a digest message.
-    pub async fn mark_merged(
+    /// The first message posted for this constituency to this target (what corrections
+    /// edit), and whether it was the seat's own message or a digest that carried it.
+    pub async fn original_post(
         &self,
-        keys: &[String],
-        digest_message_id: Option<&str>,
-    ) -> Result<()> {
+        sink: &str,
+        target: &str,
+        constituency: &str,
+    ) -> Result<Option<(String, OutboxState)>> {
+        let row = sqlx::query(
+            "SELECT message_id, state FROM outbox WHERE sink = ? AND target = ? AND constituency_id = ?
+               AND state IN ('sent', 'merged') AND message_id IS NOT NULL
+             ORDER BY version LIMIT 1",
+        )
+        .bind(sink)
+        .bind(target)
+        .bind(constituency)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            let id: String = r.try_get("message_id")?;
+            let state: String = r.try_get("state")?;
+            Ok((id, OutboxState::parse(&state)?))
+        })
+        .transpose()
+    }
+
+    /// Targets of a sink with announcements due now (pending or claimed, not waiting for a
+    /// retry).
+    pub async fn targets_due(&self, sink: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT target FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed') AND next_attempt_at <= ?
+             GROUP BY target ORDER BY MIN(seq)",
+        )
+        .bind(sink)
+        .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Claims rows together as one digest under `digest_key` (before it is sent).
+    pub async fn claim_digest(&self, keys: &[String], digest_key: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;
+        let now = now_text();
         for key in keys {
             sqlx::query(
-                "UPDATE outbox SET state = 'merged', message_id = ?, updated_at = ? WHERE idempotency_key = ?",
+                "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, digest_key = ?, updated_at = ?
+                 WHERE idempotency_key = ? AND state IN ('pending', 'claimed')",
             )
-            .bind(digest_message_id)
-            .bind(now_text())
+            .bind(digest_key)
+            .bind(&now)
             .bind(key)
             .execute(&mut *tx)
             .await?;
@@ -245,24 +285,52 @@ impl Store {
         Ok(())
     }
 
-    /// The message posted for an earlier event of the same constituency to the same target
-    /// (what a correction edits).
-    pub async fn posted_message(
-        &self,
-        sink: &str,
-        target: &str,
-        constituency: &str,
-    ) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT message_id FROM outbox WHERE sink = ? AND target = ? AND constituency_id = ?
-               AND state IN ('sent', 'merged') AND message_id IS NOT NULL
-             ORDER BY version LIMIT 1",
+    /// Marks every row of a digest as carried by the posted message.
+    pub async fn finish_digest(&self, digest_key: &str, message_id: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'merged', message_id = ?, last_error = NULL, updated_at = ?
+             WHERE digest_key = ? AND state = 'claimed'",
         )
+        .bind(message_id)
+        .bind(now_text())
+        .bind(digest_key)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Puts a digest's rows back to be retried no earlier than `at` (keeping them together).
+    pub async fn retry_digest(
+        &self,
+        digest_key: &str,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE digest_key = ? AND state = 'claimed'",
+        )
+        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .bind(error)
+        .bind(now_text())
+        .bind(digest_key)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up every undelivered row of a target (its channel is gone or refuses herald).
+    pub async fn fail_target(&self, sink: &str, target: &str, error: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
+             WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed')",
+        )
+        .bind(error)
+        .bind(now_text())
         .bind(sink)
         .bind(target)
-        .bind(constituency)
-        .fetch_optional(self.pool())
-        .await?)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Rows still to deliver, per sink (the outbox depth).

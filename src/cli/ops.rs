@@ -1,0 +1,260 @@
+//! Commands for running herald for real: `run` (watcher, bot and dispatcher together),
+//! `discord register`, `discord invite-url` and `config check`.
+
+use std::path::{Path, PathBuf};
+
+use super::live::load_baseline;
+use super::offline::{baseline_label, load_parties, out};
+use super::{CliError, LogFormat, block_on, init_logging};
+use crate::app::{DiscordOptions, Pipeline, PipelineConfig};
+use crate::config::{Config, Registration, process_env};
+use crate::discord::bot::Connection;
+use crate::discord::dispatch::DispatchConfig;
+use crate::discord::replies::Presentation;
+use crate::observe::Metrics;
+use crate::sinks::console::{ConsoleStyle, Output};
+use crate::sources::live::SourceOptions;
+
+/// The permissions herald needs: View Channel, Send Messages, Embed Links, Attach Files and
+/// Read Message History.
+pub const PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16);
+
+/// The default configuration file, used when it exists and no `--config` is given.
+const DEFAULT_CONFIG: &str = "config/herald.toml";
+
+fn load_config(path: Option<&Path>) -> Result<Config, CliError> {
+    let path = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.is_file()),
+    };
+    Config::load(path.as_deref(), &process_env).map_err(|e| CliError::new(e.to_string()))
+}
+
+const NO_TOKEN: &str = "no Discord token: set DISCORD_TOKEN (or discord.token_file in the config). To try herald without Discord, run `herald demo`, or `herald watch --source URL|PATH --console`.";
+
+pub fn run(config: Option<&Path>) -> Result<(), CliError> {
+    let c = load_config(config)?;
+    init_logging(
+        if c.log_json {
+            LogFormat::Json
+        } else {
+            LogFormat::Text
+        },
+        "info",
+    );
+    let Some(token) = c.token.clone() else {
+        return Err(CliError::new(NO_TOKEN));
+    };
+    let Some(location) = c.source.clone() else {
+        return Err(CliError::new(
+            "source.location is not set: where do results come from?",
+        ));
+    };
+    c.check_files().map_err(|e| CliError::new(e.to_string()))?;
+    block_on(async move {
+        let parties = load_parties(c.parties.as_deref())?;
+        let baseline = match &c.baseline {
+            Some(b) => {
+                load_baseline(
+                    b,
+                    c.baseline_format.unwrap_or(c.format),
+                    c.baseline_constituencies.as_deref(),
+                    &parties,
+                )
+                .await?
+            }
+            None => crate::core::model::Baseline::default(),
+        };
+        let label = baseline_label(&baseline);
+        let source_label = c
+            .source_label
+            .clone()
+            .or(c.source_text.clone())
+            .unwrap_or_default();
+        let presentation = Presentation {
+            tz: c.timezone,
+            source: source_label.clone(),
+            baseline_label: label.clone(),
+        };
+        let console = c.console.then(|| {
+            (
+                c.console_output
+                    .clone()
+                    .map_or(Output::Stdout, Output::File),
+                ConsoleStyle {
+                    tz: c.timezone,
+                    source: source_label.clone(),
+                    baseline_label: label.clone(),
+                },
+            )
+        });
+        let config = PipelineConfig {
+            location,
+            source: SourceOptions {
+                format: c.format,
+                constituencies: c.constituencies.clone(),
+                timeout: c.timeout,
+                max_body_bytes: c.max_body_bytes,
+            },
+            interval: c.interval,
+            store: c.store.clone(),
+            console,
+            discord: Some(DiscordOptions {
+                connection: Connection {
+                    token,
+                    api_base: c.api_base.clone(),
+                },
+                register: c.register.clone(),
+                dispatch: DispatchConfig {
+                    global_per_second: c.global_rate_per_second,
+                    digest_after: c.digest_after,
+                    charts: c.charts,
+                    ..DispatchConfig::default()
+                },
+                presentation,
+            }),
+        };
+        let metrics = Metrics::default();
+        let pipeline = Pipeline::start(config, parties, baseline, None, metrics.clone())
+            .await
+            .map_err(|e| CliError::new(e.to_string()))?;
+        if let Some(addr) = c.observe_listen {
+            let gateway = pipeline.bot.as_ref().map(|b| b.connected.clone());
+            let (local, _task) = crate::observe::server::spawn(
+                addr,
+                metrics,
+                pipeline.status.clone(),
+                pipeline.store.clone(),
+                gateway,
+            )
+            .await
+            .map_err(|e| {
+                CliError::new(format!(
+                    "cannot listen on {addr} for /healthz and /metrics: {e}"
+                ))
+            })?;
+            tracing::info!("health and metrics at http://{local}/healthz and /metrics");
+        }
+        wait_for_signal().await;
+        tracing::info!("stopping");
+        pipeline.stop().await;
+        Ok(())
+    })
+}
+
+/// Waits for Ctrl-C or SIGTERM (what `docker stop` sends).
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub fn register(config: Option<&Path>, guild: Option<u64>) -> Result<(), CliError> {
+    let c = load_config(config)?;
+    init_logging(LogFormat::Text, "warn");
+    let Some(token) = c.token.clone() else {
+        return Err(CliError::new(NO_TOKEN));
+    };
+    block_on(async move {
+        let http = crate::discord::bot::http(&Connection {
+            token,
+            api_base: c.api_base.clone(),
+        })?;
+        let app = match c.application_id {
+            Some(id) => poise::serenity_prelude::ApplicationId::new(id),
+            None => {
+                http.get_current_application_info()
+                    .await
+                    .map_err(|e| {
+                        CliError::new(format!("cannot read the application from Discord: {e}"))
+                    })?
+                    .id
+            }
+        };
+        http.set_application_id(app);
+        let target = match guild {
+            Some(g) => Registration::Guild(g),
+            None => Registration::Global,
+        };
+        let n = crate::discord::bot::register(&http, &target)
+            .await
+            .map_err(|e| CliError::new(format!("Discord refused the commands: {e}")))?;
+        out(&match target {
+            Registration::Guild(g) => {
+                format!("registered {n} commands in guild {g} (available at once)\n")
+            }
+            _ => format!("registered {n} global commands\n"),
+        })
+    })
+}
+
+/// The invite URL for an application id.
+pub fn invite_url_for(application_id: u64) -> String {
+    format!(
+        "https://discord.com/oauth2/authorize?client_id={application_id}&scope=bot%20applications.commands&permissions={PERMISSIONS}"
+    )
+}
+
+pub fn invite_url(config: Option<&Path>, application_id: Option<u64>) -> Result<(), CliError> {
+    let id = match application_id {
+        Some(id) => id,
+        None => load_config(config)?.application_id.ok_or_else(|| {
+            CliError::new("no application id: pass --application-id or set discord.application_id (HERALD_DISCORD_APPLICATION_ID)")
+        })?,
+    };
+    out(&format!("{}\n", invite_url_for(id)))
+}
+
+pub fn config_check(config: Option<&Path>, no_discord: bool) -> Result<(), CliError> {
+    let c = load_config(config)?;
+    c.check_files().map_err(|e| CliError::new(e.to_string()))?;
+    if let Some(p) = &c.parties {
+        load_parties(Some(p))?;
+    }
+    if !no_discord && c.token.is_none() {
+        return Err(CliError::new(
+            "discord: no token: set DISCORD_TOKEN or discord.token_file (herald run needs it; use --no-discord to check a watch-only setup)",
+        ));
+    }
+    let file = c
+        .file
+        .as_ref()
+        .map_or("defaults and environment".to_string(), |p| {
+            p.display().to_string()
+        });
+    out(&format!(
+        "{file}: OK\n  source: {} ({})\n  store: {}\n  baseline: {}\n  timezone: {}\n  discord: {}\n",
+        c.source_text.as_deref().unwrap_or("-"),
+        c.format.name(),
+        c.store,
+        c.baseline.as_deref().unwrap_or("none"),
+        c.timezone,
+        if no_discord {
+            "not checked".to_string()
+        } else {
+            format!(
+                "token set{}",
+                c.api_base
+                    .as_ref()
+                    .map(|b| format!(", API at {b}"))
+                    .unwrap_or_default()
+            )
+        }
+    ))
+}

@@ -1,0 +1,203 @@
+//! The bot: serenity's gateway client with poise for the commands, intents `GUILDS` only.
+//! With `discord.api_base` set, every REST call (and, through `GET /gateway`, the gateway)
+//! goes to that base instead of discord.com: serenity's own rate limiter is then disabled,
+//! because it ignores the proxy setting otherwise (herald's dispatcher paces announcements).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use poise::serenity_prelude as serenity;
+use tokio::sync::watch;
+
+use super::commands;
+use super::embed::no_mentions;
+use super::replies::{Presentation, Reply};
+use crate::config::{Registration, Secret};
+use crate::observe::Metrics;
+use crate::store::Store;
+use crate::watch::{SharedBoard, WatchStatus};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// What every command can reach.
+pub struct Data {
+    pub board: SharedBoard,
+    pub store: Store,
+    pub presentation: Presentation,
+    pub status: watch::Receiver<WatchStatus>,
+    pub charts: bool,
+    pub metrics: Metrics,
+}
+
+/// How to reach Discord.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub token: Secret,
+    /// Another base URL for REST and, through `GET /gateway`, the gateway.
+    pub api_base: Option<String>,
+}
+
+/// Builds serenity's HTTP client for a connection.
+pub fn http(conn: &Connection) -> Result<serenity::Http, reqwest::Error> {
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    let mut builder = serenity::HttpBuilder::new(conn.token.expose())
+        .client(client)
+        .default_allowed_mentions(no_mentions());
+    if let Some(base) = &conn.api_base {
+        builder = builder
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    Ok(builder.build())
+}
+
+/// Registers herald's commands in one guild (immediate) or globally.
+pub async fn register(
+    http: &serenity::Http,
+    target: &Registration,
+) -> Result<usize, serenity::Error> {
+    let commands = commands::all();
+    let builders = poise::builtins::create_application_commands(&commands);
+    let n = builders.len();
+    match target {
+        Registration::Off => return Ok(0),
+        Registration::Global => {
+            serenity::Command::set_global_commands(http, builders).await?;
+        }
+        Registration::Guild(id) => {
+            serenity::GuildId::new(*id)
+                .set_commands(http, builders)
+                .await?;
+        }
+    }
+    Ok(n)
+}
+
+/// Tracks whether the gateway is connected (for `/healthz`).
+struct Gateway {
+    connected: Arc<AtomicBool>,
+}
+
+#[serenity::async_trait]
+impl serenity::EventHandler for Gateway {
+    async fn ready(&self, _: serenity::Context, ready: serenity::Ready) {
+        tracing::info!(
+            guilds = ready.guilds.len(),
+            "connected to Discord as {}",
+            ready.user.name
+        );
+        self.connected.store(true, Ordering::Relaxed);
+    }
+
+    async fn resume(&self, _: serenity::Context, _: serenity::ResumedEvent) {
+        tracing::info!("gateway session resumed");
+        self.connected.store(true, Ordering::Relaxed);
+    }
+
+    async fn shard_stage_update(&self, _: serenity::Context, e: serenity::ShardStageUpdateEvent) {
+        let up = e.new == serenity::ConnectionStage::Connected;
+        if !up && e.old == serenity::ConnectionStage::Connected {
+            tracing::warn!("gateway connection lost; reconnecting");
+        }
+        self.connected.store(up, Ordering::Relaxed);
+    }
+}
+
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().name, "command failed: {error}");
+            let _ = commands::send(
+                ctx,
+                Reply::private("Sorry, something went wrong answering that. It has been logged."),
+            )
+            .await;
+        }
+        poise::FrameworkError::ArgumentParse { ctx, input, .. } => {
+            let _ = commands::send(
+                ctx,
+                Reply::private(format!(
+                    "I could not read that{}.",
+                    input
+                        .map(|i| format!(" (“{}”)", crate::format::embed::escape_markdown(&i)))
+                        .unwrap_or_default()
+                )),
+            )
+            .await;
+        }
+        poise::FrameworkError::GuildOnly { ctx, .. } => {
+            let _ = commands::send(
+                ctx,
+                Reply::private("This command works in a server, not in direct messages."),
+            )
+            .await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!("while handling an error: {e}");
+            }
+        }
+    }
+}
+
+/// A running bot.
+pub struct Bot {
+    pub connected: Arc<AtomicBool>,
+    shards: Arc<serenity::ShardManager>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Bot {
+    /// Connects to the gateway and starts answering commands. Commands are registered once
+    /// connected, as `register` says.
+    pub async fn start(
+        conn: &Connection,
+        register_on_start: Registration,
+        data: Data,
+    ) -> Result<Bot, Error> {
+        let http = http(conn)?;
+        let framework = poise::Framework::builder()
+            .options(poise::FrameworkOptions {
+                commands: commands::all(),
+                on_error: |e| Box::pin(on_error(e)),
+                allowed_mentions: Some(no_mentions()),
+                ..Default::default()
+            })
+            .setup(move |ctx, _ready, _framework| {
+                Box::pin(async move {
+                    match register(&ctx.http, &register_on_start).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("registered {n} commands ({register_on_start:?})"),
+                        Err(e) => tracing::error!("could not register commands: {e}"),
+                    }
+                    Ok(data)
+                })
+            })
+            .build();
+        let connected = Arc::new(AtomicBool::new(false));
+        let mut client =
+            serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+                .framework(framework)
+                .event_handler(Gateway {
+                    connected: connected.clone(),
+                })
+                .await?;
+        let shards = client.shard_manager.clone();
+        let task = tokio::spawn(async move {
+            if let Err(e) = client.start().await {
+                tracing::error!("Discord client stopped: {e}");
+            }
+        });
+        Ok(Bot {
+            connected,
+            shards,
+            task,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.shards.shutdown_all().await;
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,752 @@
+//! The announcement dispatcher: drains the store's Discord outbox into channels, in order
+//! per channel, as fast as Discord's limits allow.
+//!
+//! * A global limiter (a token bucket, set just under Discord's 50 requests per second)
+//!   gates every request; route buckets are learned from Discord's rate-limit headers; a
+//!   429 waits its `retry_after` (every route, if global); 5xx errors and timeouts are
+//!   retried with exponential backoff and jitter, holding the channel's later messages back
+//!   so that order is kept.
+//! * A channel Discord refuses (403 Missing Access, 404 Unknown Channel) is paused, logged
+//!   once and shown in `/subscriptions`; nothing else is dropped.
+//! * At the peak, a channel whose backlog is longer than its own limit drains in a few
+//!   seconds (or that asked for `mode: digest`) gets digests: pending declarations merged
+//!   into one message. Corrections and retractions are never merged away.
+//! * Exactly once: a row is claimed in the store before it is sent, sent with a nonce
+//!   derived from its key (`enforce_nonce`), and marked with the message id after. A send
+//!   whose reply was lost is deduplicated by the nonce; the store stops any second send.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, watch};
+
+use super::embed::{embed_json, no_mentions};
+use super::rest::{Bucket, File, Outcome, Rest};
+use crate::core::changes::EventKind;
+use crate::discord::replies::Presentation;
+use crate::format::announce::announcement;
+use crate::format::embed::{Embed, escape_markdown, limits, truncate};
+use crate::format::result::headline;
+use crate::format::thousands;
+use crate::observe::Metrics;
+use crate::observe::metrics::ScopeLabel;
+use crate::store::{DISCORD, Mode, OutboxItem, OutboxState, Store, StoreError, StoredEvent};
+use crate::watch::{SharedBoard, Wake};
+
+/// How the dispatcher paces itself.
+#[derive(Clone, Debug)]
+pub struct DispatchConfig {
+    /// Requests per second across all channels (Discord allows about 50).
+    pub global_per_second: u32,
+    /// A backlog longer than this (Discord drains 5 messages per 5 s in one channel) turns
+    /// a channel's pending declarations into digests.
+    pub digest_after: usize,
+    /// At most this many seats in one digest message.
+    pub digest_max: usize,
+    /// Channels drained at once.
+    pub concurrency: usize,
+    /// Longest wait before retrying a failed send.
+    pub max_backoff: Duration,
+    /// Attach the result chart to announcements.
+    pub charts: bool,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            global_per_second: 45,
+            digest_after: 5,
+            digest_max: 40,
+            concurrency: 64,
+            max_backoff: Duration::from_secs(120),
+            charts: true,
+        }
+    }
+}
+
+/// Renders a chart for an announcement (kept behind a function so the dispatcher does not
+/// depend on how pictures are drawn).
+pub type ChartFn = Arc<
+    dyn Fn(&SharedBoard, &crate::core::model::Declaration, &Presentation) -> Option<Vec<u8>>
+        + Send
+        + Sync,
+>;
+
+/// A nonce of at most 25 characters derived from a key (FNV-1a, 64 bits, in hex).
+pub fn nonce(key: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("h{h:016x}")
+}
+
+pub struct Dispatcher {
+    store: Store,
+    board: SharedBoard,
+    rest: Rest,
+    presentation: Presentation,
+    metrics: Metrics,
+    config: DispatchConfig,
+    chart: Option<ChartFn>,
+    limiter: DefaultDirectRateLimiter,
+    /// No request before this instant (a global 429).
+    global_pause: Mutex<Option<Instant>>,
+    /// Route buckets: blocked until.
+    buckets: Mutex<HashMap<String, Instant>>,
+    busy: Mutex<HashSet<String>>,
+}
+
+/// What to do with a channel after one step.
+enum Next {
+    Continue,
+    /// Stop draining this channel for now (a retry is scheduled, or it was paused).
+    Stop,
+}
+
+enum Sent {
+    Ok(String),
+    Stop,
+    /// The message to edit is gone.
+    NoMessage,
+    /// Discord refused the request; the row is given up.
+    Refused,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        board: SharedBoard,
+        rest: Rest,
+        presentation: Presentation,
+        metrics: Metrics,
+        config: DispatchConfig,
+        chart: Option<ChartFn>,
+    ) -> Arc<Dispatcher> {
+        let rate = NonZeroU32::new(config.global_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        // A small burst keeps any one-second window under the global limit.
+        let burst =
+            NonZeroU32::new((config.global_per_second / 10).clamp(1, 5)).unwrap_or(NonZeroU32::MIN);
+        Arc::new(Dispatcher {
+            store,
+            board,
+            rest,
+            presentation,
+            metrics,
+            config,
+            chart,
+            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            global_pause: Mutex::new(None),
+            buckets: Mutex::new(HashMap::new()),
+            busy: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drains the outbox whenever the watcher records events, until `shutdown`.
+    pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
+        let mut woken = wake.subscribe();
+        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.store.targets_due(DISCORD, Utc::now()).await {
+                Ok(channels) => {
+                    for channel in channels {
+                        if !Self::lock(&self.busy).insert(channel.clone()) {
+                            continue;
+                        }
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let me = self.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = me.drain(&channel).await {
+                                tracing::error!(channel, "dispatch: {e}");
+                            }
+                            Self::lock(&me.busy).remove(&channel);
+                            drop(permit);
+                        });
+                    }
+                }
+                Err(e) => tracing::error!("dispatch: {e}"),
+            }
+            if let Ok(depth) = self.store.depth(DISCORD).await {
+                self.metrics
+                    .outbox_depth
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .set(depth);
+            }
+            tokio::select! {
+                _ = woken.changed() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends one channel's announcements in order until it is empty or must wait.
+    pub async fn drain(&self, channel: &str) -> Result<(), StoreError> {
+        loop {
+            let rows = self.store.undelivered_for(DISCORD, channel).await?;
+            let Some(head) = rows.first() else {
+                return Ok(());
+            };
+            if head.next_attempt_at > Utc::now() {
+                return Ok(());
+            }
+            let Some(sub) = self.store.subscription(channel).await? else {
+                self.store
+                    .fail_target(DISCORD, channel, "unsubscribed")
+                    .await?;
+                return Ok(());
+            };
+            if sub.paused_reason.is_some() {
+                self.store
+                    .fail_target(DISCORD, channel, "channel paused")
+                    .await?;
+                return Ok(());
+            }
+            // A digest claimed before a crash is sent again as it was.
+            if let Some(dk) = &head.digest_key {
+                let group: Vec<OutboxItem> = rows
+                    .iter()
+                    .filter(|r| r.digest_key.as_deref() == Some(dk))
+                    .cloned()
+                    .collect();
+                match self.send_digest(channel, dk, &group).await? {
+                    Next::Continue => continue,
+                    Next::Stop => return Ok(()),
+                }
+            }
+            let mut mergeable = Vec::new();
+            for r in &rows {
+                if r.digest_key.is_some() {
+                    break;
+                }
+                let Some(e) = self.store.event(&r.constituency_id, r.version).await? else {
+                    break;
+                };
+                if !matches!(e.kind, EventKind::Declared) {
+                    break;
+                }
+                mergeable.push(r.clone());
+                if mergeable.len() >= self.config.digest_max {
+                    break;
+                }
+            }
+            let digest = !mergeable.is_empty()
+                && (sub.mode == Mode::Digest || rows.len() > self.config.digest_after)
+                && !(mergeable.len() == 1 && sub.mode == Mode::Every);
+            let next = if digest {
+                let dk = format!("digest:{channel}:{}", mergeable[0].seq);
+                let keys: Vec<String> = mergeable.iter().map(|r| r.key.clone()).collect();
+                self.store.claim_digest(&keys, &dk).await?;
+                let group: Vec<OutboxItem> = mergeable
+                    .into_iter()
+                    .map(|mut r| {
+                        r.digest_key = Some(dk.clone());
+                        r
+                    })
+                    .collect();
+                self.send_digest(channel, &dk, &group).await?
+            } else {
+                self.send_one(channel, head).await?
+            };
+            if let Next::Stop = next {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Waits for the global limiter, any global pause and the route's bucket.
+    async fn pace(&self, route: &str) {
+        loop {
+            let wait = {
+                let now = Instant::now();
+                let global = Self::lock(&self.global_pause).filter(|t| *t > now);
+                let bucket = Self::lock(&self.buckets)
+                    .get(route)
+                    .copied()
+                    .filter(|t| *t > now);
+                global.max(bucket).map(|t| t - now)
+            };
+            match wait {
+                Some(d) => tokio::time::sleep(d).await,
+                None => break,
+            }
+        }
+        self.limiter.until_ready().await;
+    }
+
+    fn learn(&self, route: &str, bucket: &Bucket) {
+        if let (Some(0), Some(after)) = (bucket.remaining, bucket.reset_after) {
+            Self::lock(&self.buckets).insert(route.to_string(), Instant::now() + after);
+        }
+    }
+
+    fn backoff(&self, attempts: u32) -> chrono::Duration {
+        let base = Duration::from_millis(500).saturating_mul(2u32.saturating_pow(attempts.min(12)));
+        let jitter: f64 = rand::random_range(0.5..1.5);
+        let d = base.mul_f64(jitter).min(self.config.max_backoff);
+        chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(1))
+    }
+
+    /// One request, retried through rate limits; other failures are reported to the caller.
+    async fn request(
+        &self,
+        channel: &str,
+        edit: Option<&str>,
+        body: &Value,
+        files: &[File],
+    ) -> Outcome {
+        let route = format!(
+            "{} {channel}",
+            if edit.is_some() { "PATCH" } else { "POST" }
+        );
+        loop {
+            self.pace(&route).await;
+            let (outcome, bucket) = match edit {
+                Some(message) => self.rest.edit_message(channel, message, body, files).await,
+                None => self.rest.create_message(channel, body, files).await,
+            };
+            self.learn(&route, &bucket);
+            if let Outcome::RateLimited {
+                retry_after,
+                global,
+                scope,
+            } = &outcome
+            {
+                self.metrics
+                    .rate_limited
+                    .get_or_create(&ScopeLabel {
+                        scope: scope.clone(),
+                    })
+                    .inc();
+                let until = Instant::now() + *retry_after;
+                if *global {
+                    *Self::lock(&self.global_pause) = Some(until);
+                } else {
+                    Self::lock(&self.buckets).insert(route.clone(), until);
+                }
+                continue;
+            }
+            return outcome;
+        }
+    }
+
+    /// Handles an outcome that is not a success for a row (or digest): retries later,
+    /// pauses the channel, or gives the row up.
+    async fn failed(
+        &self,
+        channel: &str,
+        item: &OutboxItem,
+        outcome: Outcome,
+    ) -> Result<Sent, StoreError> {
+        match outcome {
+            Outcome::Ok { message_id } => Ok(Sent::Ok(message_id)),
+            Outcome::UnknownMessage => Ok(Sent::NoMessage),
+            Outcome::Transient(e) => {
+                let at = Utc::now() + self.backoff(item.attempts);
+                self.metrics
+                    .retried
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .inc();
+                tracing::warn!(channel, key = %item.key, attempts = item.attempts, "send failed, will retry: {e}");
+                match &item.digest_key {
+                    Some(dk) => self.store.retry_digest(dk, at, &e).await?,
+                    None => self.store.mark_retry(&item.key, at, &e).await?,
+                }
+                Ok(Sent::Stop)
+            }
+            Outcome::Gone {
+                status,
+                code,
+                message,
+            } => {
+                let reason = format!(
+                    "Discord answered {status}{}: {message}",
+                    code.map(|c| format!(" ({c})")).unwrap_or_default()
+                );
+                if self.store.pause(channel, &reason).await? {
+                    tracing::warn!(channel, "subscription paused: {reason}");
+                }
+                let n = self.store.fail_target(DISCORD, channel, &reason).await?;
+                self.metrics
+                    .failed
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .inc_by(n);
+                Ok(Sent::Stop)
+            }
+            Outcome::Rejected { status, body } => {
+                let reason = format!("Discord refused the request ({status}): {body}");
+                tracing::error!(channel, key = %item.key, "{reason}");
+                self.store.mark_failed(&item.key, &reason).await?;
+                self.metrics
+                    .failed
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .inc();
+                Ok(Sent::Refused)
+            }
+            Outcome::RateLimited { .. } => Ok(Sent::Stop),
+        }
+    }
+
+    fn message_body(
+        &self,
+        embed: &Embed,
+        content: Option<&str>,
+        nonce_key: &str,
+        reply_to: Option<&str>,
+        with_chart: bool,
+    ) -> Value {
+        let mut e = embed.clone();
+        if with_chart {
+            e.image = Some("chart.png".into());
+        }
+        let mut body = json!({
+            "embeds": [embed_json(&e)],
+            "allowed_mentions": no_mentions(),
+            "nonce": nonce(nonce_key),
+            "enforce_nonce": true,
+        });
+        if let Some(c) = content {
+            body["content"] = json!(truncate(c, limits::CONTENT));
+        }
+        if let Some(m) = reply_to {
+            body["message_reference"] = json!({"message_id": m, "fail_if_not_exists": false});
+        }
+        if with_chart {
+            body["attachments"] = json!([{"id": 0, "filename": "chart.png"}]);
+        }
+        body
+    }
+
+    fn edit_body(&self, embed: &Embed, with_chart: bool) -> Value {
+        let mut e = embed.clone();
+        if with_chart {
+            e.image = Some("chart.png".into());
+        }
+        let mut body = json!({
+            "embeds": [embed_json(&e)],
+            "allowed_mentions": no_mentions(),
+        });
+        body["attachments"] = if with_chart {
+            json!([{"id": 0, "filename": "chart.png"}])
+        } else {
+            json!([])
+        };
+        body
+    }
+
+    fn render(
+        &self,
+        event: &StoredEvent,
+    ) -> (crate::format::announce::Announcement, Option<Vec<u8>>) {
+        let chart = if self.config.charts
+            && event.declaration.status == crate::core::model::DeclarationStatus::Declared
+        {
+            self.chart
+                .as_ref()
+                .and_then(|f| f(&self.board, &event.declaration, &self.presentation))
+        } else {
+            None
+        };
+        let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let style = self.presentation.style(&board);
+        let figures = board.compute(&event.declaration);
+        let a = announcement(
+            event.kind,
+            &event.declaration,
+            &event.differences,
+            &figures,
+            None,
+            &style,
+        );
+        (a, chart)
+    }
+
+    async fn before(&self, event: &StoredEvent) -> Result<Option<StoredEvent>, StoreError> {
+        if event.version > 1 {
+            self.store
+                .event(event.declaration.id().as_str(), event.version - 1)
+                .await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Sends one announcement (one outbox row).
+    async fn send_one(&self, channel: &str, item: &OutboxItem) -> Result<Next, StoreError> {
+        let Some(event) = self
+            .store
+            .event(&item.constituency_id, item.version)
+            .await?
+        else {
+            self.store
+                .mark_failed(&item.key, "event missing from the store")
+                .await?;
+            return Ok(Next::Continue);
+        };
+        if !self.store.claim(&item.key).await? {
+            return Ok(Next::Continue);
+        }
+        let (mut a, chart) = self.render(&event);
+        if event.kind == EventKind::Corrected {
+            // The correction note compares with the version it replaced.
+            if let Some(prev) = self.before(&event).await? {
+                let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+                let style = self.presentation.style(&board);
+                let now = board.compute(&event.declaration);
+                let then = board.compute(&prev.declaration);
+                a = announcement(
+                    event.kind,
+                    &event.declaration,
+                    &event.differences,
+                    &now,
+                    Some(&then),
+                    &style,
+                );
+            }
+        }
+        let files: Vec<File> = chart
+            .iter()
+            .map(|b| File {
+                name: "chart.png".into(),
+                bytes: b.clone(),
+            })
+            .collect();
+        let with_chart = !files.is_empty();
+        let original = match event.kind {
+            EventKind::Completed | EventKind::Corrected | EventKind::Retracted => {
+                self.store
+                    .original_post(DISCORD, channel, &item.constituency_id)
+                    .await?
+            }
+            _ => None,
+        };
+
+        let sent = match (event.kind, original) {
+            // The seat's own message: edit it in place.
+            (EventKind::Completed, Some((mid, OutboxState::Sent))) => {
+                let outcome = self
+                    .request(
+                        channel,
+                        Some(&mid),
+                        &self.edit_body(&a.embed, with_chart),
+                        &files,
+                    )
+                    .await;
+                match self.failed(channel, item, outcome).await? {
+                    Sent::Ok(_) => Sent::Ok(mid),
+                    Sent::NoMessage => {
+                        self.post(channel, item, &a.embed, a.note.as_deref(), None, &files)
+                            .await?
+                    }
+                    other => other,
+                }
+            }
+            (EventKind::Corrected | EventKind::Retracted, Some((mid, state))) => {
+                let mut reply_to = Some(mid.clone());
+                if state == OutboxState::Sent {
+                    let outcome = self
+                        .request(
+                            channel,
+                            Some(&mid),
+                            &self.edit_body(&a.embed, with_chart),
+                            &files,
+                        )
+                        .await;
+                    match self.failed(channel, item, outcome).await? {
+                        Sent::Ok(_) => {}
+                        Sent::NoMessage => reply_to = None,
+                        Sent::Stop => return Ok(Next::Stop),
+                        Sent::Refused => return Ok(Next::Continue),
+                    }
+                }
+                // The short note replying to the original (with the result itself when
+                // the original was a digest, or is gone).
+                let note = a.note.clone().unwrap_or_default();
+                if state == OutboxState::Sent && reply_to.is_some() {
+                    self.post_note(channel, item, &note, reply_to.as_deref())
+                        .await?
+                } else {
+                    self.post(
+                        channel,
+                        item,
+                        &a.embed,
+                        Some(&note),
+                        reply_to.as_deref(),
+                        &files,
+                    )
+                    .await?
+                }
+            }
+            _ => {
+                self.post(channel, item, &a.embed, a.note.as_deref(), None, &files)
+                    .await?
+            }
+        };
+        match sent {
+            Sent::Ok(mid) => {
+                self.store.mark_sent(&item.key, Some(&mid)).await?;
+                self.metrics
+                    .sent
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .inc();
+                let lag = (Utc::now() - event.seen_at).num_milliseconds().max(0) as f64 / 1000.0;
+                self.metrics.feed_to_post_seconds.observe(lag);
+                Ok(Next::Continue)
+            }
+            Sent::Stop => Ok(Next::Stop),
+            Sent::NoMessage | Sent::Refused => Ok(Next::Continue),
+        }
+    }
+
+    async fn post(
+        &self,
+        channel: &str,
+        item: &OutboxItem,
+        embed: &Embed,
+        content: Option<&str>,
+        reply_to: Option<&str>,
+        files: &[File],
+    ) -> Result<Sent, StoreError> {
+        let body = self.message_body(embed, content, &item.key, reply_to, !files.is_empty());
+        let outcome = self.request(channel, None, &body, files).await;
+        self.failed(channel, item, outcome).await
+    }
+
+    async fn post_note(
+        &self,
+        channel: &str,
+        item: &OutboxItem,
+        note: &str,
+        reply_to: Option<&str>,
+    ) -> Result<Sent, StoreError> {
+        let mut body = json!({
+            "content": truncate(note, limits::CONTENT),
+            "allowed_mentions": no_mentions(),
+            "nonce": nonce(&format!("{}:note", item.key)),
+            "enforce_nonce": true,
+        });
+        if let Some(m) = reply_to {
+            body["message_reference"] = json!({"message_id": m, "fail_if_not_exists": false});
+        }
+        let outcome = self.request(channel, None, &body, &[]).await;
+        self.failed(channel, item, outcome).await
+    }
+
+    /// Sends a digest: the seats of `group` in one message.
+    async fn send_digest(
+        &self,
+        channel: &str,
+        digest_key: &str,
+        group: &[OutboxItem],
+    ) -> Result<Next, StoreError> {
+        let mut lines = Vec::new();
+        let mut first_seen = None;
+        {
+            let mut events = Vec::new();
+            for r in group {
+                if let Some(e) = self.store.event(&r.constituency_id, r.version).await? {
+                    events.push(e);
+                }
+            }
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let style = self.presentation.style(&board);
+            for e in &events {
+                first_seen = first_seen.min(Some(e.seen_at)).or(Some(e.seen_at));
+                let f = board.compute(&e.declaration);
+                let majority = f
+                    .majority
+                    .map(|m| format!(" · majority {}", thousands(m)))
+                    .unwrap_or_default();
+                let swing = f
+                    .swing
+                    .quote()
+                    .map(|q| {
+                        format!(
+                            " · swing {:.1} {}→{}",
+                            q.points,
+                            style.short(&q.from),
+                            style.short(&q.to)
+                        )
+                    })
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "**{}**: {}{majority}{swing}",
+                    escape_markdown(&f.constituency.name),
+                    escape_markdown(&headline(&f, &style)),
+                ));
+            }
+        }
+        let embed = Embed {
+            title: format!("{} results", lines.len()),
+            description: lines.join("\n"),
+            colour: crate::core::parties::Colour::NEUTRAL,
+            fields: vec![],
+            footer: Some(format!(
+                "Source: {} · /result NAME for the full figures",
+                self.presentation.source
+            )),
+            timestamp: None,
+            image: None,
+        }
+        .fit();
+        let body = self.message_body(&embed, None, digest_key, None, false);
+        let outcome = self.request(channel, None, &body, &[]).await;
+        let Some(head) = group.first() else {
+            return Ok(Next::Continue);
+        };
+        let mut lead = head.clone();
+        lead.digest_key = Some(digest_key.to_string());
+        match self.failed(channel, &lead, outcome).await? {
+            Sent::Ok(mid) => {
+                let n = self.store.finish_digest(digest_key, &mid).await?;
+                self.metrics
+                    .sent
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .inc_by(n);
+                if let Some(t) = first_seen {
+                    let lag = (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0;
+                    self.metrics.feed_to_post_seconds.observe(lag);
+                }
+                Ok(Next::Continue)
+            }
+            Sent::Refused => {
+                for r in group {
+                    self.store
+                        .mark_failed(&r.key, "digest refused by Discord")
+                        .await?;
+                }
+                Ok(Next::Continue)
+            }
+            _ => Ok(Next::Stop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_fit_discords_limit_and_differ() {
+        let a = nonce("discord:123456789012345678:E14000733:1");
+        let b = nonce("discord:123456789012345678:E14000733:2");
+        assert!(a.len() <= 25);
+        assert_ne!(a, b);
+        assert_eq!(a, nonce("discord:123456789012345678:E14000733:1"));
+    }
+}

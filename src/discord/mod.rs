@@ -1,0 +1,17 @@
+//! Discord: the bot that answers slash commands, and the dispatcher that posts
+//! announcements. Both sit at the output edge, reading the board and the store.
+//!
+//! * [`bot`]: the gateway client (serenity + poise), intents `GUILDS` only.
+//! * [`commands`]: the slash commands, thin over [`replies`] (plain functions of the board).
+//! * [`dispatch`]: the outbox worker that posts, edits and digests announcements within
+//!   Discord's rate limits, over [`rest`].
+//! * [`embed`]: herald's embeds in serenity's shape, and the empty allowed-mentions.
+//! * [`pictures`]: charts for replies and announcements.
+
+pub mod bot;
+pub mod commands;
+pub mod dispatch;
+pub mod embed;
+pub mod pictures;
+pub mod replies;
+pub mod rest;

@@ -1,0 +1,759 @@
+//! What each slash command answers, as plain functions of the results board (and the
+//! store, for subscriptions). The command layer only carries these to Discord, so they are
+//! tested directly.
+
+use crate::core::arithmetic::{Outcome, compute};
+use crate::core::board::{Board, Scope};
+use crate::core::filter::Filter;
+use crate::core::finder::{Lookup, Match};
+use crate::core::model::{ConstituencyId, DeclarationStatus, Nation, PartyId};
+use crate::format::embed::{Embed, Field, escape_markdown, truncate};
+use crate::format::national::{national_swing_sentence, seats_embed};
+use crate::format::result::{
+    Declared, candidate_table, headline, result_embed, summary_lines, table_fields,
+};
+use crate::format::{Style, pct1, signed_int, signed1, thousands};
+use crate::store::{Mode, Subscription};
+
+/// Presentation settings every reply needs besides the board.
+#[derive(Clone, Debug)]
+pub struct Presentation {
+    pub tz: chrono_tz::Tz,
+    pub source: String,
+    pub baseline_label: String,
+}
+
+impl Presentation {
+    pub fn style<'a>(&'a self, board: &'a Board) -> Style<'a> {
+        Style {
+            parties: &board.parties,
+            tz: self.tz,
+            source: &self.source,
+            baseline_label: &self.baseline_label,
+        }
+    }
+}
+
+/// A picture to attach.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Picture {
+    /// The result chart of one constituency.
+    Result(ConstituencyId),
+    /// The seats chart of a scope.
+    Seats(Scope),
+    Swing,
+}
+
+/// A reply, before it is turned into Discord's shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub content: Option<String>,
+    pub embeds: Vec<Embed>,
+    /// Only the user who asked sees it.
+    pub ephemeral: bool,
+    /// The picture that goes with the first embed, if any.
+    pub picture: Option<Picture>,
+}
+
+impl Reply {
+    fn embed(e: Embed) -> Reply {
+        Reply {
+            content: None,
+            embeds: vec![e],
+            ephemeral: false,
+            picture: None,
+        }
+    }
+
+    /// A short private answer (errors, refusals, lists of closest matches).
+    pub fn private(text: impl Into<String>) -> Reply {
+        Reply {
+            content: Some(truncate(
+                &text.into(),
+                crate::format::embed::limits::CONTENT,
+            )),
+            embeds: Vec::new(),
+            ephemeral: true,
+            picture: None,
+        }
+    }
+}
+
+fn list_matches(ms: &[Match]) -> String {
+    ms.iter()
+        .take(10)
+        .map(|m| format!("• {}", escape_markdown(&m.name)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `/result constituency:`.
+pub fn result(board: &Board, p: &Presentation, query: &str) -> Reply {
+    let style = p.style(board);
+    let found = match board.finder().find(query) {
+        Lookup::Found(m) => m,
+        Lookup::Ambiguous(ms) => {
+            return Reply::private(format!(
+                "“{}” could be several constituencies. Did you mean:\n{}",
+                escape_markdown(query),
+                list_matches(&ms)
+            ));
+        }
+        Lookup::NotFound(ms) if ms.is_empty() => {
+            return Reply::private(format!(
+                "No constituency matches “{}”.",
+                escape_markdown(query)
+            ));
+        }
+        Lookup::NotFound(ms) => {
+            return Reply::private(format!(
+                "No constituency matches “{}”. The closest are:\n{}",
+                escape_markdown(query),
+                list_matches(&ms)
+            ));
+        }
+    };
+    match board.get(&found.id) {
+        Some(e) => {
+            let view = Declared {
+                figures: &e.figures,
+                declared_at: e.declaration.declared_at,
+                revision: e.declaration.revision,
+                status: e.declaration.status,
+            };
+            let mut reply = Reply::embed(result_embed(&view, &style));
+            if e.declaration.status == DeclarationStatus::Declared {
+                reply.picture = Some(Picture::Result(found.id.clone()));
+            }
+            reply
+        }
+        None => Reply::embed(not_declared(board, &style, &found.id, &found.name)),
+    }
+}
+
+/// The embed for a seat that has not declared: say so and show the baseline.
+fn not_declared(board: &Board, style: &Style, id: &ConstituencyId, name: &str) -> Embed {
+    let mut fields = Vec::new();
+    let mut description = format!("{} has not declared yet.", escape_markdown(name));
+    if let Some(before) = board.baseline.get(id) {
+        let f = compute(before, None, &board.parties);
+        let winner = f
+            .winning_party()
+            .map(|p| style.name(p).to_string())
+            .unwrap_or_else(|| "no winner".into());
+        description.push_str(&format!(
+            "\n\nIn {} it was won by {}.\n{}",
+            style.baseline_label,
+            escape_markdown(&winner),
+            summary_lines(&f, style, true)
+                .into_iter()
+                .filter(|l| !l.starts_with("No swing"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+        fields = table_fields(
+            &format!("Result in {}", style.baseline_label),
+            &candidate_table(&f, style),
+        );
+    }
+    Embed {
+        title: format!("{}: not yet declared", escape_markdown(name)),
+        description,
+        colour: crate::core::parties::Colour::NEUTRAL,
+        fields,
+        footer: Some(format!("Source: {}", style.source)),
+        timestamp: None,
+        image: None,
+    }
+    .fit()
+}
+
+/// `/latest [count]`: the most recent declarations, newest first.
+pub fn latest(board: &Board, p: &Presentation, count: usize) -> Reply {
+    let style = p.style(board);
+    let count = count.clamp(1, 25);
+    let entries = board.latest(count);
+    if entries.is_empty() {
+        return Reply::embed(
+            Embed {
+                title: "Latest declarations".into(),
+                description: "No seats have declared yet.".into(),
+                colour: crate::core::parties::Colour::NEUTRAL,
+                fields: vec![],
+                footer: Some(format!("Source: {}", style.source)),
+                timestamp: None,
+                image: None,
+            }
+            .fit(),
+        );
+    }
+    let lines: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let when = e
+                .declaration
+                .declared_at
+                .map(|t| t.with_timezone(&style.tz).format("%H:%M").to_string())
+                .unwrap_or_else(|| "--:--".into());
+            let state = match e.declaration.status {
+                DeclarationStatus::Called => " (figures to follow)".to_string(),
+                DeclarationStatus::Recount => " (recount)".to_string(),
+                _ => e
+                    .figures
+                    .majority
+                    .map(|m| format!(", majority {}", thousands(m)))
+                    .unwrap_or_default(),
+            };
+            format!(
+                "`{when}` **{}**: {}{state}",
+                escape_markdown(&e.figures.constituency.name),
+                escape_markdown(&headline(&e.figures, &style))
+            )
+        })
+        .collect();
+    let tally = board.tally(&Scope::All);
+    Reply::embed(
+        Embed {
+            title: format!(
+                "Latest declarations ({} of {} declared)",
+                tally.declared, tally.total_seats
+            ),
+            description: lines.join("\n"),
+            colour: crate::core::parties::Colour::NEUTRAL,
+            fields: vec![],
+            footer: Some(format!("Source: {}", style.source)),
+            timestamp: None,
+            image: None,
+        }
+        .fit(),
+    )
+}
+
+/// `/seats`: the state of the parties.
+pub fn seats(board: &Board, p: &Presentation) -> Reply {
+    let style = p.style(board);
+    let tally = board.tally(&Scope::All);
+    let mut reply = Reply::embed(seats_embed(&tally, &board.election.name, &style));
+    reply.picture = Some(Picture::Seats(Scope::All));
+    reply
+}
+
+/// `/swing`: the national swing and the biggest swings so far.
+pub fn swing(board: &Board, p: &Presentation) -> Reply {
+    let style = p.style(board);
+    let tally = board.tally(&Scope::All);
+    let mut description = national_swing_sentence(&tally, &style).unwrap_or_else(|| {
+        "No national swing yet: no declared seat can be compared with a baseline.".into()
+    });
+    let mut swings: Vec<_> = board
+        .entries()
+        .filter(|e| e.declaration.status == DeclarationStatus::Declared)
+        .filter_map(|e| e.figures.swing.quote().map(|q| (e, q)))
+        .collect();
+    swings.sort_by(|a, b| {
+        b.1.points
+            .partial_cmp(&a.1.points)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let lines: Vec<String> = swings
+        .iter()
+        .take(10)
+        .map(|(e, q)| {
+            format!(
+                "**{}**: {:.1} points {} → {}{}",
+                escape_markdown(&e.figures.constituency.name),
+                q.points,
+                escape_markdown(style.short(&q.from)),
+                escape_markdown(style.short(&q.to)),
+                if matches!(e.figures.outcome, Outcome::Gain { .. }) {
+                    " (gain)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    if !lines.is_empty() {
+        description.push_str("\n\n**Biggest swings so far**\n");
+        description.push_str(&lines.join("\n"));
+    }
+    let mut reply = Reply::embed(
+        Embed {
+            title: format!(
+                "Swing: {} of {} declared",
+                tally.declared, tally.total_seats
+            ),
+            description,
+            colour: crate::core::parties::Colour::NEUTRAL,
+            fields: vec![],
+            footer: Some(format!("Source: {}", style.source)),
+            timestamp: None,
+            image: None,
+        }
+        .fit(),
+    );
+    reply.picture = Some(Picture::Swing);
+    reply
+}
+
+/// Finds a party by id, alias, or the start of its name.
+pub fn find_party(board: &Board, query: &str) -> Option<PartyId> {
+    if let Some(id) = board.parties.resolve(query) {
+        return Some(id);
+    }
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return None;
+    }
+    let mut hits: Vec<PartyId> = board
+        .parties
+        .iter()
+        .filter(|p| p.name.to_lowercase().starts_with(&q) || p.short.to_lowercase().starts_with(&q))
+        .map(|p| p.id.clone())
+        .collect();
+    if hits.len() == 1 { hits.pop() } else { None }
+}
+
+/// `/party party:`: seats, gains and losses of one party.
+pub fn party(board: &Board, p: &Presentation, query: &str) -> Reply {
+    let style = p.style(board);
+    let Some(id) = find_party(board, query) else {
+        return Reply::private(format!("No party matches “{}”.", escape_markdown(query)));
+    };
+    let tally = board.tally(&Scope::All);
+    let row = tally.party(&id);
+    let name = style.name(&id).to_string();
+    let mut gains = Vec::new();
+    let mut losses = Vec::new();
+    for e in board.entries() {
+        if let Outcome::Gain { from } = &e.figures.outcome {
+            let winner = e
+                .figures
+                .winning_party()
+                .map(|w| board.parties.current(w).clone());
+            if winner.as_ref() == Some(board.parties.current(&id)) {
+                gains.push(format!(
+                    "{} (from {})",
+                    escape_markdown(&e.figures.constituency.name),
+                    escape_markdown(style.short(from))
+                ));
+            }
+            if board.parties.current(from) == board.parties.current(&id) {
+                let to = e
+                    .figures
+                    .winning_party()
+                    .map(|w| style.short(w).to_string())
+                    .unwrap_or_default();
+                losses.push(format!(
+                    "{} (to {})",
+                    escape_markdown(&e.figures.constituency.name),
+                    escape_markdown(&to)
+                ));
+            }
+        }
+    }
+    let description = match row {
+        Some(r) => format!(
+            "**{}** seats ({} on {}) from {} declared of {}.\n{} votes, {} of the vote{}.",
+            r.seats,
+            signed_int(r.seat_change),
+            style.baseline_label,
+            tally.declared,
+            tally.total_seats,
+            thousands(r.votes),
+            pct1(r.share),
+            r.share_change
+                .map(|c| format!(" ({} points)", signed1(c)))
+                .unwrap_or_default()
+        ),
+        None => format!(
+            "No seats or votes yet, from {} declared of {}.",
+            tally.declared, tally.total_seats
+        ),
+    };
+    let mut fields = Vec::new();
+    for (title, list) in [("Gains", gains), ("Losses", losses)] {
+        if !list.is_empty() {
+            fields.push(Field {
+                name: format!("{title} ({})", list.len()),
+                value: crate::format::embed::truncate_block(
+                    &list.join("\n"),
+                    crate::format::embed::limits::FIELD_VALUE,
+                ),
+                inline: false,
+            });
+        }
+    }
+    Reply::embed(
+        Embed {
+            title: escape_markdown(&name),
+            description,
+            colour: board.parties.colour(&id),
+            fields,
+            footer: Some(format!("Source: {}", style.source)),
+            timestamp: None,
+            image: None,
+        }
+        .fit(),
+    )
+}
+
+/// Resolves a region or nation name (case-insensitive).
+pub fn find_scope(board: &Board, query: &str) -> Option<Scope> {
+    let q = query.trim();
+    if let Some(n) = Nation::parse(q) {
+        return Some(Scope::Nation(n));
+    }
+    board
+        .regions()
+        .into_iter()
+        .find(|r| r.eq_ignore_ascii_case(q))
+        .map(Scope::Region)
+}
+
+/// `/region region:`: the tally within a region or nation.
+pub fn region(board: &Board, p: &Presentation, query: &str) -> Reply {
+    let style = p.style(board);
+    let Some(scope) = find_scope(board, query) else {
+        let names = board.regions().join(", ");
+        return Reply::private(format!(
+            "No region or nation is called “{}”. Try one of: {names}",
+            escape_markdown(query)
+        ));
+    };
+    let name = match &scope {
+        Scope::Nation(n) => n.name().to_string(),
+        Scope::Region(r) => r.clone(),
+        Scope::All => board.election.name.clone(),
+    };
+    let tally = board.tally(&scope);
+    let mut reply = Reply::embed(seats_embed(&tally, &name, &style));
+    reply.picture = Some(Picture::Seats(scope));
+    reply
+}
+
+/// Reads a subscription filter: `all`, a nation or region, a party, or a comma-separated
+/// list of constituencies.
+pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
+    let t = text.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("all") {
+        return Ok(Filter::All);
+    }
+    match find_scope(board, t) {
+        Some(Scope::Nation(nation)) => return Ok(Filter::Nation { nation }),
+        Some(Scope::Region(region)) => return Ok(Filter::Region { region }),
+        _ => {}
+    }
+    if let Some(party) = find_party(board, t) {
+        return Ok(Filter::Party { party });
+    }
+    let mut ids = Vec::new();
+    for part in t.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match board.finder().find(part) {
+            Lookup::Found(m) => ids.push(m.id),
+            Lookup::Ambiguous(ms) => {
+                return Err(format!(
+                    "“{}” could be: {}",
+                    escape_markdown(part),
+                    ms.iter()
+                        .take(5)
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            Lookup::NotFound(_) => {
+                return Err(format!(
+                    "“{}” is not a region, nation, party or constituency. Use `all`, a region or nation, a party, or constituencies separated by commas.",
+                    escape_markdown(part)
+                ));
+            }
+        }
+    }
+    ids.dedup();
+    Ok(Filter::Constituencies { ids })
+}
+
+/// Describes a filter for people.
+pub fn describe_filter(board: &Board, f: &Filter) -> String {
+    f.describe(&board.parties, |id| {
+        board
+            .constituency(id)
+            .map_or_else(|| id.to_string(), |c| c.name.clone())
+    })
+}
+
+/// `/subscriptions`.
+pub fn subscriptions(board: &Board, subs: &[Subscription]) -> Reply {
+    if subs.is_empty() {
+        return Reply::private(
+            "No channel in this server is subscribed. Use /subscribe to add one.",
+        );
+    }
+    let lines: Vec<String> = subs
+        .iter()
+        .map(|s| {
+            let mode = match s.mode {
+                Mode::Every => "every declaration",
+                Mode::Digest => "digests",
+            };
+            let paused = s
+                .paused_reason
+                .as_ref()
+                .map(|r| format!(" — **paused**: {}", escape_markdown(r)))
+                .unwrap_or_default();
+            format!(
+                "<#{}>: {} ({mode}){paused}",
+                s.channel_id,
+                escape_markdown(&describe_filter(board, &s.filter))
+            )
+        })
+        .collect();
+    Reply {
+        content: Some(truncate(
+            &lines.join("\n"),
+            crate::format::embed::limits::CONTENT,
+        )),
+        embeds: Vec::new(),
+        ephemeral: true,
+        picture: None,
+    }
+}
+
+/// What herald knows about itself, for `/about`.
+#[derive(Clone, Debug)]
+pub struct About {
+    pub version: &'static str,
+    pub source: String,
+    pub last_poll: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// `/about`.
+pub fn about(board: &Board, p: &Presentation, a: &About) -> Reply {
+    let style = p.style(board);
+    let tally = board.tally(&Scope::All);
+    let last = a
+        .last_poll
+        .map(|t| style.time(t))
+        .unwrap_or_else(|| "not yet".into());
+    let mut description = format!(
+        "herald {} follows **{}**.\nSource: {}\nLast successful poll: {last}\nDeclared so far: {} of {}.",
+        a.version,
+        escape_markdown(&board.election.name),
+        escape_markdown(&a.source),
+        tally.declared,
+        tally.total_seats
+    );
+    if let Some(e) = &a.last_error {
+        description.push_str(&format!(
+            "\nLast feed problem: {}",
+            escape_markdown(&truncate(e, 300))
+        ));
+    }
+    Reply::embed(
+        Embed {
+            title: "About herald".into(),
+            description,
+            colour: crate::core::parties::Colour::NEUTRAL,
+            fields: vec![],
+            footer: Some("Contains Parliamentary information licensed under the Open Parliament Licence v3.0".into()),
+            timestamp: None,
+            image: None,
+        }
+        .fit(),
+    )
+}
+
+/// An autocomplete choice: what the user sees, and the value sent back.
+pub type Choice = (String, String);
+
+fn choice(name: &str, value: &str) -> Choice {
+    (truncate(name, 100), truncate(value, 100))
+}
+
+/// Constituency names for autocomplete (at most 25, from the finder).
+pub fn constituency_choices(board: &Board, partial: &str) -> Vec<Choice> {
+    board
+        .finder()
+        .suggest(partial, 25)
+        .into_iter()
+        .map(|m| choice(&m.name, &m.name))
+        .collect()
+}
+
+/// Party names for autocomplete: parties with seats or votes first.
+pub fn party_choices(board: &Board, partial: &str) -> Vec<Choice> {
+    let q = partial.trim().to_lowercase();
+    let tally = board.tally(&Scope::All);
+    let mut parties: Vec<_> = board
+        .parties
+        .iter()
+        .filter(|p| {
+            q.is_empty()
+                || p.name.to_lowercase().contains(&q)
+                || p.short.to_lowercase().starts_with(&q)
+                || p.id.as_str().starts_with(&q)
+        })
+        .map(|p| (tally.party(&p.id).map_or(0, |t| t.votes), p))
+        .collect();
+    parties.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(&b.1.name)));
+    parties
+        .into_iter()
+        .take(25)
+        .map(|(_, p)| choice(&format!("{} ({})", p.name, p.short), p.id.as_str()))
+        .collect()
+}
+
+/// Regions and nations for autocomplete.
+pub fn region_choices(board: &Board, partial: &str) -> Vec<Choice> {
+    let q = partial.trim().to_lowercase();
+    board
+        .regions()
+        .into_iter()
+        .filter(|r| r.to_lowercase().contains(&q))
+        .take(25)
+        .map(|r| choice(&r, &r))
+        .collect()
+}
+
+/// Filters for autocomplete: all, regions and nations, parties, constituencies.
+pub fn filter_choices(board: &Board, partial: &str) -> Vec<Choice> {
+    let mut out = Vec::new();
+    if "all".starts_with(&partial.trim().to_lowercase()) {
+        out.push(choice("All declarations", "all"));
+    }
+    out.extend(region_choices(board, partial).into_iter().take(8));
+    out.extend(party_choices(board, partial).into_iter().take(6));
+    out.extend(constituency_choices(board, partial));
+    out.truncate(25);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    fn board() -> Board {
+        let parties = demo::parties();
+        let (results, baseline) = demo::load(&parties);
+        let mut b = Board::new(results.election.clone(), parties, baseline.into_baseline());
+        b.apply(results.declarations[0].clone());
+        b
+    }
+
+    fn p() -> Presentation {
+        Presentation {
+            tz: chrono_tz::Europe::London,
+            source: "test".into(),
+            baseline_label: "2019".into(),
+        }
+    }
+
+    #[test]
+    fn result_answers_typos_and_refuses_privately() {
+        let b = board();
+        let r = result(&b, &p(), "hartlepol");
+        assert_eq!(r.embeds[0].title, "Hartlepool: Con GAIN from Lab");
+        assert!(!r.ephemeral);
+        assert_eq!(
+            r.picture,
+            Some(Picture::Result(ConstituencyId::new("E14000733")))
+        );
+        let r = result(&b, &p(), "Atlantis");
+        assert!(r.ephemeral);
+        assert!(r.content.unwrap().contains("No constituency matches"));
+    }
+
+    #[test]
+    fn an_undeclared_seat_shows_its_baseline() {
+        let parties = demo::parties();
+        let (results, baseline) = demo::load(&parties);
+        let b = Board::new(results.election, parties, baseline.into_baseline());
+        let r = result(&b, &p(), "Hartlepool");
+        assert_eq!(r.embeds[0].title, "Hartlepool: not yet declared");
+        assert!(
+            r.embeds[0]
+                .description
+                .contains("In 2019 it was won by Labour")
+        );
+        assert!(r.embeds[0].fields[0].value.contains("Mike Hill"));
+    }
+
+    #[test]
+    fn filters_parse_each_kind() {
+        let b = board();
+        assert_eq!(parse_filter(&b, "all"), Ok(Filter::All));
+        assert_eq!(
+            parse_filter(&b, "wales"),
+            Ok(Filter::Nation {
+                nation: Nation::Wales
+            })
+        );
+        assert_eq!(
+            parse_filter(&b, "north east"),
+            Ok(Filter::Region {
+                region: "North East".into()
+            })
+        );
+        assert_eq!(
+            parse_filter(&b, "Conservative"),
+            Ok(Filter::Party {
+                party: PartyId::new("con")
+            })
+        );
+        assert_eq!(
+            parse_filter(&b, "hartlepool"),
+            Ok(Filter::Constituencies {
+                ids: vec![ConstituencyId::new("E14000733")]
+            })
+        );
+        assert!(parse_filter(&b, "Narnia").is_err());
+    }
+
+    #[test]
+    fn autocomplete_is_capped_at_25() {
+        let b = board();
+        assert_eq!(constituency_choices(&b, "hart")[0].0, "Hartlepool");
+        assert!(party_choices(&b, "").len() <= 25);
+        assert_eq!(
+            party_choices(&b, "")[0].1,
+            "con",
+            "the party with most votes first"
+        );
+        assert!(filter_choices(&b, "").len() <= 25);
+    }
+
+    #[test]
+    fn party_region_latest_and_swing_read_the_board() {
+        let b = board();
+        let r = party(&b, &p(), "con");
+        assert!(
+            r.embeds[0]
+                .description
+                .starts_with("**1** seats (+1 on 2019)")
+        );
+        assert!(
+            r.embeds[0].fields[0]
+                .value
+                .contains("Hartlepool (from Lab)")
+        );
+        let r = party(&b, &p(), "lab");
+        assert!(r.embeds[0].fields[0].name.starts_with("Losses"));
+        let r = region(&b, &p(), "north east");
+        assert!(r.embeds[0].title.starts_with("North East: 1 of 1 declared"));
+        let r = latest(&b, &p(), 5);
+        assert!(
+            r.embeds[0]
+                .description
+                .contains("**Hartlepool**: Con GAIN from Lab, majority 6,940")
+        );
+        let r = swing(&b, &p());
+        assert!(
+            r.embeds[0]
+                .description
+                .contains("16.0 points Lab → Con (gain)")
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! The REST calls the announcement dispatcher makes (create and edit channel messages), with
+//! everything Discord says about rate limits kept: status, `retry_after`, scope and the
+//! route's bucket headers. serenity's own HTTP client hides those once its rate limiter is
+//! off, and its limiter has no global limit, so announcements go through here.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use crate::config::Secret;
+
+/// What Discord said to one request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Done; the message's id.
+    Ok { message_id: String },
+    /// 429: wait `retry_after`, then try again (global: every route waits).
+    RateLimited {
+        retry_after: Duration,
+        global: bool,
+        scope: String,
+    },
+    /// A 5xx, a timeout or a dropped connection: try again later.
+    Transient(String),
+    /// The channel is gone or refuses herald (403 Missing Access / Permissions, 404 Unknown
+    /// Channel): stop sending there.
+    Gone {
+        status: u16,
+        code: Option<u64>,
+        message: String,
+    },
+    /// 404 Unknown Message: the message to edit was deleted.
+    UnknownMessage,
+    /// Any other 4xx: Discord refused the request itself.
+    Rejected { status: u16, body: String },
+}
+
+/// The route's rate-limit state from the response headers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bucket {
+    pub id: Option<String>,
+    pub remaining: Option<u32>,
+    pub reset_after: Option<Duration>,
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn seconds(s: &str) -> Option<Duration> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && *x >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+impl Bucket {
+    fn from_headers(h: &HeaderMap) -> Bucket {
+        Bucket {
+            id: header(h, "x-ratelimit-bucket").map(str::to_string),
+            remaining: header(h, "x-ratelimit-remaining").and_then(|s| s.parse().ok()),
+            reset_after: header(h, "x-ratelimit-reset-after").and_then(seconds),
+        }
+    }
+}
+
+/// A file to upload with a message.
+#[derive(Clone, Debug)]
+pub struct File {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct Rest {
+    client: reqwest::Client,
+    base: String,
+    token: Secret,
+}
+
+impl Rest {
+    /// `base` is `https://discord.com` or a stand-in (`discord.api_base`).
+    pub fn new(
+        base: Option<&str>,
+        token: Secret,
+        timeout: Duration,
+    ) -> Result<Rest, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .no_proxy()
+            .user_agent(concat!(
+                "DiscordBot (https://github.com/herald, ",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            ))
+            .build()?;
+        Ok(Rest {
+            client,
+            base: base
+                .unwrap_or("https://discord.com")
+                .trim_end_matches('/')
+                .to_string(),
+            token,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v10{path}", self.base)
+    }
+
+    /// Creates a message in a channel.
+    pub async fn create_message(
+        &self,
+        channel: &str,
+        body: &Value,
+        files: &[File],
+    ) -> (Outcome, Bucket) {
+        let req = self
+            .client
+            .post(self.url(&format!("/channels/{channel}/messages")));
+        self.send(req, body, files).await
+    }
+
+    /// Edits a message herald posted.
+    pub async fn edit_message(
+        &self,
+        channel: &str,
+        message: &str,
+        body: &Value,
+        files: &[File],
+    ) -> (Outcome, Bucket) {
+        let req = self
+            .client
+            .patch(self.url(&format!("/channels/{channel}/messages/{message}")));
+        self.send(req, body, files).await
+    }
+
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        body: &Value,
+        files: &[File],
+    ) -> (Outcome, Bucket) {
+        let req = req.header("Authorization", format!("Bot {}", self.token.expose()));
+        let req = if files.is_empty() {
+            req.json(body)
+        } else {
+            let mut form = reqwest::multipart::Form::new();
+            match reqwest::multipart::Part::text(body.to_string()).mime_str("application/json") {
+                Ok(part) => form = form.part("payload_json", part),
+                Err(e) => {
+                    return (
+                        Outcome::Rejected {
+                            status: 0,
+                            body: e.to_string(),
+                        },
+                        Bucket::default(),
+                    );
+                }
+            }
+            for (i, f) in files.iter().enumerate() {
+                let part =
+                    reqwest::multipart::Part::bytes(f.bytes.clone()).file_name(f.name.clone());
+                let part = match part.mime_str("image/png") {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return (
+                            Outcome::Rejected {
+                                status: 0,
+                                body: e.to_string(),
+                            },
+                            Bucket::default(),
+                        );
+                    }
+                };
+                form = form.part(format!("files[{i}]"), part);
+            }
+            req.multipart(form)
+        };
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return (Outcome::Transient(e.to_string()), Bucket::default()),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bucket = Bucket::from_headers(&headers);
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(e) => return (Outcome::Transient(e.to_string()), bucket),
+        };
+        let json: Option<Value> = serde_json::from_str(&text).ok();
+        let code = json
+            .as_ref()
+            .and_then(|j| j.get("code"))
+            .and_then(Value::as_u64);
+        let message = json
+            .as_ref()
+            .and_then(|j| j.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or(&text)
+            .to_string();
+        let outcome = match status {
+            200..=299 => match json
+                .as_ref()
+                .and_then(|j| j.get("id"))
+                .and_then(Value::as_str)
+            {
+                Some(id) => Outcome::Ok {
+                    message_id: id.to_string(),
+                },
+                None => Outcome::Transient(format!("{status} without a message id")),
+            },
+            429 => {
+                let retry_after = json
+                    .as_ref()
+                    .and_then(|j| j.get("retry_after"))
+                    .and_then(Value::as_f64)
+                    .map(Duration::from_secs_f64)
+                    .or_else(|| header(&headers, "retry-after").and_then(seconds))
+                    .unwrap_or(Duration::from_secs(1));
+                let global = json
+                    .as_ref()
+                    .and_then(|j| j.get("global"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    || header(&headers, "x-ratelimit-global")
+                        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                let scope = header(&headers, "x-ratelimit-scope")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        if global {
+                            "global".into()
+                        } else {
+                            "user".into()
+                        }
+                    });
+                Outcome::RateLimited {
+                    retry_after,
+                    global,
+                    scope,
+                }
+            }
+            500..=599 => Outcome::Transient(format!("{status}: {message}")),
+            404 if code == Some(10008) => Outcome::UnknownMessage,
+            403 | 404 if matches!(code, Some(10003) | Some(50001) | Some(50013)) => Outcome::Gone {
+                status,
+                code,
+                message,
+            },
+            _ => Outcome::Rejected {
+                status,
+                body: text.chars().take(500).collect(),
+            },
+        };
+        (outcome, bucket)
+    }
+}
