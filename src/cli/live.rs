@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::offline::{baseline_label, load_parties, out, parse_tz};
-use super::{CliError, DemoArgs, LogFormat, ServeArgs, WatchArgs, block_on, init_logging};
+use super::{CheckArgs, CliError, DemoArgs, LogFormat, ServeArgs, WatchArgs, block_on, init_logging};
 use crate::app::{Pipeline, PipelineConfig};
 use crate::core::board::Scope;
 use crate::core::model::Baseline;
@@ -240,5 +240,99 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
         let _ = tokio::signal::ctrl_c().await;
         server.stop().await;
         Ok(())
+    })
+}
+
+pub fn check(a: &CheckArgs) -> Result<(), CliError> {
+    let tz = parse_tz(&a.tz)?;
+    init_logging(LogFormat::Text, "error");
+    let a = a.clone();
+    block_on(async move {
+        use crate::core::model::DeclarationStatus as S;
+        use crate::sources::live::{Polled, open};
+        let parties = load_parties(a.parties.as_deref())?;
+        let baseline = match &a.baseline {
+            Some(b) => {
+                let default = if b.starts_with("http") { Format::HeraldJson } else { a.format };
+                Some(load_baseline(b, a.baseline_format.unwrap_or(default), a.baseline_constituencies.as_deref(), &parties).await?)
+            }
+            None => None,
+        };
+        let location = Location::parse(&a.source);
+        let options = SourceOptions {
+            format: a.format,
+            constituencies: a.constituencies.clone(),
+            ..SourceOptions::default()
+        };
+        let mut source = open(&location, &options, Arc::new(parties.clone())).map_err(|e| CliError::new(e.message))?;
+        let snapshot = match source.poll().await {
+            Ok(Polled::Changed(s)) => s,
+            Ok(Polled::Unchanged) => return Err(CliError::new("the feed answered with nothing (304 Not Modified to a first request)")),
+            Err(e) => return Err(CliError::new(format!("refused ({:?}): {}", e.cause, e.message))),
+        };
+        let mut problems = Vec::new();
+        let base = baseline.clone().unwrap_or_default();
+        let label = baseline_label(&base);
+        let mut board = crate::core::board::Board::new(
+            snapshot.election.clone().unwrap_or_else(|| crate::app::placeholder_election(&base)),
+            parties.clone(),
+            base,
+        );
+        let mut decls = snapshot.declarations.clone();
+        for d in &mut decls {
+            board.resolve_constituency(d);
+        }
+        decls.sort_by_key(|d| (d.declared_at.is_none(), d.declared_at));
+        let mut text = format!("source: {}\n", source.describe());
+        if let Some(e) = &snapshot.election {
+            text.push_str(&format!("election: {}, {} seats\n", e.name, e.total_seats));
+        }
+        let count = |s: S| decls.iter().filter(|d| d.status == s).count();
+        text.push_str(&format!(
+            "declarations: {} ({} declared, {} called, {} recount, {} withdrawn)\n",
+            decls.len(),
+            count(S::Declared),
+            count(S::Called),
+            count(S::Recount),
+            count(S::Withdrawn)
+        ));
+        text.push_str("would announce:\n");
+        for d in &decls {
+            if let Some(b) = &baseline
+                && b.get(d.id()).is_none()
+            {
+                problems.push(format!("no baseline for {} {} (no change or swing can be given)", d.id(), d.result.constituency.name));
+            }
+            for c in &d.result.candidates {
+                if parties.get(&c.party).is_none() {
+                    problems.push(format!(
+                        "unknown party `{}` for {} in {} (shown under that name)",
+                        c.party, c.name, d.result.constituency.name
+                    ));
+                }
+            }
+            if let Some(e) = board.apply(d.clone()) {
+                let style = crate::format::Style { parties: &parties, tz, source: &a.source, baseline_label: &label };
+                let when = d.declared_at.map(|t| t.with_timezone(&tz).format("%H:%M ").to_string()).unwrap_or_default();
+                let majority = e.figures.majority.map(|m| format!(" (majority {})", crate::format::thousands(m))).unwrap_or_default();
+                text.push_str(&format!(
+                    "  {when}{}: {}{majority}\n",
+                    d.result.constituency.name,
+                    crate::format::result::headline(&e.figures, &style)
+                ));
+            }
+        }
+        let tally = board.tally(&crate::core::board::Scope::All);
+        let seats: Vec<String> = tally.parties.iter().filter(|p| p.seats > 0).map(|p| format!("{} {}", parties.short(&p.party), p.seats)).collect();
+        text.push_str(&format!("seats: {}\n", if seats.is_empty() { "none yet".to_string() } else { seats.join(", ") }));
+        if problems.is_empty() {
+            text.push_str("problems: none\n");
+        } else {
+            text.push_str(&format!("problems: {}\n", problems.len()));
+            for p in &problems {
+                text.push_str(&format!("  {p}\n"));
+            }
+        }
+        out(&text)
     })
 }

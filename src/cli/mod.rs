@@ -44,6 +44,12 @@ pub enum Command {
     /// Configuration: check a config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Ask a running herald whether it is healthy (exit 0 if so); for container health checks.
+    Health {
+        /// The health endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:9184/healthz")]
+        url: String,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -89,6 +95,36 @@ pub enum ConfigCommand {
 pub enum FeedCommand {
     /// Serve a herald JSON feed that grows as a recorded election unfolds.
     Serve(ServeArgs),
+    /// Fetch a feed once, validate it, and print what herald would announce.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// The feed: an http(s) URL, a file, or a folder of per-declaration files.
+    #[arg(long)]
+    pub source: String,
+    /// Format of the feed.
+    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
+    pub format: Format,
+    /// HoC constituency file, paired with a HoC candidate file.
+    #[arg(long)]
+    pub constituencies: Option<PathBuf>,
+    /// Baseline to check the seats against (a file, or an http(s) URL of herald JSON).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Format of the baseline (default herald-json for URLs, else that of the feed).
+    #[arg(long, value_enum)]
+    pub baseline_format: Option<Format>,
+    /// HoC constituency file of the baseline.
+    #[arg(long)]
+    pub baseline_constituencies: Option<PathBuf>,
+    /// Party registry (default: the bundled config/parties.toml).
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// Display timezone.
+    #[arg(long, default_value = "Europe/London")]
+    pub tz: String,
 }
 
 /// How logs are written (to standard error).
@@ -336,6 +372,7 @@ pub fn main() -> ExitCode {
         Command::Compute(a) => offline::compute(&a),
         Command::Watch(a) => live::watch(&a),
         Command::Feed(FeedCommand::Serve(a)) => live::serve(&a),
+        Command::Feed(FeedCommand::Check(a)) => live::check(&a),
         Command::Run(a) => ops::run(a.config.as_deref()),
         Command::Discord(DiscordCommand::Register { config, guild }) => {
             ops::register(config.config.as_deref(), guild)
@@ -347,6 +384,7 @@ pub fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check { config, no_discord }) => {
             ops::config_check(config.config.as_deref(), no_discord)
         }
+        Command::Health { url } => ops::health(&url),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

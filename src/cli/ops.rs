@@ -258,3 +258,21 @@ pub fn config_check(config: Option<&Path>, no_discord: bool) -> Result<(), CliEr
         }
     ))
 }
+
+pub fn health(url: &str) -> Result<(), CliError> {
+    block_on(async move {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(4))
+            .no_proxy()
+            .build()?;
+        let response = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| CliError::new(format!("{url}: {e}")))?;
+        let ok = response.status().is_success();
+        let body = response.text().await.unwrap_or_default();
+        out(&format!("{body}\n"))?;
+        if ok { Ok(()) } else { Err(CliError::new("unhealthy")) }
+    })
+}
