@@ -20,17 +20,35 @@ fn herald(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn the_example_config_passes() {
-    let o = herald(&["config", "check", "--config", "config/herald.toml"], &[("DISCORD_TOKEN", "test-token")]);
+    let o = herald(
+        &["config", "check", "--config", "config/herald.toml"],
+        &[("DISCORD_TOKEN", "test-token")],
+    );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.starts_with("config/herald.toml: OK"), "{out}");
-    assert!(!out.contains("test-token") && !err.contains("test-token"), "the token is never printed");
-    let o = herald(&["config", "check", "--config", "config/herald.toml", "--no-discord"], &[]);
+    assert!(
+        !out.contains("test-token") && !err.contains("test-token"),
+        "the token is never printed"
+    );
+    let o = herald(
+        &[
+            "config",
+            "check",
+            "--config",
+            "config/herald.toml",
+            "--no-discord",
+        ],
+        &[],
+    );
     assert!(o.status.success());
 }
 
@@ -38,25 +56,58 @@ fn the_example_config_passes() {
 fn broken_configs_fail_with_the_expected_message() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("[source]\nlocaton = \"feed.json\"\n", "unknown field `locaton`"),
-        ("[source]\nlocation = \"http//example\"\n", "source.location: http//example: no such file or folder"),
-        ("[source]\nlocation = \"https://\"\n", "source.location: `https://` is not a URL"),
-        ("[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[election]\nbaseline = \"missing.csv\"\n", "election.baseline: missing.csv: cannot read"),
-        ("[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[discord]\napi_base = \"localhost:80\"\n", "discord.api_base"),
-        ("[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[display]\ntimezone = \"Europe/Londres\"\n", "display.timezone: unknown timezone `Europe/Londres`"),
-        ("[source]\nlocation = \"config/demo/hartlepool-2021.json\"\ninterval = \"often\"\n", "source.interval: `often` is not a duration"),
-        ("[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n", "discord: no token: set DISCORD_TOKEN"),
-        ("[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[discord]\ntoken_file = \"/nonexistent/token\"\n", "discord.token_file: /nonexistent/token: cannot read"),
+        (
+            "[source]\nlocaton = \"feed.json\"\n",
+            "unknown field `locaton`",
+        ),
+        (
+            "[source]\nlocation = \"http//example\"\n",
+            "source.location: http//example: no such file or folder",
+        ),
+        (
+            "[source]\nlocation = \"https://\"\n",
+            "source.location: `https://` is not a URL",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[election]\nbaseline = \"missing.csv\"\n",
+            "election.baseline: missing.csv: cannot read",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[discord]\napi_base = \"localhost:80\"\n",
+            "discord.api_base",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[display]\ntimezone = \"Europe/Londres\"\n",
+            "display.timezone: unknown timezone `Europe/Londres`",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\ninterval = \"often\"\n",
+            "source.interval: `often` is not a duration",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n",
+            "discord: no token: set DISCORD_TOKEN",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[discord]\ntoken_file = \"/nonexistent/token\"\n",
+            "discord.token_file: /nonexistent/token: cannot read",
+        ),
         ("[store\npath = 1\n", "invalid table header"),
         ("", "source.location: not set"),
     ];
     for (i, (config, expected)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("c{i}.toml"));
         std::fs::write(&path, config).unwrap();
-        let o = herald(&["config", "check", "--config", path.to_str().unwrap()], &[]);
+        let o = herald(
+            &["config", "check", "--config", path.to_str().unwrap()],
+            &[],
+        );
         let (_, err) = text(&o);
         assert_eq!(o.status.code(), Some(1), "{config}");
-        assert!(err.contains(expected), "for {config:?} expected `{expected}`, got: {err}");
+        assert!(
+            err.contains(expected),
+            "for {config:?} expected `{expected}`, got: {err}"
+        );
     }
     let o = herald(&["config", "check", "--config", "/nonexistent.toml"], &[]);
     assert!(text(&o).1.contains("/nonexistent.toml: cannot read"));
@@ -64,19 +115,29 @@ fn broken_configs_fail_with_the_expected_message() {
 
 #[test]
 fn feed_check_summarises_the_ge2019_export() {
-    let Some(dir) = support::shared_data() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
     let o = herald(
         &[
-            "feed", "check", "--format", "parliament-csv",
-            "--source", &p("candidate-level-results-general-election-12-12-2019.csv"),
-            "--baseline", &p("candidate-level-results-general-election-08-06-2017.csv"),
+            "feed",
+            "check",
+            "--format",
+            "parliament-csv",
+            "--source",
+            &p("candidate-level-results-general-election-12-12-2019.csv"),
+            "--baseline",
+            &p("candidate-level-results-general-election-08-06-2017.csv"),
         ],
         &[],
     );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.contains("election: General election 12 December 2019, 650 seats"), "{out}");
+    assert!(
+        out.contains("election: General election 12 December 2019, 650 seats"),
+        "{out}"
+    );
     assert!(out.contains("declarations: 650 (650 declared, 0 called, 0 recount, 0 withdrawn)"));
     assert!(out.contains("  23:27 Newcastle Upon Tyne Central: Lab HOLD (majority 12,278)"));
     assert!(out.contains("Chorley: Speaker GAIN from Lab"));
@@ -99,12 +160,29 @@ fn feed_check_reports_problems_and_refusals() {
     std::fs::write(&feed, doc.to_string()).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let baseline = root.join("config/demo/baseline-ge2019.json");
-    let o = herald(&["feed", "check", "--source", feed.to_str().unwrap(), "--baseline", baseline.to_str().unwrap()], &[]);
+    let o = herald(
+        &[
+            "feed",
+            "check",
+            "--source",
+            feed.to_str().unwrap(),
+            "--baseline",
+            baseline.to_str().unwrap(),
+        ],
+        &[],
+    );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.contains("Hartlepool: Con GAIN from Lab (majority 6,940)"), "{out}");
+    assert!(
+        out.contains("Hartlepool: Con GAIN from Lab (majority 6,940)"),
+        "{out}"
+    );
     assert!(out.contains("problems: 3"), "{out}");
-    assert!(out.contains("unknown party `Heritage Party of Hartlepool` for Claire Martin in Hartlepool"));
+    assert!(
+        out.contains(
+            "unknown party `Heritage Party of Hartlepool` for Claire Martin in Hartlepool"
+        )
+    );
     assert!(out.contains("no baseline for E14999999 Nowhere"));
 
     // Refused feeds: votes above the electorate, and malformed JSON.
@@ -112,7 +190,11 @@ fn feed_check_reports_problems_and_refusals() {
     std::fs::write(&feed, doc.to_string()).unwrap();
     let o = herald(&["feed", "check", "--source", feed.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).1.contains("votes cast but the electorate is 100"), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("votes cast but the electorate is 100"),
+        "{}",
+        text(&o).1
+    );
     std::fs::write(&feed, "{\"format\": \"herald/1\", \"election\": ").unwrap();
     let o = herald(&["feed", "check", "--source", feed.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(1));
@@ -121,7 +203,15 @@ fn feed_check_reports_problems_and_refusals() {
 
 #[test]
 fn invite_url_has_exactly_the_scopes_and_permissions_herald_needs() {
-    let o = herald(&["discord", "invite-url", "--application-id", "123456789012345678"], &[]);
+    let o = herald(
+        &[
+            "discord",
+            "invite-url",
+            "--application-id",
+            "123456789012345678",
+        ],
+        &[],
+    );
     let (out, _) = text(&o);
     assert_eq!(
         out.trim(),
@@ -129,7 +219,10 @@ fn invite_url_has_exactly_the_scopes_and_permissions_herald_needs() {
     );
     // 117760 = View Channel + Send Messages + Embed Links + Attach Files + Read Message History.
     assert_eq!(117760u64, 1024 + 2048 + 16384 + 32768 + 65536);
-    let o = herald(&["discord", "invite-url", "--config", "config/herald.toml"], &[]);
+    let o = herald(
+        &["discord", "invite-url", "--config", "config/herald.toml"],
+        &[],
+    );
     assert!(text(&o).1.contains("no application id"));
 }
 
@@ -140,7 +233,11 @@ fn run_without_a_token_says_so_in_one_line() {
     assert_eq!(o.status.code(), Some(1));
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "{err}");
-    assert!(lines[0].contains("no Discord token") && lines[0].contains("herald demo") && lines[0].contains("herald watch"));
+    assert!(
+        lines[0].contains("no Discord token")
+            && lines[0].contains("herald demo")
+            && lines[0].contains("herald watch")
+    );
 }
 
 #[test]
@@ -149,11 +246,17 @@ fn the_docker_build_uses_the_readme_build_command() {
     let docker = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let command = "cargo build --release --locked";
-    assert!(docker.matches(command).count() >= 1, "the Dockerfile builds with `{command}`");
+    assert!(
+        docker.matches(command).count() >= 1,
+        "the Dockerfile builds with `{command}`"
+    );
     assert!(readme.contains(command), "the README gives `{command}`");
     assert!(docker.contains("HEALTHCHECK") && docker.contains("/healthz"));
     assert!(docker.contains("VOLUME [\"/data\"]"));
-    assert!(!docker.contains("DISCORD_TOKEN="), "no token is baked into the image");
+    assert!(
+        !docker.contains("DISCORD_TOKEN="),
+        "no token is baked into the image"
+    );
 }
 
 #[test]
@@ -173,6 +276,9 @@ fn every_environment_variable_is_documented() {
     names.dedup();
     assert!(names.len() > 10);
     for n in names {
-        assert!(docs.contains(&format!("`{n}`")), "{n} is not in docs/configuration.md");
+        assert!(
+            docs.contains(&format!("`{n}`")),
+            "{n} is not in docs/configuration.md"
+        );
     }
 }

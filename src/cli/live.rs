@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::offline::{baseline_label, load_parties, out, parse_tz};
-use super::{CheckArgs, CliError, DemoArgs, LogFormat, ServeArgs, WatchArgs, block_on, init_logging};
+use super::{
+    CheckArgs, CliError, DemoArgs, LogFormat, ServeArgs, WatchArgs, block_on, init_logging,
+};
 use crate::app::{Pipeline, PipelineConfig};
 use crate::core::board::Scope;
 use crate::core::model::Baseline;
@@ -253,8 +255,20 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         let parties = load_parties(a.parties.as_deref())?;
         let baseline = match &a.baseline {
             Some(b) => {
-                let default = if b.starts_with("http") { Format::HeraldJson } else { a.format };
-                Some(load_baseline(b, a.baseline_format.unwrap_or(default), a.baseline_constituencies.as_deref(), &parties).await?)
+                let default = if b.starts_with("http") {
+                    Format::HeraldJson
+                } else {
+                    a.format
+                };
+                Some(
+                    load_baseline(
+                        b,
+                        a.baseline_format.unwrap_or(default),
+                        a.baseline_constituencies.as_deref(),
+                        &parties,
+                    )
+                    .await?,
+                )
             }
             None => None,
         };
@@ -264,17 +278,30 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
             constituencies: a.constituencies.clone(),
             ..SourceOptions::default()
         };
-        let mut source = open(&location, &options, Arc::new(parties.clone())).map_err(|e| CliError::new(e.message))?;
+        let mut source = open(&location, &options, Arc::new(parties.clone()))
+            .map_err(|e| CliError::new(e.message))?;
         let snapshot = match source.poll().await {
             Ok(Polled::Changed(s)) => s,
-            Ok(Polled::Unchanged) => return Err(CliError::new("the feed answered with nothing (304 Not Modified to a first request)")),
-            Err(e) => return Err(CliError::new(format!("refused ({:?}): {}", e.cause, e.message))),
+            Ok(Polled::Unchanged) => {
+                return Err(CliError::new(
+                    "the feed answered with nothing (304 Not Modified to a first request)",
+                ));
+            }
+            Err(e) => {
+                return Err(CliError::new(format!(
+                    "refused ({:?}): {}",
+                    e.cause, e.message
+                )));
+            }
         };
         let mut problems = Vec::new();
         let base = baseline.clone().unwrap_or_default();
         let label = baseline_label(&base);
         let mut board = crate::core::board::Board::new(
-            snapshot.election.clone().unwrap_or_else(|| crate::app::placeholder_election(&base)),
+            snapshot
+                .election
+                .clone()
+                .unwrap_or_else(|| crate::app::placeholder_election(&base)),
             parties.clone(),
             base,
         );
@@ -301,7 +328,11 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
             if let Some(b) = &baseline
                 && b.get(d.id()).is_none()
             {
-                problems.push(format!("no baseline for {} {} (no change or swing can be given)", d.id(), d.result.constituency.name));
+                problems.push(format!(
+                    "no baseline for {} {} (no change or swing can be given)",
+                    d.id(),
+                    d.result.constituency.name
+                ));
             }
             for c in &d.result.candidates {
                 if parties.get(&c.party).is_none() {
@@ -312,9 +343,21 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                 }
             }
             if let Some(e) = board.apply(d.clone()) {
-                let style = crate::format::Style { parties: &parties, tz, source: &a.source, baseline_label: &label };
-                let when = d.declared_at.map(|t| t.with_timezone(&tz).format("%H:%M ").to_string()).unwrap_or_default();
-                let majority = e.figures.majority.map(|m| format!(" (majority {})", crate::format::thousands(m))).unwrap_or_default();
+                let style = crate::format::Style {
+                    parties: &parties,
+                    tz,
+                    source: &a.source,
+                    baseline_label: &label,
+                };
+                let when = d
+                    .declared_at
+                    .map(|t| t.with_timezone(&tz).format("%H:%M ").to_string())
+                    .unwrap_or_default();
+                let majority = e
+                    .figures
+                    .majority
+                    .map(|m| format!(" (majority {})", crate::format::thousands(m)))
+                    .unwrap_or_default();
                 text.push_str(&format!(
                     "  {when}{}: {}{majority}\n",
                     d.result.constituency.name,
@@ -323,8 +366,20 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
             }
         }
         let tally = board.tally(&crate::core::board::Scope::All);
-        let seats: Vec<String> = tally.parties.iter().filter(|p| p.seats > 0).map(|p| format!("{} {}", parties.short(&p.party), p.seats)).collect();
-        text.push_str(&format!("seats: {}\n", if seats.is_empty() { "none yet".to_string() } else { seats.join(", ") }));
+        let seats: Vec<String> = tally
+            .parties
+            .iter()
+            .filter(|p| p.seats > 0)
+            .map(|p| format!("{} {}", parties.short(&p.party), p.seats))
+            .collect();
+        text.push_str(&format!(
+            "seats: {}\n",
+            if seats.is_empty() {
+                "none yet".to_string()
+            } else {
+                seats.join(", ")
+            }
+        ));
         if problems.is_empty() {
             text.push_str("problems: none\n");
         } else {

@@ -273,6 +273,10 @@ pub fn health(url: &str) -> Result<(), CliError> {
         let ok = response.status().is_success();
         let body = response.text().await.unwrap_or_default();
         out(&format!("{body}\n"))?;
-        if ok { Ok(()) } else { Err(CliError::new("unhealthy")) }
+        if ok {
+            Ok(())
+        } else {
+            Err(CliError::new("unhealthy"))
+        }
     })
 }

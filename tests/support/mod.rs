@@ -117,3 +117,6 @@ pub mod scripted {
         (format!("http://{addr}/feed"), s)
     }
 }
+
+/// A strict fake Discord (REST and gateway) for end-to-end tests of the bot.
+pub mod fake_discord;

@@ -1,0 +1,563 @@
+//! The bot end to end against the strict fake Discord: the real pipeline (rehearsal feed,
+//! watcher, store, dispatcher) and the real bot object (serenity + poise), pointed at the
+//! fake through `discord.api_base`.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use herald::app::{DiscordOptions, Pipeline, PipelineConfig};
+use herald::config::{Registration, Secret};
+use herald::core::model::*;
+use herald::demo;
+use herald::discord::bot::Connection;
+use herald::discord::dispatch::DispatchConfig;
+use herald::discord::replies::Presentation;
+use herald::observe::Metrics;
+use herald::rehearsal::{self, Feed, Speed};
+use herald::sources::formats::herald_json;
+use herald::sources::live::{Location, SourceOptions};
+use serde_json::{Value, json};
+use support::fake_discord::{FakeConfig, FakeDiscord, FakeUser};
+
+struct Rig {
+    fake: FakeDiscord,
+    pipeline: Pipeline,
+    feed: rehearsal::Running,
+    guild: u64,
+    channels: Vec<u64>,
+    _tmp: tempfile::TempDir,
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn rig() -> Rig {
+    let fake = FakeDiscord::start(FakeConfig::new(1, 3)).await;
+    let guild = fake.config().guilds[0].id;
+    let channels = fake.config().guilds[0].channels.clone();
+    let parties = demo::parties();
+    let (results, baseline) = demo::load(&parties);
+    // The feed starts empty; the test declares seats through the rehearsal server's edits.
+    let feed = rehearsal::spawn(
+        Arc::new(Feed::new(
+            results.election.clone(),
+            Vec::new(),
+            None,
+            Speed::Max {
+                step: Duration::from_millis(1),
+            },
+            true,
+            Arc::new(parties.clone()),
+        )),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let presentation = Presentation {
+        tz: chrono_tz::Europe::London,
+        source: "rehearsal".into(),
+        baseline_label: "2019".into(),
+    };
+    let config = PipelineConfig {
+        location: Location::Url(feed.url()),
+        source: SourceOptions::default(),
+        interval: Duration::from_millis(25),
+        store: tmp.path().join("herald.db").display().to_string(),
+        console: None,
+        discord: Some(DiscordOptions {
+            connection: Connection {
+                token: Secret::new(fake.token()),
+                api_base: Some(fake.api_base()),
+            },
+            register: Registration::Guild(guild),
+            dispatch: DispatchConfig::default(),
+            presentation,
+        }),
+    };
+    let pipeline = Pipeline::start(
+        config,
+        parties,
+        baseline.into_baseline(),
+        Some(results.election),
+        Metrics::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        fake.wait_ready(WAIT).await,
+        "the bot connects to the fake gateway"
+    );
+    Rig {
+        fake,
+        pipeline,
+        feed,
+        guild,
+        channels,
+        _tmp: tmp,
+    }
+}
+
+fn hartlepool() -> Declaration {
+    let parties = demo::parties();
+    demo::load(&parties).0.declarations[0].clone()
+}
+
+impl Rig {
+    async fn declare(&self, d: &Declaration) {
+        let url = format!("http://{}/declarations/{}", self.feed.addr, d.id());
+        let r = reqwest::Client::new()
+            .put(url)
+            .body(serde_json::to_string(&herald_json::declaration_doc(d)).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+    }
+
+    async fn command(&self, user: FakeUser, name: &str, options: Value) -> Value {
+        let i = self
+            .fake
+            .command(self.guild, self.channels[0], user, name, options)
+            .await;
+        let first = self.fake.response(&i, WAIT).await.expect("the bot answers");
+        assert!(
+            first.elapsed < Duration::from_secs(3),
+            "answered within Discord's 3 s"
+        );
+        self.fake.final_reply(&i, WAIT).await.expect("a reply")
+    }
+
+    async fn subscribe(&self, channel: u64, extra: &[Value]) -> Value {
+        let mut options = vec![json!({"name": "channel", "type": 7, "value": channel.to_string()})];
+        options.extend(extra.iter().cloned());
+        self.command(
+            FakeUser::admin("editor"),
+            "subscribe",
+            Value::Array(options),
+        )
+        .await
+    }
+
+    /// Waits until `channel` holds `n` messages (or fails after a while).
+    async fn messages(&self, channel: u64, n: usize) -> Vec<support::fake_discord::Message> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let m = self.fake.messages(channel);
+            if m.len() >= n {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} messages in {channel}, have {}: {m:?}",
+                m.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn assert_clean(&self) {
+        let rejected = self.fake.rejected();
+        assert!(
+            rejected.is_empty(),
+            "the fake refused requests real Discord would refuse: {rejected:#?}"
+        );
+        for c in &self.channels {
+            for m in self.fake.messages(*c) {
+                assert!(
+                    m.pinged.is_empty(),
+                    "message {} would ping {:?}",
+                    m.id,
+                    m.pinged
+                );
+            }
+        }
+    }
+
+    async fn stop(self) {
+        self.pipeline.stop().await;
+        self.feed.stop().await;
+    }
+}
+
+fn reply_text(v: &Value) -> String {
+    v.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribed_channel_gets_the_announcement_and_the_correction() {
+    let rig = rig().await;
+    let ch = rig.channels[1];
+    let r = rig.subscribe(ch, &[]).await;
+    assert_eq!(
+        r["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "the confirmation is ephemeral"
+    );
+    assert!(
+        reply_text(&r).contains("will receive every declaration"),
+        "{r}"
+    );
+
+    let d = hartlepool();
+    rig.declare(&d).await;
+    let msgs = rig.messages(ch, 1).await;
+    let m = &msgs[0];
+    let embed = &m.embeds[0];
+    assert_eq!(embed["title"], "Hartlepool: Con GAIN from Lab");
+    let desc = embed["description"].as_str().unwrap();
+    assert!(
+        desc.contains(
+            "**Jill Mortimer** (Conservative) is elected with 15,529 votes, 51.9% of the vote."
+        ),
+        "{desc}"
+    );
+    assert!(desc.contains("Majority 6,940 (23.2%)."));
+    assert!(desc.contains("Swing of 16.0 points from Labour to Conservative since 2019."));
+    assert_eq!(embed["color"], 0x0087DC, "in the winner's colour");
+    assert!(
+        embed["fields"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Paul Williams")
+    );
+    assert!(
+        m.nonce
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.len() <= 25)
+    );
+    assert_eq!(m.allowed_mentions.as_ref().unwrap()["parse"], json!([]));
+
+    // A correction edits the announcement and posts a note replying to it.
+    let mut fix = d.clone();
+    fix.revision = 2;
+    fix.result.candidates[1].votes += 1000;
+    fix.result.valid_votes = fix.result.valid_votes.map(|v| v + 1000);
+    rig.declare(&fix).await;
+    let msgs = rig.messages(ch, 2).await;
+    let original = &msgs[0];
+    assert_eq!(original.edits, 1, "the original is edited");
+    assert!(
+        original.embeds[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Majority 5,940")
+    );
+    let note = &msgs[1];
+    assert_eq!(
+        note.message_reference.as_ref().unwrap()["message_id"],
+        json!(original.id.to_string())
+    );
+    assert!(
+        note.content
+            .contains("Correction to Hartlepool (revision 2)"),
+        "{}",
+        note.content
+    );
+    assert!(
+        note.content.contains("8,589 → 9,589 votes"),
+        "{}",
+        note.content
+    );
+    assert!(
+        note.content.contains("majority 6,940 → 5,940"),
+        "{}",
+        note.content
+    );
+
+    // The store holds the posted message ids.
+    let outbox = rig.pipeline.store.outbox("discord").await.unwrap();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(
+        outbox[0].message_id.as_deref(),
+        Some(original.id.to_string().as_str())
+    );
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_announced_at_once_and_the_result_edits_it() {
+    let rig = rig().await;
+    let ch = rig.channels[1];
+    rig.subscribe(
+        ch,
+        &[json!({"name": "filter", "type": 3, "value": "North East"})],
+    )
+    .await;
+    let full = hartlepool();
+    let mut call = full.clone();
+    call.status = DeclarationStatus::Called;
+    call.declared_at = None;
+    call.result.valid_votes = None;
+    for c in &mut call.result.candidates {
+        c.votes = 0;
+    }
+    rig.declare(&call).await;
+    let msgs = rig.messages(ch, 1).await;
+    assert_eq!(
+        msgs[0].embeds[0]["title"],
+        "Hartlepool: Con GAIN from Lab, figures to follow"
+    );
+    rig.declare(&full).await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let m = rig.fake.messages(ch);
+        if m[0].edits >= 1 {
+            assert_eq!(
+                m.len(),
+                1,
+                "the result edits the call rather than posting again"
+            );
+            assert_eq!(m[0].embeds[0]["title"], "Hartlepool: Con GAIN from Lab");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the call was not completed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
+    let rig = rig().await;
+    rig.declare(&hartlepool()).await;
+    let deadline = Instant::now() + WAIT;
+    while rig.pipeline.progress().0 < 1 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let member = FakeUser::new("reader");
+    let i = rig
+        .fake
+        .autocomplete(
+            rig.guild,
+            rig.channels[0],
+            member.clone(),
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": "hart"}]),
+        )
+        .await;
+    let r = rig
+        .fake
+        .response(&i, WAIT)
+        .await
+        .expect("autocomplete answered");
+    assert_eq!(r.kind, 8);
+    assert!(
+        r.elapsed < Duration::from_millis(1500),
+        "autocomplete answered in {:?}",
+        r.elapsed
+    );
+    let choices = r.data["choices"].as_array().unwrap();
+    assert!(choices.len() <= 25);
+    assert!(
+        choices.iter().any(|c| c["name"] == "Hartlepool"),
+        "{choices:?}"
+    );
+
+    let reply = rig
+        .command(
+            member.clone(),
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": "hartlepol"}]),
+        )
+        .await;
+    assert_eq!(
+        reply["embeds"][0]["title"], "Hartlepool: Con GAIN from Lab",
+        "{reply}"
+    );
+    assert_eq!(
+        reply["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "a result is public"
+    );
+
+    let reply = rig
+        .command(
+            member.clone(),
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": "Atlantis"}]),
+        )
+        .await;
+    assert_eq!(
+        reply["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "an unknown name is answered privately"
+    );
+    assert!(reply_text(&reply).contains("No constituency matches"));
+
+    // The other commands everyone can use.
+    let reply = rig.command(member.clone(), "seats", json!([])).await;
+    assert!(
+        reply["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 1 declared"),
+        "{reply}"
+    );
+    let reply = rig
+        .command(
+            member.clone(),
+            "latest",
+            json!([{"name": "count", "type": 4, "value": 3}]),
+        )
+        .await;
+    assert!(reply_text(&reply).contains("Hartlepool"));
+    let reply = rig.command(member.clone(), "swing", json!([])).await;
+    assert!(reply_text(&reply).contains("16.0 points Lab → Con"));
+    let reply = rig
+        .command(
+            member.clone(),
+            "party",
+            json!([{"name": "party", "type": 3, "value": "lab"}]),
+        )
+        .await;
+    assert!(reply_text(&reply).contains("Losses"));
+    let reply = rig
+        .command(
+            member.clone(),
+            "region",
+            json!([{"name": "region", "type": 3, "value": "North East"}]),
+        )
+        .await;
+    assert!(
+        reply["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("North East")
+    );
+    let reply = rig.command(member, "about", json!([])).await;
+    assert!(reply_text(&reply).contains("Declared so far: 1 of 1"));
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_server_managers_change_subscriptions() {
+    let rig = rig().await;
+    let deadline = Instant::now() + WAIT;
+    let subscribe = loop {
+        if let Some(c) = rig
+            .fake
+            .commands(Some(rig.guild))
+            .into_iter()
+            .find(|c| c["name"] == "subscribe")
+        {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "commands were not registered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        subscribe["default_member_permissions"], "32",
+        "Manage Server by default"
+    );
+    let reply = rig
+        .command(
+            FakeUser::new("reader"),
+            "subscribe",
+            json!([{"name": "channel", "type": 7, "value": rig.channels[1].to_string()}]),
+        )
+        .await;
+    assert_eq!(reply["flags"].as_u64().unwrap_or(0) & 64, 64);
+    assert!(reply_text(&reply).contains("Manage Server"), "{reply}");
+    assert!(
+        rig.pipeline
+            .store
+            .subscription(&rig.channels[1].to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let r = rig
+        .subscribe(
+            rig.channels[1],
+            &[json!({"name": "mode", "type": 4, "value": 1})],
+        )
+        .await;
+    assert!(reply_text(&r).contains("as digests"));
+    let listed = rig
+        .command(FakeUser::admin("editor"), "subscriptions", json!([]))
+        .await;
+    assert!(reply_text(&listed).contains(&format!("<#{}>", rig.channels[1])));
+    let r = rig
+        .command(
+            FakeUser::admin("editor"),
+            "unsubscribe",
+            json!([{"name": "channel", "type": 7, "value": rig.channels[1].to_string()}]),
+        )
+        .await;
+    assert!(reply_text(&r).contains("no more announcements"));
+    assert!(
+        rig.pipeline
+            .store
+            .subscription(&rig.channels[1].to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_candidate_name_pings_nobody_and_shows_literally() {
+    let rig = rig().await;
+    let ch = rig.channels[2];
+    rig.subscribe(ch, &[]).await;
+    let mut d = hartlepool();
+    d.result.candidates[2].name = "@everyone **x**".into();
+    d.result.candidates[0].name = "<@&1234> [link](https://example.com)".into();
+    rig.declare(&d).await;
+    let msgs = rig.messages(ch, 1).await;
+    let desc = msgs[0].embeds[0]["description"].as_str().unwrap();
+    assert!(
+        desc.contains("\\<@\u{200B}&1234\\> \\[link\\]\\(https://example.com\\)"),
+        "markdown is escaped and the mention defused: {desc}"
+    );
+    let table = msgs[0].embeds[0]["fields"][0]["value"].as_str().unwrap();
+    assert!(
+        table.contains("@everyone **x**"),
+        "inside the code block the name shows as it is: {table}"
+    );
+    let reply = rig
+        .command(
+            FakeUser::new("reader"),
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": "Hartlepool"}]),
+        )
+        .await;
+    assert!(reply_text(&reply).contains("everyone"));
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_gateway_drops_the_bot_resumes_and_announcements_continue() {
+    let rig = rig().await;
+    let ch = rig.channels[1];
+    rig.subscribe(ch, &[]).await;
+    rig.fake.drop_gateway().await;
+    let deadline = Instant::now() + WAIT;
+    while rig.fake.resumes() < 1 {
+        assert!(Instant::now() < deadline, "the bot did not resume");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    rig.declare(&hartlepool()).await;
+    let msgs = rig.messages(ch, 1).await;
+    assert_eq!(msgs[0].embeds[0]["title"], "Hartlepool: Con GAIN from Lab");
+    // Commands still arrive over the resumed session.
+    let reply = rig
+        .command(FakeUser::new("reader"), "seats", json!([]))
+        .await;
+    assert!(reply["embeds"][0]["title"].as_str().is_some());
+    assert_eq!(rig.fake.identifies(), 1, "resumed, not re-identified");
+    rig.assert_clean();
+    rig.stop().await;
+}
