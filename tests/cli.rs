@@ -228,3 +228,52 @@ fn compute_agrees_with_published_majorities_for_both_formats() {
         &hoc,
     );
 }
+
+#[test]
+fn chart_writes_pictures_of_the_stated_size() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, file) in [
+        (vec!["chart", "hartlepol"], "h.png"),
+        (vec!["chart", "--seats"], "s.png"),
+        (vec!["chart", "--swing"], "w.png"),
+    ] {
+        let out = dir.path().join(file);
+        let mut a = args.clone();
+        a.extend(["--out", out.to_str().unwrap()]);
+        let o = herald(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let img = image::load_from_memory(&std::fs::read(&out).unwrap()).expect("a PNG");
+        assert_eq!(
+            (img.width(), img.height()),
+            (herald::format::chart::WIDTH, herald::format::chart::HEIGHT)
+        );
+    }
+    let o = herald(&[
+        "chart",
+        "Atlantis",
+        "--out",
+        dir.path().join("x.png").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!dir.path().join("x.png").exists());
+}
+
+#[test]
+fn the_demo_names_the_folder_of_its_charts() {
+    let o = herald(&["demo"]);
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Charts written to "))
+        .expect("the demo names its charts folder");
+    let (dir, files) = line["Charts written to ".len()..].split_once(": ").unwrap();
+    for f in files.split(", ") {
+        let bytes = std::fs::read(std::path::Path::new(dir).join(f)).unwrap();
+        assert!(image::load_from_memory(&bytes).is_ok(), "{f} decodes");
+    }
+    assert!(
+        files.contains("result-hartlepool.png")
+            && files.contains("seats.png")
+            && files.contains("swing.png")
+    );
+}

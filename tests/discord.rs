@@ -182,6 +182,14 @@ impl Rig {
     }
 }
 
+/// Whether a reply's embed shows the attached chart (`attachment://chart.png` as sent, or
+/// the attachment's URL once Discord has resolved it).
+fn has_chart(reply: &Value) -> bool {
+    reply["embeds"][0]["image"]["url"]
+        .as_str()
+        .is_some_and(|u| u == "attachment://chart.png" || u.ends_with("/chart.png"))
+}
+
 fn reply_text(v: &Value) -> String {
     v.to_string()
 }
@@ -230,6 +238,15 @@ async fn a_subscribed_channel_gets_the_announcement_and_the_correction() {
             .is_some_and(|n| n.len() <= 25)
     );
     assert_eq!(m.allowed_mentions.as_ref().unwrap()["parse"], json!([]));
+    // The result chart is attached and shown in the embed.
+    assert_eq!(m.attachments.len(), 1);
+    assert_eq!(m.attachments[0].filename, "chart.png");
+    assert_eq!(embed["image"]["url"], "attachment://chart.png");
+    let png = image::load_from_memory(&m.attachments[0].data).expect("the chart is a PNG");
+    assert_eq!(
+        (png.width(), png.height()),
+        (herald::format::chart::WIDTH, herald::format::chart::HEIGHT)
+    );
 
     // A correction edits the announcement and posts a note replying to it.
     let mut fix = d.clone();
@@ -376,6 +393,7 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
         0,
         "a result is public"
     );
+    assert!(has_chart(&reply), "/result carries its chart");
 
     let reply = rig
         .command(
@@ -400,6 +418,7 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
             .contains("1 of 1 declared"),
         "{reply}"
     );
+    assert!(has_chart(&reply), "/seats carries the seats chart");
     let reply = rig
         .command(
             member.clone(),
@@ -410,6 +429,7 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
     assert!(reply_text(&reply).contains("Hartlepool"));
     let reply = rig.command(member.clone(), "swing", json!([])).await;
     assert!(reply_text(&reply).contains("16.0 points Lab → Con"));
+    assert!(has_chart(&reply), "/swing carries the swingometer");
     let reply = rig
         .command(
             member.clone(),

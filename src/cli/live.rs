@@ -66,6 +66,56 @@ fn print_seats(
     )))
 }
 
+/// Writes the demo's charts (each result, the seats, the swing) into a folder and names it.
+fn write_demo_charts(
+    pipeline: &Pipeline,
+    baseline: &str,
+    tz: chrono_tz::Tz,
+) -> Result<(), CliError> {
+    use crate::format::chart;
+    let dir = std::env::temp_dir().join("herald-demo-charts");
+    std::fs::create_dir_all(&dir).map_err(|e| CliError::new(format!("{}: {e}", dir.display())))?;
+    let board = pipeline.board.read().unwrap_or_else(|p| p.into_inner());
+    let style = Style {
+        parties: &board.parties,
+        tz,
+        source: demo::SOURCE,
+        baseline_label: baseline,
+    };
+    let mut files = Vec::new();
+    for e in board.entries() {
+        let slug: String =
+            crate::core::finder::normalise(&e.figures.constituency.name).replace(' ', "-");
+        files.push((
+            format!("result-{slug}.png"),
+            chart::result_chart(&e.figures, &style),
+        ));
+    }
+    let tally = board.tally(&Scope::All);
+    files.push((
+        "seats.png".into(),
+        chart::seats_chart(&tally, &board.election.name, &style),
+    ));
+    let title = format!("{}: swing", board.election.name);
+    files.push((
+        "swing.png".into(),
+        chart::swing_chart(tally.swing.as_ref(), &title, &style),
+    ));
+    let mut names = Vec::new();
+    for (name, png) in files {
+        let png = png.map_err(|e| CliError::new(format!("cannot draw {name}: {e}")))?;
+        let path = dir.join(&name);
+        std::fs::write(&path, png)
+            .map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
+        names.push(name);
+    }
+    out(&format!(
+        "\nCharts written to {}: {}\n",
+        dir.display(),
+        names.join(", ")
+    ))
+}
+
 pub fn demo(a: &DemoArgs) -> Result<(), CliError> {
     let tz = parse_tz(&a.tz)?;
     init_logging(LogFormat::Text, "warn");
@@ -123,6 +173,7 @@ pub fn demo(a: &DemoArgs) -> Result<(), CliError> {
             Err(_) => return Err(CliError::new("the demo did not complete within a minute")),
         }
         print_seats(&pipeline, demo::SOURCE, &label, tz)?;
+        write_demo_charts(&pipeline, &label, tz)?;
         pipeline.stop().await;
         server.stop().await;
         Ok(())

@@ -31,6 +31,8 @@ pub enum Command {
     Seats(SeatsArgs),
     /// Compute every figure for a results file against a baseline.
     Compute(ComputeArgs),
+    /// Draw a chart: a constituency's result, the seats (--seats) or the swing (--swing).
+    Chart(ChartArgs),
     /// Watch a results source and announce each declaration (on the console).
     Watch(WatchArgs),
     /// Results feeds: serve a rehearsal of a recorded election night.
@@ -275,6 +277,24 @@ pub struct ResultArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct ChartArgs {
+    /// Constituency whose result to draw.
+    #[arg(required_unless_present_any = ["seats", "swing"], conflicts_with_all = ["seats", "swing"])]
+    pub name: Option<String>,
+    /// Draw the seats (a parliament arc) instead.
+    #[arg(long, conflicts_with = "swing")]
+    pub seats: bool,
+    /// Draw the national swing (a swingometer) instead.
+    #[arg(long)]
+    pub swing: bool,
+    /// Where to write the PNG.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Args, Debug)]
 pub struct SeatsArgs {
     /// Print the tally as JSON.
     #[arg(long)]
@@ -370,6 +390,7 @@ pub fn main() -> ExitCode {
         Command::Result(a) => offline::result(&a),
         Command::Seats(a) => offline::seats(&a),
         Command::Compute(a) => offline::compute(&a),
+        Command::Chart(a) => offline::chart(&a),
         Command::Watch(a) => live::watch(&a),
         Command::Feed(FeedCommand::Serve(a)) => live::serve(&a),
         Command::Feed(FeedCommand::Check(a)) => live::check(&a),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono_tz::Tz;
 
-use super::{CliError, ComputeArgs, DataArgs, ResultArgs, SeatsArgs};
+use super::{ChartArgs, CliError, ComputeArgs, DataArgs, ResultArgs, SeatsArgs};
 use crate::core::board::{Board, Scope};
 use crate::core::finder::Lookup;
 use crate::core::model::{Baseline, Declaration};
@@ -166,31 +166,7 @@ fn declared<'a>(s: &'a Session, d: &Declaration) -> Option<Declared<'a>> {
 pub fn result(a: &ResultArgs) -> Result<(), CliError> {
     let s = data_session(&a.data)?;
     let style = s.style();
-    let found = match s.board.finder().find(&a.name) {
-        Lookup::Found(m) => m,
-        Lookup::Ambiguous(ms) => {
-            let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();
-            return Err(CliError::new(format!(
-                "`{}` could be: {}",
-                a.name,
-                names.join(", ")
-            )));
-        }
-        Lookup::NotFound(ms) if ms.is_empty() => {
-            return Err(CliError::new(format!(
-                "no constituency matches `{}`",
-                a.name
-            )));
-        }
-        Lookup::NotFound(ms) => {
-            let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();
-            return Err(CliError::new(format!(
-                "no constituency matches `{}`; did you mean: {}?",
-                a.name,
-                names.join(", ")
-            )));
-        }
-    };
+    let found = find_one(&s.board, &a.name)?;
     match s.board.get(&found.id) {
         Some(e) => {
             let view = Declared {
@@ -260,4 +236,61 @@ pub fn compute(a: &ComputeArgs) -> Result<(), CliError> {
         )));
     }
     out(&buf)
+}
+
+/// Finds one constituency, or explains why not.
+fn find_one(board: &Board, name: &str) -> Result<crate::core::finder::Match, CliError> {
+    match board.finder().find(name) {
+        Lookup::Found(m) => Ok(m),
+        Lookup::Ambiguous(ms) => {
+            let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();
+            Err(CliError::new(format!(
+                "`{name}` could be: {}",
+                names.join(", ")
+            )))
+        }
+        Lookup::NotFound(ms) if ms.is_empty() => {
+            Err(CliError::new(format!("no constituency matches `{name}`")))
+        }
+        Lookup::NotFound(ms) => {
+            let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();
+            Err(CliError::new(format!(
+                "no constituency matches `{name}`; did you mean: {}?",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// Draws the result chart of one seat, the seats chart, or the swingometer.
+pub fn chart_png(board: &Board, style: &Style, what: &ChartArgs) -> Result<Vec<u8>, CliError> {
+    use crate::format::chart;
+    let png = if what.seats {
+        chart::seats_chart(&board.tally(&Scope::All), &board.election.name, style)
+    } else if what.swing {
+        let t = board.tally(&Scope::All);
+        chart::swing_chart(
+            t.swing.as_ref(),
+            &format!("{}: national swing", board.election.name),
+            style,
+        )
+    } else {
+        let name = what.name.as_deref().unwrap_or_default();
+        let m = find_one(board, name)?;
+        let Some(e) = board.get(&m.id) else {
+            return Err(CliError::new(format!(
+                "{} has not declared yet: there is no result to draw",
+                m.name
+            )));
+        };
+        chart::result_chart(&e.figures, style)
+    };
+    png.map_err(|e| CliError::new(format!("cannot draw the chart: {e}")))
+}
+
+pub fn chart(a: &ChartArgs) -> Result<(), CliError> {
+    let s = data_session(&a.data)?;
+    let png = chart_png(&s.board, &s.style(), a)?;
+    std::fs::write(&a.out, png).map_err(|e| CliError::new(format!("{}: {e}", a.out.display())))?;
+    out(&format!("wrote {}\n", a.out.display()))
 }

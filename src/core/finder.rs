@@ -12,8 +12,26 @@ use super::model::ConstituencyId;
 /// The most choices Discord accepts in an autocomplete reply.
 pub const MAX_SUGGESTIONS: usize = 25;
 
+/// Words that mean the same in constituency names: "Saint" and "St", and the compass
+/// abbreviations people type ("Nth", "SW").
+fn expand(word: &str) -> &str {
+    match word {
+        "saint" => "st",
+        "n" | "nth" => "north",
+        "s" | "sth" => "south",
+        "e" => "east",
+        "w" => "west",
+        "ne" => "north east",
+        "nw" => "north west",
+        "se" => "south east",
+        "sw" => "south west",
+        other => other,
+    }
+}
+
 /// Reduces a name to the form queries are compared in: ASCII, lowercase, words separated by
-/// single spaces, `&` read as "and", all other punctuation dropped.
+/// single spaces, `&` read as "and", all other punctuation dropped, "Saint" read as "St" and
+/// compass abbreviations spelled out.
 pub fn normalise(s: &str) -> String {
     let ascii = deunicode::deunicode(s).to_lowercase().replace('&', " and ");
     let mut out = String::with_capacity(ascii.len());
@@ -25,7 +43,7 @@ pub fn normalise(s: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&word);
+        out.push_str(expand(&word));
     }
     out
 }
@@ -36,6 +54,36 @@ struct Entry {
     norm: String,
     /// `norm` without spaces, so "westonsupermare" still matches.
     compact: String,
+    words: Vec<String>,
+    /// `heads[k]`: the first k+1 words run together, to forgive a typo in a prefix.
+    heads: Vec<String>,
+    /// Letter counts of `compact` and of each head, for a cheap bound on edit distance.
+    counts: Counts,
+    head_counts: Vec<Counts>,
+}
+
+/// How often each letter and digit occurs in a compact name.
+type Counts = [u8; 36];
+
+fn counts(s: &str) -> Counts {
+    let mut c = [0u8; 36];
+    for b in s.bytes() {
+        let i = match b {
+            b'a'..=b'z' => (b - b'a') as usize,
+            b'0'..=b'9' => 26 + (b - b'0') as usize,
+            _ => continue,
+        };
+        c[i] = c[i].saturating_add(1);
+    }
+    c
+}
+
+/// A lower bound on the edit distance between two strings with these letter counts: each
+/// insertion or deletion changes the counts by one, each substitution by two, and a
+/// transposition not at all.
+fn distance_at_least(a: &Counts, b: &Counts) -> usize {
+    let l1: usize = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as usize).sum();
+    l1.div_ceil(2)
 }
 
 /// How a query was matched.
@@ -44,6 +92,8 @@ pub enum MatchKind {
     Exact,
     Prefix,
     WordPrefix,
+    /// Every word of the query is a word of the name, in any order ("swindon south").
+    AllWords,
     Fuzzy,
 }
 
@@ -68,6 +118,31 @@ pub enum Lookup {
     NotFound(Vec<Match>),
 }
 
+/// A query, normalised once.
+struct Query {
+    norm: String,
+    compact: String,
+    words: Vec<String>,
+    counts: Counts,
+}
+
+impl Query {
+    fn new(s: &str) -> Query {
+        let norm = normalise(s);
+        let compact = norm.replace(' ', "");
+        Query {
+            counts: counts(&compact),
+            compact,
+            words: norm
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect(),
+            norm,
+        }
+    }
+}
+
 /// An index over constituency names.
 pub struct Finder {
     entries: Vec<Entry>,
@@ -85,11 +160,22 @@ impl Finder {
                 let name = name.into();
                 let norm = normalise(&name);
                 let compact = norm.replace(' ', "");
+                let words: Vec<String> = norm.split(' ').map(str::to_string).collect();
+                let mut heads = Vec::with_capacity(words.len());
+                let mut acc = String::new();
+                for w in &words {
+                    acc.push_str(w);
+                    heads.push(acc.clone());
+                }
                 Entry {
                     id,
                     name,
+                    counts: counts(&compact),
+                    head_counts: heads.iter().map(|h| counts(h)).collect(),
                     norm,
                     compact,
+                    words,
+                    heads,
                 }
             })
             .collect();
@@ -125,58 +211,94 @@ impl Finder {
         }
     }
 
-    /// Edit distance from the query to the entry: against the whole name, or against the
-    /// name's first words when the query has fewer words (a typo in a prefix).
-    fn distance(query: &str, query_compact: &str, e: &Entry) -> usize {
-        let whole = strsim::damerau_levenshtein(query_compact, &e.compact);
-        let words = query.split(' ').count();
-        let head: String = e.norm.split(' ').take(words).collect::<Vec<_>>().join("");
-        whole.min(strsim::damerau_levenshtein(query_compact, &head) + 1)
+    /// Whether every query word is a word of the name (the last may be a word's start).
+    fn all_words(q: &Query, e: &Entry) -> bool {
+        let n = q.words.len();
+        n > 0
+            && q.words.iter().enumerate().all(|(i, w)| {
+                e.words
+                    .iter()
+                    .any(|ew| ew == w || (i + 1 == n && ew.starts_with(w.as_str())))
+            })
+    }
+
+    /// Edit distance (optimal string alignment) from the query to the entry, against the
+    /// whole name or against the name's first words when the query has fewer words (a
+    /// typo in a prefix, at one extra step), if within `tolerance`. Lengths are compared
+    /// first: names too long or too short to be within reach are never measured.
+    fn distance(q: &Query, e: &Entry, tolerance: usize) -> Option<usize> {
+        let qc = q.compact.as_str();
+        let mut best: Option<usize> = None;
+        if e.compact.len().abs_diff(qc.len()) <= tolerance
+            && distance_at_least(&q.counts, &e.counts) <= tolerance
+        {
+            best = Some(strsim::osa_distance(qc, &e.compact));
+        }
+        let words = q.words.len();
+        if words >= 1 && words < e.heads.len() {
+            let head = &e.heads[words - 1];
+            if head.len().abs_diff(qc.len()) < tolerance
+                && distance_at_least(&q.counts, &e.head_counts[words - 1]) < tolerance
+            {
+                let d = strsim::osa_distance(qc, head) + 1;
+                best = Some(best.map_or(d, |b| b.min(d)));
+            }
+        }
+        best.filter(|d| *d <= tolerance)
     }
 
     /// Resolves a query to one constituency, or says why it cannot.
     pub fn find(&self, query: &str) -> Lookup {
-        let q = normalise(query);
-        if q.is_empty() {
+        let q = Query::new(query);
+        if q.norm.is_empty() {
             return Lookup::NotFound(Vec::new());
         }
-        let qc = q.replace(' ', "");
-        if let Some(e) = self.entries.iter().find(|e| e.norm == q || e.compact == qc) {
+        if let Some(e) = self
+            .entries
+            .iter()
+            .find(|e| e.norm == q.norm || e.compact == q.compact)
+        {
             return Lookup::Found(Self::as_match(e, MatchKind::Exact, 1.0));
         }
+        let one_or_many = |hits: Vec<&Entry>, kind: MatchKind| match hits.as_slice() {
+            [] => None,
+            [one] => Some(Lookup::Found(Self::as_match(one, kind, 0.9))),
+            many => Some(Lookup::Ambiguous(
+                many.iter()
+                    .take(MAX_SUGGESTIONS)
+                    .map(|e| Self::as_match(e, kind, 0.9))
+                    .collect(),
+            )),
+        };
         let prefixed: Vec<&Entry> = self
             .entries
             .iter()
-            .filter(|e| e.norm.starts_with(&q) || e.compact.starts_with(&qc))
+            .filter(|e| e.norm.starts_with(&q.norm) || e.compact.starts_with(&q.compact))
             .collect();
-        match prefixed.as_slice() {
-            [one] => return Lookup::Found(Self::as_match(one, MatchKind::Prefix, 0.9)),
-            [] => {}
-            many => {
-                return Lookup::Ambiguous(
-                    many.iter()
-                        .take(MAX_SUGGESTIONS)
-                        .map(|e| Self::as_match(e, MatchKind::Prefix, 0.9))
-                        .collect(),
-                );
-            }
+        if let Some(l) = one_or_many(prefixed, MatchKind::Prefix) {
+            return l;
+        }
+        let words: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| Self::all_words(&q, e))
+            .collect();
+        if let Some(l) = one_or_many(words, MatchKind::AllWords) {
+            return l;
         }
         // Typos: the nearest names by edit distance, within a tolerance for the length.
+        let tolerance = Self::tolerance(q.compact.len());
         let mut scored: Vec<(usize, &Entry)> = self
             .entries
             .iter()
-            .map(|e| (Self::distance(&q, &qc, e), e))
+            .filter_map(|e| Self::distance(&q, e, tolerance).map(|d| (d, e)))
             .collect();
         scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.norm.cmp(&b.1.norm)));
-        let tolerance = Self::tolerance(qc.len());
-        let to_match =
-            |(d, e): &(usize, &Entry)| Self::as_match(e, MatchKind::Fuzzy, 1.0 / (1.0 + *d as f64));
-        let best = scored.first().map_or(usize::MAX, |s| s.0);
-        if best <= tolerance {
+        if let Some(best) = scored.first().map(|s| s.0) {
             let level: Vec<Match> = scored
                 .iter()
                 .take_while(|s| s.0 == best)
-                .map(to_match)
+                .map(|(d, e)| Self::as_match(e, MatchKind::Fuzzy, 1.0 / (1.0 + *d as f64)))
                 .collect();
             if level.len() == 1 {
                 return Lookup::Found(level.into_iter().next().expect("one match"));
@@ -184,7 +306,7 @@ impl Finder {
             return Lookup::Ambiguous(level.into_iter().take(MAX_SUGGESTIONS).collect());
         }
         // Nothing within tolerance: offer the closest few, by similarity.
-        Lookup::NotFound(self.closest(&q, 5))
+        Lookup::NotFound(self.closest(&q.norm, 5))
     }
 
     /// The `limit` names most similar to `q` (Jaro-Winkler over normalised names).
@@ -204,11 +326,12 @@ impl Finder {
     }
 
     /// Up to `limit` (at most 25) ranked choices for an autocomplete box: names starting with
-    /// the query, then names with a word starting with it, then near misses.
+    /// the query, then names with a word starting with it, then names with all its words,
+    /// then near misses.
     pub fn suggest(&self, query: &str, limit: usize) -> Vec<Match> {
         let limit = limit.min(MAX_SUGGESTIONS);
-        let q = normalise(query);
-        if q.is_empty() {
+        let q = Query::new(query);
+        if q.norm.is_empty() {
             return self
                 .entries
                 .iter()
@@ -216,48 +339,53 @@ impl Finder {
                 .map(|e| Self::as_match(e, MatchKind::Prefix, 0.0))
                 .collect();
         }
-        let qc = q.replace(' ', "");
-        let word_prefix = format!(" {q}");
-        let mut hits: Vec<Match> = Vec::new();
-        for e in &self.entries {
-            let kind = if e.norm == q {
+        let word_prefix = format!(" {}", q.norm);
+        let mut hits: Vec<(MatchKind, usize, &Entry)> = Vec::new();
+        let mut taken = vec![false; self.entries.len()];
+        for (i, e) in self.entries.iter().enumerate() {
+            let kind = if e.norm == q.norm {
                 MatchKind::Exact
-            } else if e.norm.starts_with(&q) || e.compact.starts_with(&qc) {
+            } else if e.norm.starts_with(&q.norm) || e.compact.starts_with(&q.compact) {
                 MatchKind::Prefix
             } else if e.norm.contains(&word_prefix) {
                 MatchKind::WordPrefix
+            } else if q.words.len() > 1 && Self::all_words(&q, e) {
+                MatchKind::AllWords
             } else {
                 continue;
             };
-            // Shorter names first among equals: "York Central" before "York Outer" is
-            // alphabetical, "Hartlepool" before "Hartlepool and X" is by length.
-            hits.push(Self::as_match(e, kind, 1.0 / (1.0 + e.norm.len() as f64)));
+            hits.push((kind, 0, e));
+            taken[i] = true;
         }
+        if hits.len() < limit {
+            let tolerance = Self::tolerance(q.compact.len()).max(1);
+            for (i, e) in self.entries.iter().enumerate() {
+                if taken[i] {
+                    continue;
+                }
+                if let Some(d) = Self::distance(&q, e, tolerance) {
+                    hits.push((MatchKind::Fuzzy, d, e));
+                }
+            }
+        }
+        // Among equals: nearer first, then shorter names ("Hartlepool" before "Hartlepool
+        // and X"), then alphabetical.
         hits.sort_by(|a, b| {
-            a.kind
-                .cmp(&b.kind)
-                .then(b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal))
-                .then(a.name.cmp(&b.name))
+            a.0.cmp(&b.0)
+                .then(a.1.cmp(&b.1))
+                .then(a.2.norm.len().cmp(&b.2.norm.len()))
+                .then(a.2.name.cmp(&b.2.name))
         });
         hits.truncate(limit);
-        if hits.len() < limit {
-            let tolerance = Self::tolerance(qc.len()).max(1);
-            let mut fuzzy: Vec<(usize, &Entry)> = self
-                .entries
-                .iter()
-                .filter(|e| !hits.iter().any(|h| h.id == e.id))
-                .map(|e| (Self::distance(&q, &qc, e), e))
-                .filter(|(d, _)| *d <= tolerance)
-                .collect();
-            fuzzy.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.norm.cmp(&b.1.norm)));
-            hits.extend(
-                fuzzy
-                    .into_iter()
-                    .take(limit - hits.len())
-                    .map(|(d, e)| Self::as_match(e, MatchKind::Fuzzy, 1.0 / (1.0 + d as f64))),
-            );
-        }
-        hits
+        hits.into_iter()
+            .map(|(kind, d, e)| {
+                Self::as_match(
+                    e,
+                    kind,
+                    1.0 / (1.0 + d as f64 + e.norm.len() as f64 / 100.0),
+                )
+            })
+            .collect()
     }
 }
 
@@ -281,6 +409,9 @@ mod tests {
             ("N1", "Fermanagh & South Tyrone"),
             ("E11", "Bury St Edmunds"),
             ("E12", "Bury North"),
+            ("E13", "South Swindon"),
+            ("E14", "Wolverhampton South West"),
+            ("E15", "St Albans"),
         ];
         Finder::new(names.iter().map(|(i, n)| (ConstituencyId::new(*i), *n)))
     }
@@ -344,6 +475,19 @@ mod tests {
         }
         assert!(matches!(f.find("Birmingham"), Lookup::Ambiguous(ms) if ms.len() == 2));
         assert!(matches!(f.find("bury"), Lookup::Ambiguous(_)));
+    }
+
+    #[test]
+    fn word_order_saints_and_compass_abbreviations_are_forgiven() {
+        let f = finder();
+        assert_eq!(found(f.find("Swindon Sth")), "South Swindon");
+        assert_eq!(found(f.find("swindon south")), "South Swindon");
+        assert_eq!(
+            found(f.find("Wolverhampton SW")),
+            "Wolverhampton South West"
+        );
+        assert_eq!(found(f.find("Saint Albans")), "St Albans");
+        assert_eq!(f.suggest("swindon s", 25)[0].name, "South Swindon");
     }
 
     #[test]

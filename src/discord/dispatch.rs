@@ -15,7 +15,7 @@
 //!   derived from its key (`enforce_nonce`), and marked with the message id after. A send
 //!   whose reply was lost is deduplicated by the nonce; the store stops any second send.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -101,7 +101,17 @@ pub struct Dispatcher {
     /// Route buckets: blocked until.
     buckets: Mutex<HashMap<String, Instant>>,
     busy: Mutex<HashSet<String>>,
+    /// The most recent charts, by (constituency, version).
+    charts: Mutex<VecDeque<(ChartKey, Option<Png>)>>,
 }
+
+/// A chart: PNG bytes shared between the channels that receive it.
+type Png = Arc<Vec<u8>>;
+/// Which event a chart draws: (constituency, version).
+type ChartKey = (String, u32);
+
+/// How many recent charts are kept for the channels still to receive them.
+const CHART_CACHE: usize = 64;
 
 /// What to do with a channel after one step.
 enum Next {
@@ -145,6 +155,7 @@ impl Dispatcher {
             global_pause: Mutex::new(None),
             buckets: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashSet::new()),
+            charts: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -449,18 +460,48 @@ impl Dispatcher {
         body
     }
 
-    fn render(
+    async fn render(
         &self,
         event: &StoredEvent,
-    ) -> (crate::format::announce::Announcement, Option<Vec<u8>>) {
-        let chart = if self.config.charts
-            && event.declaration.status == crate::core::model::DeclarationStatus::Declared
-        {
-            self.chart
-                .as_ref()
-                .and_then(|f| f(&self.board, &event.declaration, &self.presentation))
-        } else {
-            None
+    ) -> (crate::format::announce::Announcement, Option<Png>) {
+        let chart = match &self.chart {
+            Some(f)
+                if self.config.charts
+                    && event.declaration.status
+                        == crate::core::model::DeclarationStatus::Declared =>
+            {
+                // One drawing per event, shared by every channel it goes to.
+                let key = (event.declaration.id().to_string(), event.version);
+                let cached = Self::lock(&self.charts)
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, png)| png.clone());
+                match cached {
+                    Some(png) => png,
+                    None => {
+                        // Drawing takes milliseconds: off the runtime's core threads.
+                        let (f, board, declaration, presentation) = (
+                            f.clone(),
+                            self.board.clone(),
+                            event.declaration.clone(),
+                            self.presentation.clone(),
+                        );
+                        let png = tokio::task::spawn_blocking(move || {
+                            f(&board, &declaration, &presentation).map(Arc::new)
+                        })
+                        .await
+                        .ok()
+                        .flatten();
+                        let mut cache = Self::lock(&self.charts);
+                        if cache.len() >= CHART_CACHE {
+                            cache.pop_front();
+                        }
+                        cache.push_back((key, png.clone()));
+                        png
+                    }
+                }
+            }
+            _ => None,
         };
         let board = self.board.read().unwrap_or_else(|p| p.into_inner());
         let style = self.presentation.style(&board);
@@ -501,7 +542,7 @@ impl Dispatcher {
         if !self.store.claim(&item.key).await? {
             return Ok(Next::Continue);
         }
-        let (mut a, chart) = self.render(&event);
+        let (mut a, chart) = self.render(&event).await;
         if event.kind == EventKind::Corrected {
             // The correction note compares with the version it replaced.
             if let Some(prev) = self.before(&event).await? {
@@ -523,7 +564,7 @@ impl Dispatcher {
             .iter()
             .map(|b| File {
                 name: "chart.png".into(),
-                bytes: b.clone(),
+                bytes: b.to_vec(),
             })
             .collect();
         let with_chart = !files.is_empty();

@@ -1,8 +1,9 @@
 //! Presentation as plain functions of computed figures: embeds ([`embed`]), their text
-//! rendition for the console ([`text`]), machine-readable JSON ([`json`]). Every sink shows
-//! the same words and numbers, built here once.
+//! rendition for the console ([`text`]), machine-readable JSON ([`json`]) and pictures
+//! ([`chart`]). Every sink shows the same words and numbers, built here once.
 
 pub mod announce;
+pub mod chart;
 pub mod embed;
 pub mod json;
 pub mod national;
