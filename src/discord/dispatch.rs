@@ -140,9 +140,9 @@ impl Dispatcher {
         chart: Option<ChartFn>,
     ) -> Arc<Dispatcher> {
         let rate = NonZeroU32::new(config.global_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-        // A small burst keeps any one-second window under the global limit.
-        let burst =
-            NonZeroU32::new((config.global_per_second / 10).clamp(1, 5)).unwrap_or(NonZeroU32::MIN);
+        // No burst: any one-second window sees at most rate + 1 announcement requests, which
+        // leaves room under Discord's limit for the bot's own calls.
+        let burst = NonZeroU32::MIN;
         Arc::new(Dispatcher {
             store,
             board,
@@ -208,8 +208,10 @@ impl Dispatcher {
 
     /// Sends one channel's announcements in order until it is empty or must wait.
     pub async fn drain(&self, channel: &str) -> Result<(), StoreError> {
+        // Enough rows to see whether the channel is behind and to fill one digest.
+        let window = (self.config.digest_max.max(self.config.digest_after) + 1) as i64;
         loop {
-            let rows = self.store.undelivered_for(DISCORD, channel).await?;
+            let rows = self.store.undelivered_for(DISCORD, channel, window).await?;
             let Some(head) = rows.first() else {
                 return Ok(());
             };
@@ -228,7 +230,7 @@ impl Dispatcher {
                     .await?;
                 return Ok(());
             }
-            // A digest claimed before a crash is sent again as it was.
+            // A digest claimed before a crash (or a failed send) is sent again as it was.
             if let Some(dk) = &head.digest_key {
                 let group: Vec<OutboxItem> = rows
                     .iter()
@@ -240,25 +242,21 @@ impl Dispatcher {
                     Next::Stop => return Ok(()),
                 }
             }
-            let mut mergeable = Vec::new();
-            for r in &rows {
-                if r.digest_key.is_some() {
-                    break;
-                }
-                let Some(e) = self.store.event(&r.constituency_id, r.version).await? else {
-                    break;
-                };
-                if !matches!(e.kind, EventKind::Declared) {
-                    break;
-                }
-                mergeable.push(r.clone());
-                if mergeable.len() >= self.config.digest_max {
-                    break;
-                }
-            }
-            let digest = !mergeable.is_empty()
-                && (sub.mode == Mode::Digest || rows.len() > self.config.digest_after)
-                && !(mergeable.len() == 1 && sub.mode == Mode::Every);
+            // Plain declarations not yet tried can merge; a row already tried alone stays
+            // alone (its nonce must match), and corrections are never merged.
+            let mergeable: Vec<OutboxItem> = rows
+                .iter()
+                .take_while(|r| {
+                    r.digest_key.is_none() && r.attempts == 0 && r.kind == Some(EventKind::Declared)
+                })
+                .take(self.config.digest_max)
+                .cloned()
+                .collect();
+            let behind = rows.len() > self.config.digest_after;
+            let digest = match sub.mode {
+                Mode::Digest => !mergeable.is_empty(),
+                Mode::Every => behind && mergeable.len() > 1,
+            };
             let next = if digest {
                 let dk = format!("digest:{channel}:{}", mergeable[0].seq);
                 let keys: Vec<String> = mergeable.iter().map(|r| r.key.clone()).collect();

@@ -61,6 +61,8 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
     /// Set while the row is claimed as part of a digest (the digest's key).
     pub digest_key: Option<String>,
+    /// The kind of the event announced.
+    pub kind: Option<crate::core::changes::EventKind>,
 }
 
 /// The console's key for an event: `console:E14000733:1`.
@@ -103,7 +105,10 @@ pub(super) async fn enqueue(
     Ok(())
 }
 
-const COLUMNS: &str = "idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, message_id, last_error, digest_key";
+/// The outbox row with the kind of its event.
+const COLUMNS: &str = "o.idempotency_key, o.sink, o.target, o.constituency_id, o.version, o.seq, o.state, o.attempts, \
+    o.next_attempt_at, o.message_id, o.last_error, o.digest_key, d.kind";
+const FROM: &str = "outbox o LEFT JOIN declarations d ON d.constituency_id = o.constituency_id AND d.version = o.version";
 
 fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
     let state: String = r.try_get("state")?;
@@ -124,6 +129,10 @@ fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
         message_id: r.try_get("message_id")?,
         last_error: r.try_get("last_error")?,
         digest_key: r.try_get("digest_key")?,
+        kind: r
+            .try_get::<Option<String>, _>("kind")?
+            .as_deref()
+            .and_then(crate::core::changes::EventKind::parse),
     })
 }
 
@@ -131,7 +140,7 @@ impl Store {
     /// Rows of `sink` still to deliver (pending or claimed), oldest event first.
     pub async fn undelivered(&self, sink: &str, limit: i64) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed') ORDER BY seq, target LIMIT ?"
+            "SELECT {COLUMNS} FROM {FROM} WHERE o.sink = ? AND o.state IN ('pending', 'claimed') ORDER BY o.seq, o.target LIMIT ?"
         ))
         .bind(sink)
         .bind(limit)
@@ -140,13 +149,19 @@ impl Store {
         rows.iter().map(item).collect()
     }
 
-    /// The rows of one target still to deliver, oldest event first.
-    pub async fn undelivered_for(&self, sink: &str, target: &str) -> Result<Vec<OutboxItem>> {
+    /// The first `limit` rows of one target still to deliver, oldest event first.
+    pub async fn undelivered_for(
+        &self,
+        sink: &str,
+        target: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed') ORDER BY seq"
+            "SELECT {COLUMNS} FROM {FROM} WHERE o.sink = ? AND o.target = ? AND o.state IN ('pending', 'claimed') ORDER BY o.seq LIMIT ?"
         ))
         .bind(sink)
         .bind(target)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(item).collect()
@@ -155,7 +170,7 @@ impl Store {
     /// One row by key.
     pub async fn outbox_item(&self, key: &str) -> Result<Option<OutboxItem>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE idempotency_key = ?"
+            "SELECT {COLUMNS} FROM {FROM} WHERE o.idempotency_key = ?"
         ))
         .bind(key)
         .fetch_optional(self.pool())
@@ -166,7 +181,7 @@ impl Store {
     /// Every row of a sink, in event order (for tests and audits).
     pub async fn outbox(&self, sink: &str) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE sink = ? ORDER BY seq, target"
+            "SELECT {COLUMNS} FROM {FROM} WHERE o.sink = ? ORDER BY o.seq, o.target"
         ))
         .bind(sink)
         .fetch_all(self.pool())

@@ -1,0 +1,417 @@
+//! Election-night load against the fake Discord with its limits on: many subscribed
+//! channels, a whole GE2019 night at max speed. Every (channel, declaration) is delivered
+//! exactly once (alone or in exactly one digest), in order per channel; through injected
+//! 5xx and 429 answers; and across `kill -9` of the real binary mid-fan-out.
+//!
+//! CI-sized by default (40 channels in 8 guilds). The full size of the issue:
+//! `HERALD_FANOUT_GUILDS=100 HERALD_FANOUT_CHANNELS=10 cargo test --release --test fanout -- --nocapture`
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use herald::app::{DiscordOptions, Pipeline, PipelineConfig};
+use herald::config::{Registration, Secret};
+use herald::core::filter::Filter;
+use herald::core::finder::normalise;
+use herald::demo;
+use herald::discord::bot::Connection;
+use herald::discord::dispatch::DispatchConfig;
+use herald::discord::replies::Presentation;
+use herald::format::text::plain;
+use herald::observe::Metrics;
+use herald::rehearsal::{self, Feed, Speed};
+use herald::sources::live::{Location, SourceOptions};
+use herald::sources::{Format, Loaded, load_files};
+use herald::store::{Mode, Store, Subscription};
+use support::fake_discord::{FakeConfig, FakeDiscord, Faults, Message};
+
+fn size(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ge2019(dir: &Path) -> (Loaded, Loaded) {
+    let parties = demo::parties();
+    let now = load_files(
+        Format::ParliamentCsv,
+        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
+        None,
+        &parties,
+    )
+    .unwrap();
+    let before = load_files(
+        Format::ParliamentCsv,
+        &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
+        None,
+        &parties,
+    )
+    .unwrap();
+    (now, before)
+}
+
+/// The seats a message announces: one (an announcement's title) or many (a digest).
+fn seats_in(m: &Message) -> Vec<String> {
+    let Some(embed) = m.embeds.first() else {
+        return Vec::new();
+    };
+    let title = plain(embed["title"].as_str().unwrap_or(""));
+    if title.ends_with(" results") {
+        return embed["description"]
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("**")
+                    .and_then(|l| l.split_once("**:"))
+                    .map(|(name, _)| plain(name))
+            })
+            .collect();
+    }
+    match title.split_once(": ") {
+        Some((name, _)) => vec![name.to_string()],
+        None => Vec::new(),
+    }
+}
+
+async fn subscribe_all(store_path: &str, fake: &FakeDiscord) -> Vec<u64> {
+    let store = Store::open(store_path).await.unwrap();
+    let mut channels = Vec::new();
+    for g in &fake.config().guilds {
+        for c in &g.channels {
+            store
+                .subscribe(
+                    &Subscription {
+                        channel_id: c.to_string(),
+                        guild_id: g.id.to_string(),
+                        filter: Filter::All,
+                        mode: Mode::Every,
+                        paused_reason: None,
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            channels.push(*c);
+        }
+    }
+    channels
+}
+
+/// Checks every channel got every seat exactly once, in declaration order.
+fn check_deliveries(
+    fake: &FakeDiscord,
+    channels: &[u64],
+    order: &HashMap<String, usize>,
+) -> (usize, usize) {
+    let mut messages = 0;
+    let mut digests = 0;
+    for c in channels {
+        let msgs = fake.messages(*c);
+        messages += msgs.len();
+        let mut seen: Vec<usize> = Vec::new();
+        for m in &msgs {
+            let seats = seats_in(m);
+            if seats.len() > 1 {
+                digests += 1;
+            }
+            for s in seats {
+                let i = *order
+                    .get(&normalise(&s))
+                    .unwrap_or_else(|| panic!("unknown seat {s:?} in channel {c}"));
+                seen.push(i);
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(
+            sorted.len(),
+            seen.len(),
+            "channel {c}: a seat was announced twice"
+        );
+        assert_eq!(
+            seen.len(),
+            order.len(),
+            "channel {c}: {} of {} seats announced",
+            seen.len(),
+            order.len()
+        );
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "channel {c}: announcements out of declaration order"
+        );
+        for m in &msgs {
+            assert!(m.pinged.is_empty(), "a message would ping {:?}", m.pinged);
+        }
+    }
+    (messages, digests)
+}
+
+/// The order seats declared in, as the rehearsal serves them.
+fn declaration_order(results: &Loaded) -> HashMap<String, usize> {
+    let mut t = results.declarations.clone();
+    t.sort_by(|a, b| {
+        a.declared_at
+            .cmp(&b.declared_at)
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    t.iter()
+        .enumerate()
+        .map(|(i, d)| (normalise(&d.result.constituency.name), i))
+        .collect()
+}
+
+async fn night(faults: Faults) {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let (results, baseline) = ge2019(&dir);
+    let order = declaration_order(&results);
+    let mut config = FakeConfig::new(
+        size("HERALD_FANOUT_GUILDS", 8),
+        size("HERALD_FANOUT_CHANNELS", 5),
+    );
+    config.faults = faults;
+    let fake = FakeDiscord::start(config).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("herald.db").display().to_string();
+    let channels = subscribe_all(&store, &fake).await;
+    let parties = demo::parties();
+    let feed = rehearsal::spawn(
+        Arc::new(Feed::new(
+            results.election.clone(),
+            results.declarations.clone(),
+            None,
+            Speed::Max {
+                step: Duration::from_millis(5),
+            },
+            false,
+            Arc::new(parties.clone()),
+        )),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let metrics = Metrics::default();
+    let started = Instant::now();
+    let pipeline = Pipeline::start(
+        PipelineConfig {
+            location: Location::Url(feed.url()),
+            source: SourceOptions::default(),
+            interval: Duration::from_millis(50),
+            store: store.clone(),
+            console: None,
+            discord: Some(DiscordOptions {
+                connection: Connection {
+                    token: Secret::new(fake.token()),
+                    api_base: Some(fake.api_base()),
+                },
+                register: Registration::Off,
+                dispatch: DispatchConfig::default(),
+                presentation: Presentation {
+                    tz: chrono_tz::Europe::London,
+                    source: "rehearsal".into(),
+                    baseline_label: "2017".into(),
+                },
+            }),
+        },
+        parties,
+        baseline.into_baseline(),
+        None,
+        metrics.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(fake.wait_ready(Duration::from_secs(10)).await);
+    let mut dropped = false;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        // The gateway drops mid-night: announcements go over REST and must continue.
+        if !dropped && feed.feed.revealed() > 300 {
+            fake.drop_gateway().await;
+            dropped = true;
+        }
+        let depth = pipeline.store.depth("discord").await.unwrap();
+        if feed.feed.revealed() == 650
+            && pipeline.store.events().await.unwrap().len() == 650
+            && depth == 0
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the night did not finish: {depth} announcements pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let elapsed = started.elapsed();
+    pipeline.stop().await;
+    feed.stop().await;
+
+    let (messages, digests) = check_deliveries(&fake, &channels, &order);
+    let (global_429, route_429) = fake.rate_limited();
+    let (faults_5xx, faults_429) = fake.faults_served();
+    let requests = fake.requests().len();
+    println!(
+        "{} channels: {messages} messages ({digests} digests) for {} deliveries in {:.1} s; {requests} requests, {:.1} requests/s; 429s: {global_429} global, {route_429} route ({faults_429} injected); injected 5xx: {faults_5xx}",
+        channels.len(),
+        channels.len() * 650,
+        elapsed.as_secs_f64(),
+        requests as f64 / elapsed.as_secs_f64()
+    );
+    assert!(
+        fake.rejected().is_empty(),
+        "rejected: {:#?}",
+        fake.rejected()
+    );
+    assert_eq!(global_429, 0, "herald keeps under the global limit");
+    assert!(
+        route_429 - faults_429 <= channels.len(),
+        "few 429s beyond the injected ones: {route_429}"
+    );
+    assert!(
+        fake.resumes() >= 1,
+        "the bot resumed after the gateway dropped"
+    );
+    // Nothing given up.
+    let outbox = Store::open(&store)
+        .await
+        .unwrap()
+        .outbox("discord")
+        .await
+        .unwrap();
+    assert!(outbox.iter().all(|i| matches!(
+        i.state,
+        herald::store::OutboxState::Sent | herald::store::OutboxState::Merged
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_channel_gets_every_seat_once_in_order_within_the_limits() {
+    night(Faults::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_rate_limits_lose_nothing_and_repeat_nothing() {
+    night(Faults {
+        server_error: 0.15,
+        server_error_after_create: 0.05,
+        rate_limit: 0.05,
+        retry_after: Duration::from_millis(150),
+        seed: 7,
+    })
+    .await;
+}
+
+/// `herald run` (the real binary, pointed at the fake by `HERALD_DISCORD_API_BASE`), killed
+/// with SIGKILL at several points of the fan-out and restarted: each channel still gets each
+/// seat exactly once, judged by the fake's record of messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let (results, _) = ge2019(&dir);
+    let order = declaration_order(&results);
+    let fake = FakeDiscord::start(FakeConfig::new(
+        size("HERALD_FANOUT_GUILDS", 8) / 2,
+        size("HERALD_FANOUT_CHANNELS", 5),
+    ))
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("herald.db").display().to_string();
+    let channels = subscribe_all(&store, &fake).await;
+    let parties = demo::parties();
+    let feed = rehearsal::spawn(
+        Arc::new(Feed::new(
+            results.election.clone(),
+            results.declarations.clone(),
+            None,
+            Speed::Max {
+                step: Duration::from_millis(4),
+            },
+            false,
+            Arc::new(parties),
+        )),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let config = tmp.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nlocation = \"{}\"\ninterval = \"50ms\"\n[election]\nbaseline = \"{}\"\nbaseline_format = \"parliament-csv\"\n[store]\npath = \"{store}\"\n[discord]\napi_base = \"{}\"\n[observe]\nlisten = \"off\"\n",
+            feed.url(),
+            dir.join("candidate-level-results-general-election-08-06-2017.csv").display(),
+            fake.api_base()
+        ),
+    )
+    .unwrap();
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["run", "--config", config.to_str().unwrap()])
+            .env("DISCORD_TOKEN", fake.token())
+            .env("RUST_LOG", "warn")
+            .env_remove("HERALD_DISCORD_API_BASE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("herald starts")
+    };
+    // Kill at several points of the fan-out (pseudo-random, reproducible), then let a last
+    // run finish the night.
+    let mut rounds = 0;
+    let mut sent_at_kill = Vec::new();
+    for wait_ms in [1200u64, 700, 1900, 1100] {
+        let mut child = spawn();
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        rounds += 1;
+        sent_at_kill.push(
+            channels
+                .iter()
+                .map(|c| fake.messages(*c).len())
+                .sum::<usize>(),
+        );
+    }
+    let mut child = spawn();
+    let check = Store::open(&store).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let depth = check.depth("discord").await.unwrap();
+        if feed.feed.revealed() == 650 && check.events().await.unwrap().len() == 650 && depth == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the night did not finish after the kills: {depth} pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    feed.stop().await;
+    let (messages, digests) = check_deliveries(&fake, &channels, &order);
+    println!(
+        "{rounds} kill -9 rounds (messages sent by each kill: {sent_at_kill:?}); {} channels: {messages} messages ({digests} digests)",
+        channels.len()
+    );
+    assert!(
+        sent_at_kill.iter().any(|n| *n > 0),
+        "a kill happened during the fan-out"
+    );
+    assert!(
+        fake.rejected().is_empty(),
+        "rejected: {:#?}",
+        fake.rejected()
+    );
+}
