@@ -135,6 +135,32 @@ impl Feed {
         }
     }
 
+    /// When the rehearsal started (the night's clock runs from here).
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
+    /// When the `i`-th declaration of the night (in declaration order) became public,
+    /// measured from [`Feed::started`].
+    pub fn revealed_at(&self, i: usize) -> Option<Duration> {
+        let d = self.timeline.get(i)?;
+        Some(match self.speed {
+            Speed::Max { step } => step.saturating_mul(i as u32),
+            Speed::Factor(n) => {
+                let first = self.timeline.iter().find_map(|d| d.declared_at)?;
+                let since = d
+                    .declared_at
+                    .map_or(chrono::Duration::zero(), |t| t - first);
+                since.to_std().unwrap_or_default().div_f64(n)
+            }
+        })
+    }
+
+    /// The declarations of the night, in the order they become public.
+    pub fn timeline(&self) -> &[Declaration] {
+        &self.timeline
+    }
+
     /// How many polls were answered 304 Not Modified.
     pub fn not_modified(&self) -> u64 {
         self.not_modified.load(Ordering::Relaxed)

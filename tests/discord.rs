@@ -581,3 +581,179 @@ async fn after_the_gateway_drops_the_bot_resumes_and_announcements_continue() {
     rig.assert_clean();
     rig.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_report_the_pipeline() {
+    let rig = rig().await;
+    let gateway = rig.pipeline.bot.as_ref().map(|b| b.connected.clone());
+    let (addr, _task) = herald::observe::server::spawn(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        rig.pipeline.metrics.clone(),
+        rig.pipeline.status.clone(),
+        rig.pipeline.store.clone(),
+        gateway,
+    )
+    .await
+    .unwrap();
+    let get = |path: &'static str| async move {
+        let r = reqwest::get(format!("http://{addr}{path}")).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (code, body) = get("/healthz").await;
+        if code == 200 {
+            let v: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["source"]["reachable"], true);
+            assert_eq!(v["gateway"]["connected"], true);
+            assert_eq!(v["store"]["writable"], true);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never healthy: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rig.subscribe(rig.channels[1], &[]).await;
+    rig.declare(&hartlepool()).await;
+    rig.messages(rig.channels[1], 1).await;
+    let (_, metrics) = get("/metrics").await;
+    for series in [
+        "herald_declarations_seen_total{kind=\"declared\"} 1",
+        "herald_announcements_queued_total{sink=\"discord\"} 1",
+        "herald_announcements_sent_total{sink=\"discord\"} 1",
+        "herald_feed_to_post_seconds_count 1",
+        "herald_poll_seconds_count",
+        "herald_outbox_depth",
+    ] {
+        assert!(
+            metrics.contains(series),
+            "missing `{series}` in:\n{metrics}"
+        );
+    }
+    // The feed goes away: the source is no longer reachable and health says so.
+    let Rig {
+        fake,
+        pipeline,
+        feed,
+        ..
+    } = rig;
+    feed.stop().await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (code, body) = get("/healthz").await;
+        if code == 503 {
+            let v: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v["source"]["reachable"], false);
+            assert!(
+                v["source"]["last_error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("feed.json")
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still healthy without a source: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, metrics) = get("/metrics").await;
+    assert!(
+        metrics.contains("herald_feed_errors_total{cause=\"connect\"}"),
+        "{metrics}"
+    );
+    pipeline.stop().await;
+    drop(fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retraction_edits_the_announcement_and_says_so() {
+    let rig = rig().await;
+    let ch = rig.channels[1];
+    rig.subscribe(ch, &[]).await;
+    let d = hartlepool();
+    rig.declare(&d).await;
+    rig.messages(ch, 1).await;
+    let url = format!("http://{}/declarations/{}", rig.feed.addr, d.id());
+    let r = reqwest::Client::new().delete(url).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let msgs = rig.messages(ch, 2).await;
+    assert_eq!(msgs[0].edits, 1);
+    assert_eq!(
+        msgs[0].embeds[0]["title"],
+        "Hartlepool: declaration withdrawn"
+    );
+    assert!(
+        msgs[1]
+            .content
+            .starts_with("Retraction: the declaration for Hartlepool has been withdrawn"),
+        "{}",
+        msgs[1].content
+    );
+    assert_eq!(
+        msgs[1].message_reference.as_ref().unwrap()["message_id"],
+        json!(msgs[0].id.to_string())
+    );
+    // /result no longer shows the withdrawn figures.
+    let reply = rig
+        .command(
+            FakeUser::new("reader"),
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": "Hartlepool"}]),
+        )
+        .await;
+    assert_eq!(reply["embeds"][0]["title"], "Hartlepool: not yet declared");
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn herald_discord_register_registers_every_command_in_a_guild() {
+    let fake = FakeDiscord::start(FakeConfig::new(1, 1)).await;
+    let guild = fake.config().guilds[0].id;
+    let app = fake.config().application_id;
+    let fake2 = fake.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["discord", "register", "--guild", &guild.to_string()])
+            .env("DISCORD_TOKEN", fake2.token())
+            .env("HERALD_DISCORD_API_BASE", fake2.api_base())
+            .env("HERALD_DISCORD_APPLICATION_ID", app.to_string())
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("registered 10 commands in guild {guild}"))
+    );
+    let mut names: Vec<String> = fake
+        .commands(Some(guild))
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "about",
+            "latest",
+            "party",
+            "region",
+            "result",
+            "seats",
+            "subscribe",
+            "subscriptions",
+            "swing",
+            "unsubscribe"
+        ]
+    );
+    assert!(fake.rejected().is_empty(), "{:#?}", fake.rejected());
+}

@@ -366,22 +366,29 @@ async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
             .spawn()
             .expect("herald starts")
     };
-    // Kill at several points of the fan-out (pseudo-random, reproducible), then let a last
-    // run finish the night.
+    // Kill at several points of the fan-out: each round waits until the run has posted some
+    // messages (a few, then more), so that every kill lands mid-way whatever the machine's
+    // speed, then sends SIGKILL.
     let mut rounds = 0;
     let mut sent_at_kill = Vec::new();
-    for wait_ms in [1200u64, 700, 1900, 1100] {
+    let posted = || {
+        channels
+            .iter()
+            .map(|c| fake.messages(*c).len())
+            .sum::<usize>()
+    };
+    for (new_messages, extra_ms) in [(1usize, 0u64), (8, 37), (25, 0), (40, 113)] {
+        let before = posted();
         let mut child = spawn();
-        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while posted() < before + new_messages && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
         rounds += 1;
-        sent_at_kill.push(
-            channels
-                .iter()
-                .map(|c| fake.messages(*c).len())
-                .sum::<usize>(),
-        );
+        sent_at_kill.push(posted());
     }
     let mut child = spawn();
     let check = Store::open(&store).await.unwrap();

@@ -210,24 +210,24 @@ impl Dispatcher {
     pub async fn drain(&self, channel: &str) -> Result<(), StoreError> {
         // Enough rows to see whether the channel is behind and to fill one digest.
         let window = (self.config.digest_max.max(self.config.digest_after) + 1) as i64;
+        let Some(sub) = self.store.subscription(channel).await? else {
+            self.store
+                .fail_target(DISCORD, channel, "unsubscribed")
+                .await?;
+            return Ok(());
+        };
+        if sub.paused_reason.is_some() {
+            self.store
+                .fail_target(DISCORD, channel, "channel paused")
+                .await?;
+            return Ok(());
+        }
         loop {
             let rows = self.store.undelivered_for(DISCORD, channel, window).await?;
             let Some(head) = rows.first() else {
                 return Ok(());
             };
             if head.next_attempt_at > Utc::now() {
-                return Ok(());
-            }
-            let Some(sub) = self.store.subscription(channel).await? else {
-                self.store
-                    .fail_target(DISCORD, channel, "unsubscribed")
-                    .await?;
-                return Ok(());
-            };
-            if sub.paused_reason.is_some() {
-                self.store
-                    .fail_target(DISCORD, channel, "channel paused")
-                    .await?;
                 return Ok(());
             }
             // A digest claimed before a crash (or a failed send) is sent again as it was.
@@ -696,12 +696,7 @@ impl Dispatcher {
         let mut lines = Vec::new();
         let mut first_seen = None;
         {
-            let mut events = Vec::new();
-            for r in group {
-                if let Some(e) = self.store.event(&r.constituency_id, r.version).await? {
-                    events.push(e);
-                }
-            }
+            let events = self.store.digest_events(digest_key).await?;
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
             let style = self.presentation.style(&board);
             for e in &events {

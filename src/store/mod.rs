@@ -49,6 +49,14 @@ pub struct StoredEvent {
     pub seen_at: DateTime<Utc>,
 }
 
+/// What [`Store::record`] wrote: the events, and how many announcements were queued per sink.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recorded {
+    pub events: Vec<StoredEvent>,
+    pub queued_console: u64,
+    pub queued_discord: u64,
+}
+
 /// Which sinks an event is queued for.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sinks {
@@ -63,6 +71,10 @@ pub const CONSOLE: &str = "console";
 /// The name of the Discord sink in the outbox.
 pub const DISCORD: &str = "discord";
 
+/// The store, over one connection: writes are serialised in-process (event numbering needs
+/// no further locking, a write never meets another writer), and with no other reader
+/// holding a snapshot, every WAL checkpoint completes and the log stays small, even when a
+/// whole night's announcements to a thousand channels are written in seconds.
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -95,13 +107,13 @@ impl Store {
         }
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
-        // One connection: writes are serialised in-process, so event numbering needs no
-        // further locking and a write never meets SQLITE_BUSY from a sibling connection.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // At the peak many senders queue for the one connection: they wait, not fail.
+            .acquire_timeout(Duration::from_secs(300))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
@@ -158,9 +170,9 @@ impl Store {
 
     /// Records `changes` as events, with their outbox rows, in one transaction: either all
     /// of it is stored or none. Returns the events as stored.
-    pub async fn record(&self, changes: &[Change], sinks: Sinks) -> Result<Vec<StoredEvent>> {
+    pub async fn record(&self, changes: &[Change], sinks: Sinks) -> Result<Recorded> {
         if changes.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Recorded::default());
         }
         let mut tx = self.pool.begin().await?;
         let subscriptions = if sinks.discord {
@@ -172,6 +184,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let mut stored = Vec::with_capacity(changes.len());
+        let mut rows = Vec::new();
         let now = now_text();
         for change in changes {
             seq += 1;
@@ -204,28 +217,31 @@ impl Store {
             .await?;
             let version = version as u32;
             if sinks.console {
-                let key = outbox::console_key(&change.declaration.result.constituency.id, version);
-                outbox::enqueue(&mut tx, &key, CONSOLE, "-", id, version, seq, &now).await?;
+                rows.push(outbox::NewRow {
+                    key: outbox::console_key(&change.declaration.result.constituency.id, version),
+                    sink: CONSOLE,
+                    target: "-".to_string(),
+                    constituency: id.to_string(),
+                    version,
+                    seq,
+                });
             }
-            for sub in &subscriptions {
-                if sub.filter.matches(&change.declaration) {
-                    let key = outbox::discord_key(
+            for sub in subscriptions
+                .iter()
+                .filter(|s| s.filter.matches(&change.declaration))
+            {
+                rows.push(outbox::NewRow {
+                    key: outbox::discord_key(
                         &sub.channel_id,
                         &change.declaration.result.constituency.id,
                         version,
-                    );
-                    outbox::enqueue(
-                        &mut tx,
-                        &key,
-                        DISCORD,
-                        &sub.channel_id,
-                        id,
-                        version,
-                        seq,
-                        &now,
-                    )
-                    .await?;
-                }
+                    ),
+                    sink: DISCORD,
+                    target: sub.channel_id.clone(),
+                    constituency: id.to_string(),
+                    version,
+                    seq,
+                });
             }
             stored.push(StoredEvent {
                 seq,
@@ -236,8 +252,14 @@ impl Store {
                 seen_at: parse_time(&now)?,
             });
         }
+        outbox::enqueue(&mut tx, &rows, &now).await?;
         tx.commit().await?;
-        Ok(stored)
+        let queued = |sink: &str| rows.iter().filter(|r| r.sink == sink).count() as u64;
+        Ok(Recorded {
+            queued_console: queued(CONSOLE),
+            queued_discord: queued(DISCORD),
+            events: stored,
+        })
     }
 
     /// One recorded event.

@@ -75,33 +75,40 @@ pub fn discord_key(channel: &str, constituency: &ConstituencyId, version: u32) -
     format!("discord:{channel}:{constituency}:{version}")
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn enqueue(
-    tx: &mut Tx<'_>,
-    key: &str,
-    sink: &str,
-    target: &str,
-    constituency: &str,
-    version: u32,
-    seq: i64,
-    now: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO outbox (idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
-         ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(key)
-    .bind(sink)
-    .bind(target)
-    .bind(constituency)
-    .bind(i64::from(version))
-    .bind(seq)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+/// An outbox row to create.
+pub(super) struct NewRow {
+    pub key: String,
+    pub sink: &'static str,
+    pub target: String,
+    pub constituency: String,
+    pub version: u32,
+    pub seq: i64,
+}
+
+/// Creates outbox rows (an existing key is left as it is), many to a statement: an event
+/// fans out to every subscribed channel, thousands of rows at the peak.
+pub(super) async fn enqueue(tx: &mut Tx<'_>, rows: &[NewRow], now: &str) -> Result<()> {
+    // Six bound values a row, well under SQLite's limit on variables per statement.
+    for chunk in rows.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO outbox (idempotency_key, sink, target, constituency_id, version, seq, state, attempts, next_attempt_at, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(&r.key)
+                .push_bind(r.sink)
+                .push_bind(&r.target)
+                .push_bind(&r.constituency)
+                .push_bind(i64::from(r.version))
+                .push_bind(r.seq)
+                .push("'pending'")
+                .push("0")
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -271,9 +278,10 @@ impl Store {
     /// Targets of a sink with announcements due now (pending or claimed, not waiting for a
     /// retry).
     pub async fn targets_due(&self, sink: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+        // Answered from the partial index `outbox_pending` alone.
         Ok(sqlx::query_scalar(
-            "SELECT target FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed') AND next_attempt_at <= ?
-             GROUP BY target ORDER BY MIN(seq)",
+            "SELECT target FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed')
+             GROUP BY target HAVING MIN(next_attempt_at) <= ?",
         )
         .bind(sink)
         .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
@@ -283,21 +291,38 @@ impl Store {
 
     /// Claims rows together as one digest under `digest_key` (before it is sent).
     pub async fn claim_digest(&self, keys: &[String], digest_key: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
         let now = now_text();
-        for key in keys {
-            sqlx::query(
-                "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, digest_key = ?, updated_at = ?
-                 WHERE idempotency_key = ? AND state IN ('pending', 'claimed')",
-            )
-            .bind(digest_key)
-            .bind(&now)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = self.pool().begin().await?;
+        for chunk in keys.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, digest_key = ",
+            );
+            q.push_bind(digest_key);
+            q.push(", updated_at = ");
+            q.push_bind(&now);
+            q.push(" WHERE state IN ('pending', 'claimed') AND idempotency_key IN (");
+            let mut list = q.separated(", ");
+            for key in chunk {
+                list.push_bind(key);
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The events a digest carries, in order.
+    pub async fn digest_events(&self, digest_key: &str) -> Result<Vec<super::StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT d.seq, d.version, d.kind, d.body, d.differences, d.seen_at
+             FROM outbox o JOIN declarations d ON d.constituency_id = o.constituency_id AND d.version = o.version
+             WHERE o.digest_key = ? ORDER BY o.seq",
+        )
+        .bind(digest_key)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(super::event_from_row).collect()
     }
 
     /// Marks every row of a digest as carried by the posted message.

@@ -15,7 +15,7 @@ use crate::core::changes::{Refusal, detect};
 use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus};
 use crate::observe::metrics::{FeedCause, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
-use crate::store::{Sinks, Store, StoreError, StoredEvent};
+use crate::store::{CONSOLE, DISCORD, Sinks, Store, StoreError, StoredEvent};
 
 /// The shared results board.
 pub type SharedBoard = Arc<RwLock<Board>>;
@@ -205,7 +205,20 @@ impl Watcher {
             .record(&detection.changes, self.config.sinks)
             .await
         {
-            Ok(events) => events,
+            Ok(recorded) => {
+                for (sink, n) in [
+                    (CONSOLE, recorded.queued_console),
+                    (DISCORD, recorded.queued_discord),
+                ] {
+                    if n > 0 {
+                        self.metrics
+                            .queued
+                            .get_or_create(&Metrics::sink(sink))
+                            .inc_by(n);
+                    }
+                }
+                recorded.events
+            }
             Err(e) => {
                 // Nothing was recorded; the same changes are detected again next poll.
                 tracing::error!("could not record events, will retry: {e}");

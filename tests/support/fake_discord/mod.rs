@@ -295,6 +295,11 @@ impl FakeDiscord {
         self.shared.lock()
     }
 
+    /// The moment the fake started: message and request times are measured from it.
+    pub fn started(&self) -> Instant {
+        self.shared.started
+    }
+
     /// Waits until a client has identified (or resumed), been sent READY (or RESUMED), and is
     /// still connected.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {

@@ -1,0 +1,360 @@
+//! The end-to-end harness: a whole election night on loopback. The rehearsal feed server
+//! replays GE2019 (from `../shared/data`), the real `herald run` binary follows it, and the
+//! fake Discord from the tests (limits on) receives the announcements for every subscribed
+//! channel. It reports feed-to-post latency, the sustained send rate against the configured
+//! global limit, 429s, herald's peak resident memory and its start-up time to ready.
+//!
+//! ```text
+//! cargo bench --bench e2e                                   # 1,000 channels in 100 guilds
+//! cargo bench --bench e2e -- --guilds 10 --channels 10 --step-ms 10 --interval-ms 500
+//! cargo bench --bench e2e -- --guilds 10 --channels 10 --speed 600     # real pace, 600x
+//! ```
+
+#[path = "../tests/support/mod.rs"]
+#[allow(unused_imports)]
+mod support;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use herald::core::filter::Filter;
+use herald::core::finder::normalise;
+use herald::demo;
+use herald::format::text::plain;
+use herald::rehearsal::{self, Feed, Speed};
+use herald::sources::{Format, load_files};
+use herald::store::{Mode, Store, Subscription};
+use support::fake_discord::{FakeConfig, FakeDiscord, Message};
+
+struct Args {
+    guilds: usize,
+    channels: usize,
+    /// `None`: max speed (one declaration every `step_ms`); `Some(n)`: n times real time.
+    speed: Option<f64>,
+    step_ms: u64,
+    interval_ms: u64,
+    rate: u32,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        guilds: 100,
+        channels: 10,
+        speed: None,
+        step_ms: 10,
+        interval_ms: 500,
+        rate: 45,
+    };
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let value = || argv.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        match argv[i].as_str() {
+            "--guilds" => a.guilds = value().unwrap_or(100) as usize,
+            "--channels" => a.channels = value().unwrap_or(10) as usize,
+            "--step-ms" => a.step_ms = value().unwrap_or(10),
+            "--interval-ms" => a.interval_ms = value().unwrap_or(500),
+            "--rate" => a.rate = value().unwrap_or(45) as u32,
+            "--speed" => {
+                a.speed = argv
+                    .get(i + 1)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|n| *n > 0.0)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+fn seats_in(m: &Message) -> Vec<String> {
+    let Some(embed) = m.embeds.first() else {
+        return Vec::new();
+    };
+    let title = plain(embed["title"].as_str().unwrap_or(""));
+    if title.ends_with(" results") {
+        return embed["description"]
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("**")
+                    .and_then(|l| l.split_once("**:"))
+                    .map(|(n, _)| plain(n))
+            })
+            .collect();
+    }
+    title
+        .split_once(": ")
+        .map(|(n, _)| vec![n.to_string()])
+        .unwrap_or_default()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
+}
+
+/// Peak resident memory of a process, from /proc (Linux).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// CPU time (user + system) a process has used, from /proc (Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a = args();
+    let dir = std::env::var_os("HERALD_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+        });
+    if !dir.join("README.md").is_file() {
+        println!(
+            "SKIPPED: {} not found; the end-to-end harness replays GE2019 from it",
+            dir.display()
+        );
+        return;
+    }
+    let parties = demo::parties();
+    let results = load_files(
+        Format::ParliamentCsv,
+        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
+        None,
+        &parties,
+    )
+    .expect("GE2019 loads");
+
+    let fake = FakeDiscord::start(FakeConfig::new(a.guilds, a.channels)).await;
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let store_path = tmp.path().join("herald.db").display().to_string();
+    let store = Store::open(&store_path).await.expect("store");
+    let mut channels = Vec::new();
+    for g in &fake.config().guilds {
+        for c in &g.channels {
+            let sub = Subscription {
+                channel_id: c.to_string(),
+                guild_id: g.id.to_string(),
+                filter: Filter::All,
+                mode: Mode::Every,
+                paused_reason: None,
+            };
+            store.subscribe(&sub, None).await.expect("subscribe");
+            channels.push(*c);
+        }
+    }
+    drop(store);
+
+    let config = tmp.path().join("herald.toml");
+    let baseline = dir.join("candidate-level-results-general-election-08-06-2017.csv");
+    // The feed server starts only once herald is ready, so the night's clock starts then.
+    let feed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let feed_url = format!("http://127.0.0.1:{feed_port}/feed.json");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nlocation = \"{feed_url}\"\ninterval = \"{}ms\"\n[election]\nbaseline = \"{}\"\nbaseline_format = \"parliament-csv\"\n[store]\npath = \"{store_path}\"\n[discord]\napi_base = \"{}\"\nglobal_rate_per_second = {}\n[observe]\nlisten = \"off\"\n",
+            a.interval_ms,
+            baseline.display(),
+            fake.api_base(),
+            a.rate
+        ),
+    )
+    .expect("config");
+
+    let spawned = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["run", "--config", config.to_str().unwrap_or_default()])
+        .env("DISCORD_TOKEN", fake.token())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("herald starts");
+    let ready = fake.wait_ready(Duration::from_secs(60)).await;
+    let startup = spawned.elapsed();
+    assert!(ready, "herald did not connect");
+
+    let feed = Arc::new(Feed::new(
+        results.election.clone(),
+        results.declarations.clone(),
+        None,
+        match a.speed {
+            Some(n) => Speed::Factor(n),
+            None => Speed::Max {
+                step: Duration::from_millis(a.step_ms),
+            },
+        },
+        false,
+        Arc::new(parties),
+    ));
+    let server = rehearsal::spawn(feed.clone(), SocketAddr::from(([127, 0, 0, 1], feed_port)))
+        .await
+        .expect("feed server");
+    let order: HashMap<String, usize> = feed
+        .timeline()
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (normalise(&d.result.constituency.name), i))
+        .collect();
+
+    let total = channels.len() * order.len();
+    let deadline = Instant::now() + Duration::from_secs(4 * 3600);
+    let mut peak_kib = 0;
+    loop {
+        peak_kib = peak_kib.max(peak_rss_kib(child.id()).unwrap_or(0));
+        let delivered: usize = channels
+            .iter()
+            .map(|c| {
+                fake.messages(*c)
+                    .iter()
+                    .map(|m| seats_in(m).len())
+                    .sum::<usize>()
+            })
+            .sum();
+        if delivered >= total {
+            break;
+        }
+        if Instant::now() > deadline {
+            println!("gave up after 4 hours with {delivered} of {total} deliveries");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    peak_kib = peak_kib.max(peak_rss_kib(child.id()).unwrap_or(0));
+    let cpu = cpu_seconds(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    server.stop().await;
+
+    // Feed-to-post latency per (channel, seat): from the moment the seat became public in
+    // the feed to the moment its message (or digest) reached Discord.
+    let offset = feed.started().saturating_duration_since(fake.started());
+    let mut latencies = Vec::with_capacity(total);
+    let mut first_post = Duration::MAX;
+    let mut last_post = Duration::ZERO;
+    let mut messages = 0usize;
+    let mut digests = 0usize;
+    for c in &channels {
+        for m in fake.messages(*c) {
+            messages += 1;
+            first_post = first_post.min(m.created_at);
+            last_post = last_post.max(m.created_at);
+            let seats = seats_in(&m);
+            if seats.len() > 1 {
+                digests += 1;
+            }
+            for s in seats {
+                if let Some(i) = order.get(&normalise(&s)) {
+                    let revealed = offset + feed.revealed_at(*i).unwrap_or_default();
+                    latencies.push(m.created_at.saturating_sub(revealed));
+                }
+            }
+        }
+    }
+    latencies.sort();
+    let requests = fake.requests();
+    let sends = requests
+        .iter()
+        .filter(|r| {
+            r.path.contains("/channels/")
+                && r.path.contains("/messages")
+                && (r.method == "POST" || r.method == "PATCH")
+        })
+        .count();
+    let window = last_post
+        .saturating_sub(first_post)
+        .as_secs_f64()
+        .max(0.001);
+    let rate = sends as f64 / window;
+    // Sustained: the middle 90% of the sends, leaving out the start and the tail (when only
+    // a few channels still have work and their own limits, not the global one, bind).
+    let mut send_times: Vec<Duration> = requests
+        .iter()
+        .filter(|r| {
+            r.path.contains("/channels/")
+                && r.path.contains("/messages")
+                && (r.method == "POST" || r.method == "PATCH")
+        })
+        .map(|r| r.at)
+        .collect();
+    send_times.sort();
+    let sustained = if send_times.len() > 20 {
+        let (a5, a95) = (percentile(&send_times, 0.05), percentile(&send_times, 0.95));
+        (send_times.len() as f64 * 0.9) / a95.saturating_sub(a5).as_secs_f64().max(0.001)
+    } else {
+        rate
+    };
+    let (global_429, route_429) = fake.rate_limited();
+    println!(
+        "herald end to end: GE2019 (650 seats) to {} channels in {} guilds",
+        channels.len(),
+        a.guilds
+    );
+    match a.speed {
+        Some(n) => println!(
+            "  feed: the night's real declaration times, {n} times faster; herald polls every {} ms",
+            a.interval_ms
+        ),
+        None => println!(
+            "  feed: one declaration every {} ms; herald polls every {} ms",
+            a.step_ms, a.interval_ms
+        ),
+    }
+    println!(
+        "  deliveries: {} of {total}, in {messages} messages ({digests} digests)",
+        latencies.len()
+    );
+    if !latencies.is_empty() {
+        println!(
+            "  feed-to-post latency: p50 {:.2} s, p99 {:.2} s, max {:.2} s",
+            percentile(&latencies, 0.5).as_secs_f64(),
+            percentile(&latencies, 0.99).as_secs_f64(),
+            latencies[latencies.len() - 1].as_secs_f64()
+        );
+    }
+    println!(
+        "  send rate: {sends} message requests in {window:.1} s = {rate:.1}/s overall; sustained (middle 90% of sends) {sustained:.1}/s against a configured {}/s: ratio {:.2}",
+        a.rate,
+        sustained / f64::from(a.rate)
+    );
+    println!(
+        "  429s: {global_429} global, {route_429} per route; requests refused as invalid: {}",
+        fake.rejected().len()
+    );
+    println!(
+        "  herald peak resident memory: {:.1} MiB",
+        peak_kib as f64 / 1024.0
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "  herald CPU time: {cpu:.1} s ({:.2} ms per message request)",
+            1000.0 * cpu / sends.max(1) as f64
+        );
+    }
+    println!(
+        "  start-up to ready (gateway READY): {:.2} s",
+        startup.as_secs_f64()
+    );
+}
