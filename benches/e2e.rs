@@ -22,11 +22,10 @@ use std::time::{Duration, Instant};
 use herald::core::filter::Filter;
 use herald::core::finder::normalise;
 use herald::demo;
-use herald::format::text::plain;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::{Format, load_files};
 use herald::store::{Mode, Store, Subscription};
-use support::fake_discord::{FakeConfig, FakeDiscord, Message};
+use support::fake_discord::{FakeConfig, FakeDiscord};
 
 struct Args {
     guilds: usize,
@@ -71,29 +70,6 @@ fn args() -> Args {
         i += 2;
     }
     a
-}
-
-fn seats_in(m: &Message) -> Vec<String> {
-    let Some(embed) = m.embeds.first() else {
-        return Vec::new();
-    };
-    let title = plain(embed["title"].as_str().unwrap_or(""));
-    if title.ends_with(" results") {
-        return embed["description"]
-            .as_str()
-            .unwrap_or("")
-            .lines()
-            .filter_map(|l| {
-                l.strip_prefix("**")
-                    .and_then(|l| l.split_once("**:"))
-                    .map(|(n, _)| plain(n))
-            })
-            .collect();
-    }
-    title
-        .split_once(": ")
-        .map(|(n, _)| vec![n.to_string()])
-        .unwrap_or_default()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -229,7 +205,7 @@ async fn main() {
             .map(|c| {
                 fake.messages(*c)
                     .iter()
-                    .map(|m| seats_in(m).len())
+                    .map(|m| support::seats_in(m).len())
                     .sum::<usize>()
             })
             .sum();
@@ -261,7 +237,7 @@ async fn main() {
             messages += 1;
             first_post = first_post.min(m.created_at);
             last_post = last_post.max(m.created_at);
-            let seats = seats_in(&m);
+            let seats = support::seats_in(&m);
             if seats.len() > 1 {
                 digests += 1;
             }

@@ -8,11 +8,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use herald::core::arithmetic::{Figures, SwingQuote, compute};
 use herald::core::model::{
-    Baseline, Candidate, Constituency, ConstituencyId, ConstituencyResult, Nation, PartyId,
+    Candidate, Constituency, ConstituencyId, ConstituencyResult, Nation, PartyId,
 };
 use herald::core::national::{PartyTally, Tally, tally};
 use herald::core::parties::PartyRegistry;
@@ -21,7 +21,6 @@ use herald::format::Style;
 use herald::format::chart::{
     self, HEIGHT, WIDTH, result_chart, result_svg, seats_chart, swing_chart,
 };
-use herald::sources::{Format, Loaded, load_files};
 
 fn style(parties: &PartyRegistry) -> Style<'_> {
     Style {
@@ -460,27 +459,9 @@ fn embedded_fonts_cover_accented_names() {
 
 // ---- GE2019 ----
 
-fn ge2019(dir: &Path, parties: &PartyRegistry) -> (Loaded, Baseline) {
-    let now = load_files(
-        Format::ParliamentCsv,
-        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
-        None,
-        parties,
-    )
-    .expect("2019 export loads");
-    let before = load_files(
-        Format::ParliamentCsv,
-        &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
-        None,
-        parties,
-    )
-    .expect("2017 export loads");
-    (now, before.into_baseline())
-}
-
 fn ge2019_figures(parties: &PartyRegistry) -> Option<Vec<Figures>> {
     let dir = support::shared_data()?;
-    let (now, before) = ge2019(&dir, parties);
+    let (now, before) = support::ge2019(&dir);
     Some(
         now.declarations
             .iter()

@@ -10,7 +10,6 @@ mod support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,62 +21,18 @@ use herald::demo;
 use herald::discord::bot::Connection;
 use herald::discord::dispatch::DispatchConfig;
 use herald::discord::replies::Presentation;
-use herald::format::text::plain;
 use herald::observe::Metrics;
 use herald::rehearsal::{self, Feed, Speed};
+use herald::sources::Loaded;
 use herald::sources::live::{Location, SourceOptions};
-use herald::sources::{Format, Loaded, load_files};
 use herald::store::{Mode, Store, Subscription};
-use support::fake_discord::{FakeConfig, FakeDiscord, Faults, Message};
+use support::fake_discord::{FakeConfig, FakeDiscord, Faults};
 
 fn size(var: &str, default: usize) -> usize {
     std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn ge2019(dir: &Path) -> (Loaded, Loaded) {
-    let parties = demo::parties();
-    let now = load_files(
-        Format::ParliamentCsv,
-        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
-        None,
-        &parties,
-    )
-    .unwrap();
-    let before = load_files(
-        Format::ParliamentCsv,
-        &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
-        None,
-        &parties,
-    )
-    .unwrap();
-    (now, before)
-}
-
-/// The seats a message announces: one (an announcement's title) or many (a digest).
-fn seats_in(m: &Message) -> Vec<String> {
-    let Some(embed) = m.embeds.first() else {
-        return Vec::new();
-    };
-    let title = plain(embed["title"].as_str().unwrap_or(""));
-    if title.ends_with(" results") {
-        return embed["description"]
-            .as_str()
-            .unwrap_or("")
-            .lines()
-            .filter_map(|l| {
-                l.strip_prefix("**")
-                    .and_then(|l| l.split_once("**:"))
-                    .map(|(name, _)| plain(name))
-            })
-            .collect();
-    }
-    match title.split_once(": ") {
-        Some((name, _)) => vec![name.to_string()],
-        None => Vec::new(),
-    }
 }
 
 async fn subscribe_all(store_path: &str, fake: &FakeDiscord) -> Vec<u64> {
@@ -117,7 +72,7 @@ fn check_deliveries(
         messages += msgs.len();
         let mut seen: Vec<usize> = Vec::new();
         for m in &msgs {
-            let seats = seats_in(m);
+            let seats = support::seats_in(m);
             if seats.len() > 1 {
                 digests += 1;
             }
@@ -172,7 +127,7 @@ async fn night(faults: Faults) {
     let Some(dir) = support::shared_data() else {
         return;
     };
-    let (results, baseline) = ge2019(&dir);
+    let (results, baseline) = support::ge2019(&dir);
     let order = declaration_order(&results);
     let mut config = FakeConfig::new(
         size("HERALD_FANOUT_GUILDS", 8),
@@ -223,7 +178,7 @@ async fn night(faults: Faults) {
             }),
         },
         parties,
-        baseline.into_baseline(),
+        baseline,
         None,
         metrics.clone(),
     )
@@ -318,7 +273,7 @@ async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
     let Some(dir) = support::shared_data() else {
         return;
     };
-    let (results, _) = ge2019(&dir);
+    let (results, _) = support::ge2019(&dir);
     let order = declaration_order(&results);
     let fake = FakeDiscord::start(FakeConfig::new(
         size("HERALD_FANOUT_GUILDS", 8) / 2,

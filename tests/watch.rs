@@ -6,7 +6,6 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -19,31 +18,12 @@ use herald::observe::Metrics;
 use herald::observe::metrics::FeedCause;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sinks::console::{ConsoleStyle, Output};
+use herald::sources::Format;
 use herald::sources::formats::herald_json;
 use herald::sources::live::{Location, SourceOptions, open};
-use herald::sources::{Format, load_files};
 use herald::store::{Sinks, Store};
 use herald::watch::{Step, WatchConfig, Watcher, wake};
 use support::scripted::{self, Answer};
-
-fn ge2019(dir: &Path) -> (herald::sources::Loaded, Baseline) {
-    let parties = demo::parties();
-    let now = load_files(
-        Format::ParliamentCsv,
-        &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
-        None,
-        &parties,
-    )
-    .unwrap();
-    let before = load_files(
-        Format::ParliamentCsv,
-        &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
-        None,
-        &parties,
-    )
-    .unwrap();
-    (now, before.into_baseline())
-}
 
 async fn serve(
     loaded: &herald::sources::Loaded,
@@ -72,7 +52,7 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     let Some(dir) = support::shared_data() else {
         return;
     };
-    let (results, baseline) = ge2019(&dir);
+    let (results, baseline) = support::ge2019(&dir);
     let timeline: Vec<Declaration> = {
         let mut t = results.declarations.clone();
         t.sort_by(|a, b| {
@@ -227,7 +207,7 @@ async fn sigkill_mid_night_and_restart_announces_each_declaration_once() {
     let Some(dir) = support::shared_data() else {
         return;
     };
-    let (results, _) = ge2019(&dir);
+    let (results, _) = support::ge2019(&dir);
     let server = serve(&results, Duration::from_millis(6), false).await;
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("herald.db");

@@ -2,47 +2,23 @@
 //! rehearsal feed on loopback), `watch` and `feed serve`.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::offline::{baseline_label, load_parties, out, parse_tz};
+use super::offline::{baseline_label, out, parse_tz};
 use super::{
     CheckArgs, CliError, DemoArgs, LogFormat, ServeArgs, WatchArgs, block_on, init_logging,
 };
 use crate::app::{Pipeline, PipelineConfig};
 use crate::core::board::Scope;
-use crate::core::model::Baseline;
-use crate::core::parties::PartyRegistry;
 use crate::demo;
 use crate::format::{Style, national, text};
 use crate::observe::Metrics;
 use crate::rehearsal::{self, Feed, Speed};
 use crate::sinks::console::{ConsoleStyle, Output};
+use crate::sources;
 use crate::sources::formats::herald_json;
 use crate::sources::live::{Location, SourceOptions};
-use crate::sources::{self, Format};
-
-/// Reads a baseline from a file, or from a URL serving herald JSON (a rehearsal server's
-/// `/baseline.json`).
-pub(super) async fn load_baseline(
-    location: &str,
-    format: Format,
-    constituencies: Option<&Path>,
-    parties: &PartyRegistry,
-) -> Result<Baseline, CliError> {
-    if location.starts_with("http://") || location.starts_with("https://") {
-        let text = reqwest::get(location)
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| CliError::new(format!("baseline {location}: {e}")))?
-            .text()
-            .await
-            .map_err(|e| CliError::new(format!("baseline {location}: {e}")))?;
-        return Ok(sources::parse(format, location, &text, None, parties)?.into_baseline());
-    }
-    Ok(sources::load_files(format, Path::new(location), constituencies, parties)?.into_baseline())
-}
 
 /// Prints the state of the parties as the board stands.
 fn print_seats(
@@ -185,24 +161,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
     init_logging(a.log_format, "info");
     let a = a.clone();
     block_on(async move {
-        let parties = load_parties(a.parties.as_deref())?;
-        let baseline = match &a.baseline {
-            Some(b) => {
-                let default = if b.starts_with("http") {
-                    Format::HeraldJson
-                } else {
-                    a.format
-                };
-                load_baseline(
-                    b,
-                    a.baseline_format.unwrap_or(default),
-                    a.baseline_constituencies.as_deref(),
-                    &parties,
-                )
-                .await?
-            }
-            None => Baseline::default(),
-        };
+        let (parties, baseline) = a.compare.load(a.format).await?;
         let label = baseline_label(&baseline);
         let location = Location::parse(&a.source);
         let console = if a.console || a.console_out.is_some() {
@@ -256,21 +215,27 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
     let speed = Speed::parse(&a.speed, a.step).map_err(CliError::new)?;
     let a = a.clone();
     block_on(async move {
-        let parties = load_parties(a.parties.as_deref())?;
+        let (parties, baseline) = a.compare.load(a.format).await?;
         let results =
             sources::load_files(a.format, &a.results, a.constituencies.as_deref(), &parties)?;
-        let baseline = match &a.baseline {
-            Some(p) => {
-                let b = sources::load_files(
-                    a.baseline_format.unwrap_or(a.format),
-                    p,
-                    a.baseline_constituencies.as_deref(),
-                    &parties,
-                )?;
-                let doc = herald_json::document(&b.election, &b.declarations);
-                Some(serde_json::to_string_pretty(&doc)?)
+        // The baseline is served as herald JSON, whatever format it was read in.
+        let baseline = match (&a.compare.baseline, baseline.election.clone()) {
+            (Some(_), Some(election)) => {
+                let declarations: Vec<crate::core::model::Declaration> = baseline
+                    .iter()
+                    .map(|r| crate::core::model::Declaration {
+                        result: r.clone(),
+                        declared_at: None,
+                        revision: 1,
+                        status: crate::core::model::DeclarationStatus::Declared,
+                    })
+                    .collect();
+                Some(serde_json::to_string_pretty(&herald_json::document(
+                    &election,
+                    &declarations,
+                ))?)
             }
-            None => None,
+            _ => None,
         };
         let total = results.declarations.len();
         let name = results.election.name.clone();
@@ -303,26 +268,8 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
     block_on(async move {
         use crate::core::model::DeclarationStatus as S;
         use crate::sources::live::{Polled, open};
-        let parties = load_parties(a.parties.as_deref())?;
-        let baseline = match &a.baseline {
-            Some(b) => {
-                let default = if b.starts_with("http") {
-                    Format::HeraldJson
-                } else {
-                    a.format
-                };
-                Some(
-                    load_baseline(
-                        b,
-                        a.baseline_format.unwrap_or(default),
-                        a.baseline_constituencies.as_deref(),
-                        &parties,
-                    )
-                    .await?,
-                )
-            }
-            None => None,
-        };
+        let (parties, loaded) = a.compare.load(a.format).await?;
+        let baseline = a.compare.baseline.is_some().then_some(loaded);
         let location = Location::parse(&a.source);
         let options = SourceOptions {
             format: a.format,

@@ -1,6 +1,7 @@
 //! The `herald` command line: argument parsing and dispatch. Each subcommand lives in its
 //! own module and returns a [`CliError`] that `main` prints in one line.
 
+mod inputs;
 mod live;
 mod offline;
 mod ops;
@@ -101,6 +102,24 @@ pub enum FeedCommand {
     Check(CheckArgs),
 }
 
+/// What results are compared with: the previous election, and the party registry.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CompareArgs {
+    /// Baseline (the previous election): a file, or an http(s) URL serving herald JSON
+    /// (such as a rehearsal server's /baseline.json).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Format of the baseline (default: herald-json for a URL, else that of the results).
+    #[arg(long, value_enum)]
+    pub baseline_format: Option<Format>,
+    /// HoC constituency file of the baseline.
+    #[arg(long)]
+    pub baseline_constituencies: Option<PathBuf>,
+    /// Party registry (default: the bundled config/parties.toml).
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct CheckArgs {
     /// The feed: an http(s) URL, a file, or a folder of per-declaration files.
@@ -112,18 +131,8 @@ pub struct CheckArgs {
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
-    /// Baseline to check the seats against (a file, or an http(s) URL of herald JSON).
-    #[arg(long)]
-    pub baseline: Option<String>,
-    /// Format of the baseline (default herald-json for URLs, else that of the feed).
-    #[arg(long, value_enum)]
-    pub baseline_format: Option<Format>,
-    /// HoC constituency file of the baseline.
-    #[arg(long)]
-    pub baseline_constituencies: Option<PathBuf>,
-    /// Party registry (default: the bundled config/parties.toml).
-    #[arg(long)]
-    pub parties: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
     /// Display timezone.
     #[arg(long, default_value = "Europe/London")]
     pub tz: String,
@@ -148,18 +157,8 @@ pub struct WatchArgs {
     /// HoC constituency file, paired with a HoC candidate file source.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
-    /// Baseline (previous election): a file, or an http(s) URL of a herald JSON document.
-    #[arg(long)]
-    pub baseline: Option<String>,
-    /// Format of the baseline (default herald-json for URLs, else that of the source).
-    #[arg(long, value_enum)]
-    pub baseline_format: Option<Format>,
-    /// HoC constituency file of the baseline.
-    #[arg(long)]
-    pub baseline_constituencies: Option<PathBuf>,
-    /// Party registry (default: the bundled config/parties.toml).
-    #[arg(long)]
-    pub parties: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
     /// The store (SQLite file); herald remembers what it announced there across restarts.
     #[arg(long, default_value = "herald.db")]
     pub store: String,
@@ -200,18 +199,8 @@ pub struct ServeArgs {
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
-    /// A baseline to serve (as herald JSON) at /baseline.json.
-    #[arg(long)]
-    pub baseline: Option<PathBuf>,
-    /// Format of the baseline file (default: that of the results).
-    #[arg(long, value_enum)]
-    pub baseline_format: Option<Format>,
-    /// HoC constituency file of the baseline.
-    #[arg(long)]
-    pub baseline_constituencies: Option<PathBuf>,
-    /// Party registry (default: the bundled config/parties.toml).
-    #[arg(long)]
-    pub parties: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
     /// N times real time, or `max` (one declaration every --step).
     #[arg(long, default_value = "max")]
     pub speed: String,
@@ -248,18 +237,8 @@ pub struct DataArgs {
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
-    /// Baseline (previous election) file.
-    #[arg(long)]
-    pub baseline: Option<PathBuf>,
-    /// Format of the baseline file (default: that of the results).
-    #[arg(long, value_enum)]
-    pub baseline_format: Option<Format>,
-    /// HoC constituency file of the baseline.
-    #[arg(long)]
-    pub baseline_constituencies: Option<PathBuf>,
-    /// Party registry (default: the bundled config/parties.toml).
-    #[arg(long)]
-    pub parties: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
     /// Display timezone for declaration times.
     #[arg(long, default_value = "Europe/London")]
     pub tz: String,
@@ -314,18 +293,8 @@ pub struct ComputeArgs {
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
-    /// Baseline (previous election) file.
-    #[arg(long)]
-    pub baseline: PathBuf,
-    /// Format of the baseline file (default: that of the results).
-    #[arg(long, value_enum)]
-    pub baseline_format: Option<Format>,
-    /// HoC constituency file of the baseline.
-    #[arg(long)]
-    pub baseline_constituencies: Option<PathBuf>,
-    /// Party registry (default: the bundled config/parties.toml).
-    #[arg(long)]
-    pub parties: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
     /// One JSON object per line per constituency, then one for the nation.
     #[arg(long)]
     pub json: bool,

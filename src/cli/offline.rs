@@ -2,7 +2,6 @@
 //! `demo`, `result`, `seats` and `compute`.
 
 use std::io::Write;
-use std::path::Path;
 
 use chrono_tz::Tz;
 
@@ -14,7 +13,7 @@ use crate::core::parties::PartyRegistry;
 use crate::demo;
 use crate::format::result::{Declared, result_embed};
 use crate::format::{Style, json, national, text};
-use crate::sources::{self, Format, Loaded};
+use crate::sources::{self, Loaded};
 
 /// Everything a command needs to answer from: the board and how to present it.
 struct Session {
@@ -43,17 +42,6 @@ pub(super) fn parse_tz(tz: &str) -> Result<Tz, CliError> {
             "unknown timezone `{tz}` (expected an IANA name such as Europe/London)"
         ))
     })
-}
-
-pub(super) fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliError> {
-    match path {
-        None => Ok(demo::parties()),
-        Some(p) => {
-            let text = sources::read_text(p)?;
-            PartyRegistry::from_toml(&text)
-                .map_err(|e| CliError::new(format!("{}: {e}", p.display())))
-        }
-    }
 }
 
 pub(super) fn baseline_label(b: &Baseline) -> String {
@@ -103,41 +91,23 @@ fn demo_session(tz: Tz) -> Session {
     )
 }
 
-fn load_baseline(
-    format: Format,
-    path: &Path,
-    constituencies: Option<&Path>,
-    parties: &PartyRegistry,
-) -> Result<Baseline, CliError> {
-    Ok(sources::load_files(format, path, constituencies, parties)?.into_baseline())
-}
-
 fn data_session(a: &DataArgs) -> Result<Session, CliError> {
     let tz = parse_tz(&a.tz)?;
     let Some(results_path) = &a.results else {
-        if a.baseline.is_some() || a.constituencies.is_some() {
+        if a.compare.baseline.is_some() || a.constituencies.is_some() {
             return Err(CliError::new(
                 "--baseline and --constituencies need --results",
             ));
         }
         return Ok(demo_session(tz));
     };
-    let parties = load_parties(a.parties.as_deref())?;
+    let (parties, baseline) = a.compare.load_now(a.format)?;
     let results = sources::load_files(
         a.format,
         results_path,
         a.constituencies.as_deref(),
         &parties,
     )?;
-    let baseline = match &a.baseline {
-        Some(p) => load_baseline(
-            a.baseline_format.unwrap_or(a.format),
-            p,
-            a.baseline_constituencies.as_deref(),
-            &parties,
-        )?,
-        None => Baseline::default(),
-    };
     let source = results_path.file_name().map_or_else(
         || results_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -200,14 +170,16 @@ pub fn seats(a: &SeatsArgs) -> Result<(), CliError> {
 }
 
 pub fn compute(a: &ComputeArgs) -> Result<(), CliError> {
+    if a.compare.baseline.is_none() {
+        return Err(CliError::new(
+            "compute needs --baseline: the previous election to compare with",
+        ));
+    }
     let data = DataArgs {
         results: Some(a.results.clone()),
         format: a.format,
         constituencies: a.constituencies.clone(),
-        baseline: Some(a.baseline.clone()),
-        baseline_format: a.baseline_format,
-        baseline_constituencies: a.baseline_constituencies.clone(),
-        parties: a.parties.clone(),
+        compare: a.compare.clone(),
         tz: a.tz.clone(),
     };
     let s = data_session(&data)?;

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::live::load_baseline;
-use super::offline::{baseline_label, load_parties, out};
+use super::inputs::{load_baseline, load_parties};
+use super::offline::{baseline_label, out};
 use super::{CliError, LogFormat, block_on, init_logging};
 use crate::app::{DiscordOptions, Pipeline, PipelineConfig};
 use crate::config::{Config, Registration, process_env};

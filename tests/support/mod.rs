@@ -26,6 +26,50 @@ pub fn shared_data() -> Option<PathBuf> {
     None
 }
 
+/// GE2019 (the UK Parliament export) and its GE2017 baseline, from the shared data folder.
+pub fn ge2019(dir: &std::path::Path) -> (herald::sources::Loaded, herald::core::model::Baseline) {
+    let parties = herald::demo::parties();
+    let load = |file: &str| {
+        herald::sources::load_files(
+            herald::sources::Format::ParliamentCsv,
+            &dir.join(file),
+            None,
+            &parties,
+        )
+        .unwrap_or_else(|e| panic!("{file} loads: {e}"))
+    };
+    (
+        load("candidate-level-results-general-election-12-12-2019.csv"),
+        load("candidate-level-results-general-election-08-06-2017.csv").into_baseline(),
+    )
+}
+
+/// The seats a message herald posted announces: one (an announcement's title) or many (a
+/// digest's lines).
+pub fn seats_in(m: &fake_discord::Message) -> Vec<String> {
+    use herald::format::text::plain;
+    let Some(embed) = m.embeds.first() else {
+        return Vec::new();
+    };
+    let title = plain(embed["title"].as_str().unwrap_or(""));
+    if title.ends_with(" results") {
+        return embed["description"]
+            .as_str()
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("**")
+                    .and_then(|l| l.split_once("**:"))
+                    .map(|(name, _)| plain(name))
+            })
+            .collect();
+    }
+    title
+        .split_once(": ")
+        .map(|(name, _)| vec![name.to_string()])
+        .unwrap_or_default()
+}
+
 /// Reads a CSV file's rows as maps from header to value.
 pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
     let mut r = csv::Reader::from_path(path).expect("readable csv");

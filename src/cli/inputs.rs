@@ -1,0 +1,84 @@
+//! Reading what every data command takes: the party registry and the baseline, from files
+//! or, for the baseline, a URL serving herald JSON.
+
+use std::path::Path;
+
+use super::{CliError, CompareArgs};
+use crate::core::model::Baseline;
+use crate::core::parties::PartyRegistry;
+use crate::demo;
+use crate::sources::{self, Format};
+
+/// The registry at `path`, or the bundled one.
+pub(super) fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliError> {
+    match path {
+        None => Ok(demo::parties()),
+        Some(p) => {
+            let text = sources::read_text(p)?;
+            PartyRegistry::from_toml(&text)
+                .map_err(|e| CliError::new(format!("{}: {e}", p.display())))
+        }
+    }
+}
+
+/// Reads a baseline from a file, or from a URL serving herald JSON (a rehearsal server's
+/// `/baseline.json`).
+pub(super) async fn load_baseline(
+    location: &str,
+    format: Format,
+    constituencies: Option<&Path>,
+    parties: &PartyRegistry,
+) -> Result<Baseline, CliError> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        let text = reqwest::get(location)
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| CliError::new(format!("baseline {location}: {e}")))?
+            .text()
+            .await
+            .map_err(|e| CliError::new(format!("baseline {location}: {e}")))?;
+        return Ok(sources::parse(format, location, &text, None, parties)?.into_baseline());
+    }
+    Ok(sources::load_files(format, Path::new(location), constituencies, parties)?.into_baseline())
+}
+
+impl CompareArgs {
+    /// The registry and the baseline (empty without `--baseline`). A local baseline is read
+    /// in `results_format` unless `--baseline-format` says otherwise; a URL in herald JSON.
+    pub(super) async fn load(
+        &self,
+        results_format: Format,
+    ) -> Result<(PartyRegistry, Baseline), CliError> {
+        let parties = load_parties(self.parties.as_deref())?;
+        let baseline = match &self.baseline {
+            Some(b) => {
+                let default = if b.starts_with("http://") || b.starts_with("https://") {
+                    Format::HeraldJson
+                } else {
+                    results_format
+                };
+                load_baseline(
+                    b,
+                    self.baseline_format.unwrap_or(default),
+                    self.baseline_constituencies.as_deref(),
+                    &parties,
+                )
+                .await?
+            }
+            None => Baseline::default(),
+        };
+        Ok((parties, baseline))
+    }
+
+    /// [`CompareArgs::load`] for commands that run without a runtime of their own.
+    pub(super) fn load_now(
+        &self,
+        results_format: Format,
+    ) -> Result<(PartyRegistry, Baseline), CliError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::new(format!("cannot start the runtime: {e}")))?
+            .block_on(self.load(results_format))
+    }
+}
