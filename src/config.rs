@@ -211,6 +211,34 @@ fn check_url(key: &str, s: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The most a token file may hold. A Discord bot token is about 70 characters; reading
+/// stops just past this, so that a token file naming something endless is refused instead
+/// of read until memory runs out (the `config` fuzz target ran out of memory on
+/// `token_file = '/dev/zero'`).
+const MAX_TOKEN_FILE_BYTES: u64 = 4096;
+
+/// The token in a token file (surrounding whitespace trimmed).
+fn read_token_file(p: &Path) -> Result<Secret, ConfigError> {
+    use std::io::Read;
+    let problem =
+        |reason: String| value_error("discord.token_file", format!("{}{reason}", p.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_TOKEN_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| problem(format!(": cannot read ({e})")))?;
+    if bytes.len() as u64 > MAX_TOKEN_FILE_BYTES {
+        return Err(problem(format!(
+            " is over {MAX_TOKEN_FILE_BYTES} bytes: not a token file"
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| problem(" is not UTF-8 text".into()))?;
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(problem(" is empty".into()));
+    }
+    Ok(Secret::new(t))
+}
+
 impl Config {
     /// Reads `path` (if given) and applies the environment.
     pub fn load(path: Option<&Path>, env: Env) -> Result<Config, ConfigError> {
@@ -323,22 +351,7 @@ impl Config {
         let token = match env("DISCORD_TOKEN") {
             Some(t) => Some(Secret::new(t.trim())),
             None => match &token_file {
-                Some(p) => {
-                    let t = std::fs::read_to_string(p).map_err(|e| {
-                        value_error(
-                            "discord.token_file",
-                            format!("{}: cannot read ({e})", p.display()),
-                        )
-                    })?;
-                    let t = t.trim();
-                    if t.is_empty() {
-                        return Err(value_error(
-                            "discord.token_file",
-                            format!("{} is empty", p.display()),
-                        ));
-                    }
-                    Some(Secret::new(t))
-                }
+                Some(p) => Some(read_token_file(p)?),
                 None => None,
             },
         };
@@ -506,5 +519,39 @@ mod tests {
             e("[discord]\nglobal_rate_per_second = 500\n")
                 .starts_with("discord.global_rate_per_second")
         );
+    }
+
+    #[test]
+    fn reads_a_token_file_and_refuses_an_endless_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        let with = |path: &Path| {
+            Config::parse(
+                None,
+                &format!("[discord]\ntoken_file = {:?}\n", path.display().to_string()),
+                &no_env,
+            )
+        };
+        std::fs::write(&file, " abc.def \n").unwrap();
+        let c = with(&file).unwrap();
+        assert_eq!(c.token.unwrap().expose(), "abc.def");
+
+        std::fs::write(&file, "\n").unwrap();
+        assert!(with(&file).unwrap_err().to_string().ends_with("is empty"));
+        std::fs::write(&file, vec![b'x'; 5000]).unwrap();
+        assert!(
+            with(&file)
+                .unwrap_err()
+                .to_string()
+                .contains("not a token file")
+        );
+        // Refused after reading 4 kB, not read until memory runs out.
+        if Path::new("/dev/zero").exists() {
+            let e = with(Path::new("/dev/zero")).unwrap_err().to_string();
+            assert!(
+                e.starts_with("discord.token_file: /dev/zero is over 4096 bytes"),
+                "{e}"
+            );
+        }
     }
 }

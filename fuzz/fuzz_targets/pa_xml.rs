@@ -3,10 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let parties = herald::demo::parties();
-        let _ = herald::sources::formats::pa_xml::parse("fuzz", text, &parties);
-        let _ = herald::sources::formats::pa_xml::revision_from_file_name(text);
-    }
-});
+fuzz_target!(|data: &[u8]| herald::sources::fuzzing::pa_xml(data));

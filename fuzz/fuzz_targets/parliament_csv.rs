@@ -3,9 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let parties = herald::demo::parties();
-        let _ = herald::sources::formats::parliament_csv::load("fuzz", text, &parties);
-    }
-});
+fuzz_target!(|data: &[u8]| herald::sources::fuzzing::parliament_csv(data));

@@ -4,7 +4,7 @@
 //! business. Successions (Brexit Party → Reform UK) come only from here: the arithmetic
 //! never matches parties by guesswork.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::Deserialize;
@@ -167,7 +167,13 @@ impl PartyRegistry {
         Ok(registry)
     }
 
+    /// Every successor is in the registry and no succession loops. Each party names at most
+    /// one successor, so the successions form chains that either end or loop: one walk per
+    /// party, stopping at parties an earlier walk cleared, checks them all in linear time.
+    /// (Walking each party's chain to its end, with a list of the parties seen, was cubic in
+    /// the length of a chain: a 60 kB registry of 1,000 parties in one chain took 40 s.)
     fn check_successions(&self) -> Result<(), RegistryError> {
+        let mut cleared: HashSet<&PartyId> = HashSet::new();
         for party in self.parties.values() {
             let Some(successor) = &party.successor else {
                 continue;
@@ -178,18 +184,18 @@ impl PartyRegistry {
                     successor: successor.0.clone(),
                 });
             }
-            let mut seen = vec![&party.id];
+            let mut walk = HashSet::from([&party.id]);
             let mut at = successor;
-            loop {
-                if seen.contains(&at) {
+            while !cleared.contains(at) {
+                if !walk.insert(at) {
                     return Err(RegistryError::SuccessionCycle(party.id.0.clone()));
                 }
-                seen.push(at);
                 match self.parties.get(at).and_then(|p| p.successor.as_ref()) {
                     Some(next) => at = next,
                     None => break,
                 }
             }
+            cleared.extend(walk);
         }
         Ok(())
     }
@@ -323,6 +329,12 @@ aliases = ["Labour and Co-operative"]
             PartyRegistry::from_toml(missing),
             Err(RegistryError::UnknownSuccessor { .. })
         ));
+        // A party whose successions run into a loop it is not part of.
+        let into_cycle = "[[party]]\nid='a'\nshort='A'\nname='A'\nsuccessor='b'\n[[party]]\nid='b'\nshort='B'\nname='B'\nsuccessor='c'\n[[party]]\nid='c'\nshort='C'\nname='C'\nsuccessor='b'\n";
+        assert_eq!(
+            PartyRegistry::from_toml(into_cycle).unwrap_err(),
+            RegistryError::SuccessionCycle("a".into())
+        );
         let colour = "[[party]]\nid='a'\nshort='A'\nname='A'\ncolour='red'\n";
         assert!(matches!(
             PartyRegistry::from_toml(colour),
@@ -333,5 +345,37 @@ aliases = ["Labour and Co-operative"]
             PartyRegistry::from_toml(unknown_key),
             Err(RegistryError::Toml(_))
         ));
+    }
+
+    /// One long chain of successions: checked in linear time (this took minutes when each
+    /// party's chain was walked to its end), and a loop at its far end is still found.
+    #[test]
+    fn long_succession_chains_are_checked_quickly() {
+        let chain = |n: usize, looped: bool| {
+            (0..n)
+                .map(|i| {
+                    let next = if i + 1 < n {
+                        format!("successor = 'p{:05}'\n", i + 1)
+                    } else if looped {
+                        "successor = 'p00000'\n".to_string()
+                    } else {
+                        String::new()
+                    };
+                    format!("[[party]]\nid = 'p{i:05}'\nshort = 's{i}'\nname = 'n{i}'\n{next}")
+                })
+                .collect::<String>()
+        };
+        let started = std::time::Instant::now();
+        let r = PartyRegistry::from_toml(&chain(5000, false)).unwrap();
+        assert_eq!(r.current(&PartyId::new("p00000")), &PartyId::new("p04999"));
+        assert_eq!(
+            PartyRegistry::from_toml(&chain(5000, true)).unwrap_err(),
+            RegistryError::SuccessionCycle("p00000".into())
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -18,6 +18,8 @@ pub enum Invalid {
     DuplicateCandidate { name: String, party: String },
     #[error("{votes} votes cast but the electorate is {electorate}")]
     VotesAboveElectorate { votes: u64, electorate: u64 },
+    #[error("candidate votes add up to more than {}", u64::MAX)]
+    VotesOverflow,
     #[error("candidate votes add up to {sum} but valid votes are given as {stated}")]
     ValidVotesMismatch { sum: u64, stated: u64 },
     #[error("{0} candidates are marked elected; one seat is filled")]
@@ -80,10 +82,7 @@ pub fn check(d: &Declaration) -> Result<(), Invalid> {
         .iter()
         .try_fold(0u64, |acc, c| acc.checked_add(c.votes));
     let Some(sum) = sum else {
-        return Err(Invalid::VotesAboveElectorate {
-            votes: u64::MAX,
-            electorate: r.electorate.unwrap_or(0),
-        });
+        return Err(Invalid::VotesOverflow);
     };
     if let Some(stated) = r.valid_votes
         && stated != sum
@@ -195,7 +194,11 @@ mod tests {
         );
         let mut d = decl(&[("A", "con", u64::MAX, false), ("B", "lab", 2, false)]);
         d.result.electorate = None;
-        assert!(check(&d).is_err());
+        assert_eq!(check(&d), Err(Invalid::VotesOverflow));
+        assert_eq!(
+            Invalid::VotesOverflow.to_string(),
+            "candidate votes add up to more than 18446744073709551615"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod file;
 pub mod folder;
 pub mod formats;
+pub mod fuzzing;
 pub mod http;
 pub mod live;
 

@@ -625,6 +625,7 @@ impl<'a> Doc<'a> {
                     declaration.result.constituency.name, declaration.result.constituency.id
                 ),
             )
+            .invalid()
         })?;
 
         let (gain_or_hold, sitting_party, pa_text, previous) = match kind {
@@ -701,6 +702,7 @@ impl<'a> Doc<'a> {
                         as_declared.result.constituency.name, as_declared.result.constituency.id
                     ),
                 )
+                .invalid()
             })?;
             return Ok(Some(as_declared.result));
         }
@@ -1003,6 +1005,16 @@ mod tests {
         let e = parse("t.xml", &bad, &parties).unwrap_err();
         assert_eq!(e.line, Some(4));
         assert!(e.problem.contains("valid votes are given as 601"), "{e}");
+        // Well-formed but implausible, as every loader reports it (and the feed metrics
+        // count it): not malformed.
+        assert_eq!(e.kind, crate::sources::LoadErrorKind::Invalid);
+        let bad = RESULT.replace("votes=\"250\"", "votes=\"251\"");
+        let e = parse("t.xml", &bad, &parties).unwrap_err();
+        assert!(e.problem.starts_with("previous result in Anytown"), "{e}");
+        assert_eq!(e.kind, crate::sources::LoadErrorKind::Invalid);
+        let bad = RESULT.replace("votes=\"350\"", "votes=\"x\"");
+        let e = parse("t.xml", &bad, &parties).unwrap_err();
+        assert_eq!(e.kind, crate::sources::LoadErrorKind::Malformed);
 
         let bad = RESULT.replace(" votes=\"350\"", "");
         let e = parse("t.xml", &bad, &parties).unwrap_err();
