@@ -102,13 +102,15 @@ pub struct Dispatcher {
     buckets: Mutex<HashMap<String, Instant>>,
     busy: Mutex<HashSet<String>>,
     /// The most recent charts, by (constituency, version).
-    charts: Mutex<VecDeque<(ChartKey, Option<Png>)>>,
+    charts: Mutex<VecDeque<(ChartKey, ChartCell)>>,
 }
 
 /// A chart: PNG bytes shared between the channels that receive it.
 type Png = Arc<Vec<u8>>;
 /// Which event a chart draws: (constituency, version).
 type ChartKey = (String, u32);
+/// A chart being drawn or drawn (None if it could not be).
+type ChartCell = Arc<tokio::sync::OnceCell<Option<Png>>>;
 
 /// How many recent charts are kept for the channels still to receive them.
 const CHART_CACHE: usize = 64;
@@ -468,36 +470,40 @@ impl Dispatcher {
                     && event.declaration.status
                         == crate::core::model::DeclarationStatus::Declared =>
             {
-                // One drawing per event, shared by every channel it goes to.
+                // One drawing per event, shared by every channel it goes to: the first
+                // channel draws it, the others wait for that drawing rather than repeat it.
                 let key = (event.declaration.id().to_string(), event.version);
-                let cached = Self::lock(&self.charts)
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, png)| png.clone());
-                match cached {
-                    Some(png) => png,
-                    None => {
-                        // Drawing takes milliseconds: off the runtime's core threads.
-                        let (f, board, declaration, presentation) = (
-                            f.clone(),
-                            self.board.clone(),
-                            event.declaration.clone(),
-                            self.presentation.clone(),
-                        );
-                        let png = tokio::task::spawn_blocking(move || {
-                            f(&board, &declaration, &presentation).map(Arc::new)
-                        })
-                        .await
-                        .ok()
-                        .flatten();
-                        let mut cache = Self::lock(&self.charts);
-                        if cache.len() >= CHART_CACHE {
-                            cache.pop_front();
+                let cell = {
+                    let mut cache = Self::lock(&self.charts);
+                    match cache.iter().find(|(k, _)| *k == key) {
+                        Some((_, cell)) => cell.clone(),
+                        None => {
+                            if cache.len() >= CHART_CACHE {
+                                cache.pop_front();
+                            }
+                            let cell = Arc::new(tokio::sync::OnceCell::new());
+                            cache.push_back((key, cell.clone()));
+                            cell
                         }
-                        cache.push_back((key, png.clone()));
-                        png
                     }
-                }
+                };
+                cell.get_or_init(|| async {
+                    // Drawing takes milliseconds: off the runtime's core threads.
+                    let (f, board, declaration, presentation) = (
+                        f.clone(),
+                        self.board.clone(),
+                        event.declaration.clone(),
+                        self.presentation.clone(),
+                    );
+                    tokio::task::spawn_blocking(move || {
+                        f(&board, &declaration, &presentation).map(Arc::new)
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                })
+                .await
+                .clone()
             }
             _ => None,
         };
