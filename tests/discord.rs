@@ -757,3 +757,74 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
     );
     assert!(fake.rejected().is_empty(), "{:#?}", fake.rejected());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_on() {
+    use support::fake_discord::ChannelState;
+    let rig = rig().await;
+    let (gone, fine) = (rig.channels[1], rig.channels[2]);
+    rig.subscribe(gone, &[]).await;
+    rig.subscribe(fine, &[]).await;
+    rig.fake.set_channel_state(gone, ChannelState::Forbidden);
+    rig.declare(&hartlepool()).await;
+    // The other channel still gets its announcement.
+    rig.messages(fine, 1).await;
+    let deadline = Instant::now() + WAIT;
+    let sub = loop {
+        let s = rig
+            .pipeline
+            .store
+            .subscription(&gone.to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        if s.paused_reason.is_some() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refused channel was not paused"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        sub.paused_reason.unwrap().contains("403"),
+        "the reason names Discord's answer"
+    );
+    let listed = rig
+        .command(FakeUser::admin("editor"), "subscriptions", json!([]))
+        .await;
+    assert!(reply_text(&listed).contains("paused"), "{listed}");
+    // Nothing is retried against a paused channel: one refused request, not a storm.
+    let tries = rig
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == format!("/api/v10/channels/{gone}/messages"))
+        .count();
+    assert_eq!(tries, 1);
+    let outbox = rig.pipeline.store.outbox("discord").await.unwrap();
+    let failed: Vec<_> = outbox
+        .iter()
+        .filter(|i| i.target == gone.to_string())
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .all(|i| i.state == herald::store::OutboxState::Failed)
+    );
+    // Subscribing again (after fixing the permissions) resumes it.
+    rig.fake.set_channel_state(gone, ChannelState::Ok);
+    rig.subscribe(gone, &[]).await;
+    assert!(
+        rig.pipeline
+            .store
+            .subscription(&gone.to_string())
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_reason
+            .is_none()
+    );
+    rig.stop().await;
+}
