@@ -227,9 +227,12 @@ async fn night(faults: Faults) {
         fake.rejected()
     );
     assert_eq!(global_429, 0, "herald keeps under the global limit");
+    // Every request counts against herald's idea of its bucket, even a 5xx without
+    // headers, so the only 429s are the injected ones (two spare for the unforeseen).
     assert!(
-        route_429 - faults_429 <= channels.len(),
-        "few 429s beyond the injected ones: {route_429}"
+        route_429 - faults_429 <= 2,
+        "429s beyond the {faults_429} injected: {}",
+        route_429 - faults_429
     );
     assert!(
         fake.resumes() >= 1,

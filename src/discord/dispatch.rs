@@ -2,7 +2,8 @@
 //! per channel, as fast as Discord's limits allow.
 //!
 //! * A global limiter (a token bucket, set just under Discord's 50 requests per second)
-//!   gates every request; route buckets are learned from Discord's rate-limit headers; a
+//!   gates every request; route buckets are learned from Discord's rate-limit headers, and
+//!   every request counts against its bucket, even one answered by a 5xx without headers; a
 //!   429 waits its `retry_after` (every route, if global); 5xx errors and timeouts are
 //!   retried with exponential backoff and jitter, holding the channel's later messages back
 //!   so that order is kept.
@@ -98,8 +99,8 @@ pub struct Dispatcher {
     limiter: DefaultDirectRateLimiter,
     /// No request before this instant (a global 429).
     global_pause: Mutex<Option<Instant>>,
-    /// Route buckets: blocked until.
-    buckets: Mutex<HashMap<String, Instant>>,
+    /// What is known of each route's bucket.
+    buckets: Mutex<HashMap<String, RouteBucket>>,
     busy: Mutex<HashSet<String>>,
     /// The most recent charts, by (constituency, version).
     charts: Mutex<VecDeque<(ChartKey, ChartCell)>>,
@@ -114,6 +115,52 @@ type ChartCell = Arc<tokio::sync::OnceCell<Option<Png>>>;
 
 /// How many recent charts are kept for the channels still to receive them.
 const CHART_CACHE: usize = 64;
+
+/// Added to every reset Discord reports: its `X-RateLimit-Reset-After` is rounded to the
+/// millisecond, and a request that arrives a hair early is refused.
+const RESET_MARGIN: Duration = Duration::from_millis(5);
+
+/// What herald knows of one route's rate-limit bucket: the remaining count Discord last
+/// reported, less the requests sent since (a 5xx reply carries no headers but may still have
+/// counted), and any wait a 429 imposed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct RouteBucket {
+    remaining: Option<u32>,
+    reset_at: Option<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+impl RouteBucket {
+    /// When the next request may go, if not now.
+    fn wait_until(&self, now: Instant) -> Option<Instant> {
+        let exhausted = match (self.remaining, self.reset_at) {
+            (Some(0), Some(reset)) if reset > now => Some(reset),
+            _ => None,
+        };
+        exhausted.max(self.blocked_until.filter(|t| *t > now))
+    }
+
+    /// Counts a request about to be sent. Once the window has passed nothing is known.
+    fn spend(&mut self, now: Instant) {
+        match self.reset_at {
+            Some(reset) if reset > now => {
+                self.remaining = self.remaining.map(|n| n.saturating_sub(1))
+            }
+            _ => {
+                self.remaining = None;
+                self.reset_at = None;
+            }
+        }
+    }
+
+    /// Takes what a reply's headers say; a reply without them changes nothing.
+    fn learn(&mut self, now: Instant, bucket: &Bucket) {
+        if let (Some(remaining), Some(after)) = (bucket.remaining, bucket.reset_after) {
+            self.remaining = Some(remaining);
+            self.reset_at = Some(now + after + RESET_MARGIN);
+        }
+    }
+}
 
 /// What to do with a channel after one step.
 enum Next {
@@ -280,7 +327,8 @@ impl Dispatcher {
         }
     }
 
-    /// Waits for the global limiter, any global pause and the route's bucket.
+    /// Waits for the global limiter, any global pause and the route's bucket, then counts
+    /// the request against the bucket.
     async fn pace(&self, route: &str) {
         loop {
             let wait = {
@@ -288,8 +336,7 @@ impl Dispatcher {
                 let global = Self::lock(&self.global_pause).filter(|t| *t > now);
                 let bucket = Self::lock(&self.buckets)
                     .get(route)
-                    .copied()
-                    .filter(|t| *t > now);
+                    .and_then(|b| b.wait_until(now));
                 global.max(bucket).map(|t| t - now)
             };
             match wait {
@@ -298,12 +345,17 @@ impl Dispatcher {
             }
         }
         self.limiter.until_ready().await;
+        Self::lock(&self.buckets)
+            .entry(route.to_string())
+            .or_default()
+            .spend(Instant::now());
     }
 
     fn learn(&self, route: &str, bucket: &Bucket) {
-        if let (Some(0), Some(after)) = (bucket.remaining, bucket.reset_after) {
-            Self::lock(&self.buckets).insert(route.to_string(), Instant::now() + after);
-        }
+        Self::lock(&self.buckets)
+            .entry(route.to_string())
+            .or_default()
+            .learn(Instant::now(), bucket);
     }
 
     fn backoff(&self, attempts: u32) -> chrono::Duration {
@@ -348,7 +400,10 @@ impl Dispatcher {
                 if *global {
                     *Self::lock(&self.global_pause) = Some(until);
                 } else {
-                    Self::lock(&self.buckets).insert(route.clone(), until);
+                    Self::lock(&self.buckets)
+                        .entry(route.clone())
+                        .or_default()
+                        .blocked_until = Some(until);
                 }
                 continue;
             }
@@ -788,5 +843,62 @@ mod tests {
         assert!(a.len() <= 25);
         assert_ne!(a, b);
         assert_eq!(a, nonce("discord:123456789012345678:E14000733:1"));
+    }
+
+    fn reported(remaining: u32, reset_after_ms: u64) -> Bucket {
+        Bucket {
+            id: Some("b".into()),
+            remaining: Some(remaining),
+            reset_after: Some(Duration::from_millis(reset_after_ms)),
+        }
+    }
+
+    #[test]
+    fn a_bucket_waits_only_when_discord_said_it_is_empty() {
+        let now = Instant::now();
+        let mut b = RouteBucket::default();
+        assert_eq!(b.wait_until(now), None, "nothing known: send");
+        b.learn(now, &reported(1, 4000));
+        assert_eq!(b.wait_until(now), None);
+        b.learn(now, &reported(0, 4000));
+        let reset = now + Duration::from_millis(4000) + RESET_MARGIN;
+        assert_eq!(b.wait_until(now), Some(reset));
+        assert_eq!(b.wait_until(reset), None, "the window has passed");
+    }
+
+    #[test]
+    fn requests_without_headers_still_count_against_the_bucket() {
+        let now = Instant::now();
+        let mut b = RouteBucket::default();
+        b.spend(now);
+        b.learn(now, &reported(2, 5000));
+        // Two sends answered by a 5xx, which carries no rate-limit headers.
+        for _ in 0..2 {
+            b.spend(now);
+            b.learn(now, &Bucket::default());
+        }
+        assert_eq!(b.remaining, Some(0));
+        assert!(
+            b.wait_until(now).is_some(),
+            "the third must wait for the reset"
+        );
+        // After the reset nothing is known, and the next send goes at once.
+        let later = now + Duration::from_secs(6);
+        assert_eq!(b.wait_until(later), None);
+        b.spend(later);
+        assert_eq!(b.remaining, None);
+    }
+
+    #[test]
+    fn a_429_blocks_the_route_until_its_retry_after() {
+        let now = Instant::now();
+        let until = now + Duration::from_millis(150);
+        let b = RouteBucket {
+            remaining: Some(3),
+            reset_at: Some(now + Duration::from_secs(5)),
+            blocked_until: Some(until),
+        };
+        assert_eq!(b.wait_until(now), Some(until));
+        assert_eq!(b.wait_until(until), None);
     }
 }
