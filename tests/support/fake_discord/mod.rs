@@ -123,7 +123,7 @@ pub struct Faults {
     pub server_error: f64,
     /// Answered 500 or 502 **after** creating the message (what nonces are for).
     pub server_error_after_create: f64,
-    /// Answered 429 (non-global, scope `shared` or `user`), not counted against any bucket.
+    /// Answered 429 (non-global, scope `shared` or `user`), after counting against the bucket.
     pub rate_limit: f64,
     /// `retry_after` of an injected 429.
     pub retry_after: Duration,
@@ -161,6 +161,8 @@ pub struct FakeConfig {
     pub token_lifetime: Duration,
     /// The per-file upload limit, also sent as `attachment_size_limit` (Discord: 25 MiB).
     pub attachment_size_limit: u32,
+    /// How long `enforce_nonce` remembers a nonce (Discord: "the past few minutes").
+    pub nonce_window: Duration,
 }
 
 impl FakeConfig {
@@ -187,6 +189,7 @@ impl FakeConfig {
             interaction_deadline: Duration::from_secs(3),
             token_lifetime: Duration::from_secs(15 * 60),
             attachment_size_limit: 25 * 1024 * 1024,
+            nonce_window: Duration::from_secs(5 * 60),
         }
     }
 }

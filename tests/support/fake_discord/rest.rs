@@ -613,7 +613,7 @@ impl Handler<'_> {
                         .st
                         .find_message(*c, *id)
                         .ok_or_else(validate::unknown_message)?;
-                    Ok((200, Some(self.json(msg))))
+                    Ok((200, Some(self.stored_json(msg))))
                 }
                 Method::PATCH => self.edit_message(*c, *id),
                 _ => self.delete_message(*c, *id),
@@ -632,5 +632,15 @@ impl Handler<'_> {
     fn json(&self, m: &Message) -> Value {
         let guild = self.st.channels.get(&m.channel_id).map(|c| c.guild_id);
         message_json(self.shared, self.st, m, guild)
+    }
+
+    /// A message as a later read returns it: Discord does not store the nonce, which only
+    /// the reply to the create (and the gateway's MESSAGE_CREATE) carries.
+    fn stored_json(&self, m: &Message) -> Value {
+        let mut v = self.json(m);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("nonce");
+        }
+        v
     }
 }

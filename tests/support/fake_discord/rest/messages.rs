@@ -1,7 +1,7 @@
 //! Channel messages: create (with replies, nonces, uploads), get, list, edit and delete; and
 //! the body rules shared with interaction replies (attachments, emptiness, pings).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Map, Value};
 
@@ -9,9 +9,6 @@ use super::super::state::{Attachment, Message, snowflake};
 use super::super::validate::{self, ApiError, Errs};
 use super::super::{ChannelState, mentions};
 use super::{Answer, Handler, body_object};
-
-/// How long `enforce_nonce` remembers a nonce ("the past few minutes").
-const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 /// Applies a create or edit body to `m`; attachments: on create every upload; on edit the
 /// kept ones (all, unless `attachments` lists which) plus the uploads. Metadata entries in
@@ -113,26 +110,59 @@ impl Handler<'_> {
         }
     }
 
-    /// `GET /channels/{id}/messages`: newest first, `limit` 1–100 (default 50).
+    /// `GET /channels/{id}/messages`: `limit` 1–100 (default 50), newest first, and at most
+    /// one of `before`, `after` (the oldest messages after that id) or `around`. Nonces are
+    /// not returned: Discord does not keep them.
     pub(super) fn list_messages(&mut self, c: u64) -> Answer {
         self.channel_access(c, false)?;
-        let limit = self
-            .query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("limit="))
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(50)
-            .clamp(1, 100);
-        let list: Vec<Value> = self
-            .st
-            .messages
-            .get(&c)
-            .into_iter()
-            .flatten()
-            .rev()
-            .take(limit)
-            .map(|m| self.json(m))
-            .collect();
+        let mut errs = Errs::default();
+        let mut limit = 50usize;
+        let mut anchor: Option<(&str, u64)> = None;
+        for (k, v) in self.query.split('&').filter_map(|kv| kv.split_once('=')) {
+            match k {
+                "limit" => match v.parse::<usize>() {
+                    Ok(n) if (1..=100).contains(&n) => limit = n,
+                    _ => errs.add(
+                        "limit",
+                        "NUMBER_TYPE_MAX",
+                        "Int value should be between 1 and 100.",
+                    ),
+                },
+                "before" | "after" | "around" => match v.parse::<u64>() {
+                    Ok(id) if anchor.is_none() => anchor = Some((k, id)),
+                    Ok(_) => errs.add(
+                        k,
+                        "BASE_TYPE_INVALID",
+                        "Only one of before, after and around may be passed.",
+                    ),
+                    Err(_) => errs.add(
+                        k,
+                        "NUMBER_TYPE_COERCE",
+                        format!("Value \"{v}\" is not snowflake."),
+                    ),
+                },
+                _ => {}
+            }
+        }
+        errs.finish()?;
+        let all: &[Message] = self.st.messages.get(&c).map_or(&[], Vec::as_slice);
+        let picked: Vec<&Message> = match anchor {
+            None => all.iter().rev().take(limit).collect(),
+            Some(("before", id)) => all.iter().rev().filter(|m| m.id < id).take(limit).collect(),
+            Some(("after", id)) => {
+                let mut v: Vec<&Message> = all.iter().filter(|m| m.id > id).take(limit).collect();
+                v.reverse();
+                v
+            }
+            Some((_, id)) => {
+                let at = all.partition_point(|m| m.id < id);
+                let from = at.saturating_sub(limit / 2);
+                let mut v: Vec<&Message> = all.iter().skip(from).take(limit).collect();
+                v.reverse();
+                v
+            }
+        };
+        let list: Vec<Value> = picked.into_iter().map(|m| self.stored_json(m)).collect();
         Ok((200, Some(Value::Array(list))))
     }
 
@@ -206,7 +236,7 @@ impl Handler<'_> {
             .map(|n| (c, self.bot(), n));
         if let Some(key) = &nonce_key
             && let Some((id, when)) = self.st.nonces.get(key)
-            && when.elapsed() < NONCE_WINDOW
+            && when.elapsed() < self.shared.cfg.nonce_window
             && let Some(existing) = self.st.find_message(c, *id)
         {
             return Ok((200, Some(self.json(existing))));
