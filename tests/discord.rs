@@ -20,7 +20,7 @@ use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::formats::herald_json;
 use herald::sources::live::{Location, SourceOptions};
 use serde_json::{Value, json};
-use support::fake_discord::{FakeConfig, FakeDiscord, FakeUser};
+use support::fake_discord::{FakeConfig, FakeDiscord, FakeUser, Faults};
 
 struct Rig {
     fake: FakeDiscord,
@@ -34,7 +34,11 @@ struct Rig {
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn rig() -> Rig {
-    let fake = FakeDiscord::start(FakeConfig::new(1, 3)).await;
+    rig_with(FakeConfig::new(1, 3), DispatchConfig::default()).await
+}
+
+async fn rig_with(fake: FakeConfig, dispatch: DispatchConfig) -> Rig {
+    let fake = FakeDiscord::start(fake).await;
     let guild = fake.config().guilds[0].id;
     let channels = fake.config().guilds[0].channels.clone();
     let parties = demo::parties();
@@ -73,7 +77,7 @@ async fn rig() -> Rig {
                 api_base: Some(fake.api_base()),
             },
             register: Registration::Guild(guild),
-            dispatch: DispatchConfig::default(),
+            dispatch,
             presentation,
         }),
     };
@@ -838,5 +842,60 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
             .paused_reason
             .is_none()
     );
+    rig.stop().await;
+}
+
+/// Discord creates the message but the reply is lost (a 502 after the create), every time,
+/// and has forgotten the nonce by the time herald tries again: herald finds its message in
+/// the channel's history, records it, and does not post it twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_reply_was_lost_is_found_in_the_channel_not_posted_again() {
+    let mut fake = FakeConfig::new(1, 3);
+    fake.faults = Faults {
+        server_error_after_create: 1.0,
+        ..Faults::default()
+    };
+    fake.nonce_window = Duration::ZERO;
+    let rig = rig_with(
+        fake,
+        DispatchConfig {
+            nonce_trust: Duration::ZERO,
+            ..DispatchConfig::default()
+        },
+    )
+    .await;
+    let ch = rig.channels[1];
+    rig.subscribe(ch, &[]).await;
+    rig.declare(&hartlepool()).await;
+    let deadline = Instant::now() + WAIT;
+    let row = loop {
+        let outbox = rig.pipeline.store.outbox("discord").await.unwrap();
+        if let Some(r) = outbox
+            .into_iter()
+            .find(|i| i.target == ch.to_string() && i.state == herald::store::OutboxState::Sent)
+        {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the announcement was never recorded as sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let msgs = rig.fake.messages(ch);
+    assert_eq!(msgs.len(), 1, "posted once");
+    assert_eq!(row.message_id, Some(msgs[0].id.to_string()));
+    assert!(row.attempts >= 2, "the first reply was lost: tried again");
+    let looked = rig
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == format!("/api/v10/channels/{ch}/messages"))
+        .count();
+    assert!(
+        looked >= 1,
+        "herald looked in the channel before sending again"
+    );
+    rig.assert_clean();
     rig.stop().await;
 }

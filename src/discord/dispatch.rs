@@ -14,17 +14,23 @@
 //!   into one message. Corrections and retractions are never merged away.
 //! * Exactly once: a row is claimed in the store before it is sent, sent with a nonce
 //!   derived from its key (`enforce_nonce`), and marked with the message id after. A send
-//!   whose reply was lost is deduplicated by the nonce; the store stops any second send.
+//!   whose reply was lost is deduplicated by the nonce while Discord remembers it (a few
+//!   minutes); one first tried longer ago is looked for in the channel's history before it
+//!   is sent again. The store stops any second send of a row marked sent.
+//! * Channels are served most urgent first: those with a retry due, then by the age of
+//!   their next announcement, asked for again each time a channel finishes, so a retry
+//!   never waits behind every other channel's backlog (and outlives the nonce).
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use super::embed::{embed_json, no_mentions};
 use super::rest::{Bucket, File, Outcome, Rest};
@@ -55,6 +61,9 @@ pub struct DispatchConfig {
     pub max_backoff: Duration,
     /// Attach the result chart to announcements.
     pub charts: bool,
+    /// How long Discord is trusted to remember a nonce (it says "the past few minutes"): a
+    /// send first tried longer ago is looked for in the channel before it is tried again.
+    pub nonce_trust: Duration,
 }
 
 impl Default for DispatchConfig {
@@ -66,6 +75,7 @@ impl Default for DispatchConfig {
             concurrency: 64,
             max_backoff: Duration::from_secs(120),
             charts: true,
+            nonce_trust: Duration::from_secs(120),
         }
     }
 }
@@ -86,6 +96,30 @@ pub fn nonce(key: &str) -> String {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("h{h:016x}")
+}
+
+/// The first snowflake of a moment (Discord's ids start with their creation time).
+fn snowflake_at(t: DateTime<Utc>) -> u64 {
+    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+    u64::try_from(t.timestamp_millis() - DISCORD_EPOCH_MS).unwrap_or(0) << 22
+}
+
+/// Whether `message`, as Discord returns it, is `body` posted by the user `me`: the same
+/// author, text, and first embed's title and description.
+fn posted_as(message: &Value, me: &str, body: &Value) -> bool {
+    let text = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let embed = |v: &Value| v.pointer("/embeds/0").cloned().unwrap_or(Value::Null);
+    let (mine, sent) = (embed(message), embed(body));
+    message.pointer("/author/id").and_then(Value::as_str) == Some(me)
+        && text(message, "content") == text(body, "content")
+        && text(&mine, "title") == text(&sent, "title")
+        && text(&mine, "description") == text(&sent, "description")
 }
 
 pub struct Dispatcher {
@@ -212,43 +246,56 @@ impl Dispatcher {
         m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drains the outbox whenever the watcher records events, until `shutdown`.
+    /// Drains the outbox whenever the watcher records events, until `shutdown`. Each time a
+    /// channel finishes (or new events arrive) the due channels are asked for again, most
+    /// urgent first, so a retry waits for a free slot, not for every other channel.
     pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
         let mut woken = wake.subscribe();
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let freed = Arc::new(Notify::new());
+        let mut last_depth: Option<Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            match self.store.targets_due(DISCORD, Utc::now()).await {
-                Ok(channels) => {
-                    for channel in channels {
-                        if !Self::lock(&self.busy).insert(channel.clone()) {
-                            continue;
-                        }
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let me = self.clone();
-                        tokio::spawn(async move {
-                            if let Err(e) = me.drain(&channel).await {
-                                tracing::error!(channel, "dispatch: {e}");
+            if permits.available_permits() > 0 {
+                match self.store.targets_due(DISCORD, Utc::now()).await {
+                    Ok(channels) => {
+                        for channel in channels {
+                            if Self::lock(&self.busy).contains(&channel) {
+                                continue;
                             }
-                            Self::lock(&me.busy).remove(&channel);
-                            drop(permit);
-                        });
+                            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                                break;
+                            };
+                            Self::lock(&self.busy).insert(channel.clone());
+                            let (me, freed) = (self.clone(), freed.clone());
+                            tokio::spawn(async move {
+                                if let Err(e) = me.drain(&channel).await {
+                                    tracing::error!(channel, "dispatch: {e}");
+                                }
+                                Self::lock(&me.busy).remove(&channel);
+                                drop(permit);
+                                freed.notify_one();
+                            });
+                        }
                     }
+                    Err(e) => tracing::error!("dispatch: {e}"),
                 }
-                Err(e) => tracing::error!("dispatch: {e}"),
             }
-            if let Ok(depth) = self.store.depth(DISCORD).await {
-                self.metrics
-                    .outbox_depth
-                    .get_or_create(&Metrics::sink(DISCORD))
-                    .set(depth);
+            // The depth is a count over every pending row: a few times a second is enough.
+            if last_depth.is_none_or(|t| t.elapsed() >= Duration::from_millis(250)) {
+                last_depth = Some(Instant::now());
+                if let Ok(depth) = self.store.depth(DISCORD).await {
+                    self.metrics
+                        .outbox_depth
+                        .get_or_create(&Metrics::sink(DISCORD))
+                        .set(depth);
+                }
             }
             tokio::select! {
                 _ = woken.changed() => {}
+                _ = freed.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
                 _ = shutdown.changed() => {}
             }
@@ -365,50 +412,138 @@ impl Dispatcher {
         chrono::Duration::from_std(d).unwrap_or(chrono::Duration::seconds(1))
     }
 
-    /// One request, retried through rate limits; other failures are reported to the caller.
-    async fn request(
+    /// Remembers a 429: the route (or, if global, every route) waits `retry_after`.
+    fn rate_limited(&self, route: &str, retry_after: Duration, global: bool, scope: String) {
+        self.metrics
+            .rate_limited
+            .get_or_create(&ScopeLabel { scope })
+            .inc();
+        let until = Instant::now() + retry_after;
+        if global {
+            *Self::lock(&self.global_pause) = Some(until);
+        } else {
+            Self::lock(&self.buckets)
+                .entry(route.to_string())
+                .or_default()
+                .blocked_until = Some(until);
+        }
+    }
+
+    /// A call to Discord, paced and retried through rate limits: `call` makes one attempt;
+    /// any other failure is the caller's.
+    async fn paced<T, F, Fut>(&self, route: &str, call: F) -> Result<T, Outcome>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = (Result<T, Outcome>, Bucket)>,
+    {
+        loop {
+            self.pace(route).await;
+            let (answer, bucket) = call().await;
+            self.learn(route, &bucket);
+            match answer {
+                Err(Outcome::RateLimited {
+                    retry_after,
+                    global,
+                    scope,
+                }) => self.rate_limited(route, retry_after, global, scope),
+                other => return other,
+            }
+        }
+    }
+
+    /// Edits a message, retried through rate limits; other failures are the caller's.
+    async fn edit(&self, channel: &str, message: &str, body: &Value, files: &[File]) -> Outcome {
+        let route = format!("PATCH {channel}");
+        let answer = self
+            .paced(&route, || async {
+                match self.rest.edit_message(channel, message, body, files).await {
+                    (limited @ Outcome::RateLimited { .. }, bucket) => (Err(limited), bucket),
+                    (other, bucket) => (Ok(other), bucket),
+                }
+            })
+            .await;
+        match answer {
+            Ok(outcome) | Err(outcome) => outcome,
+        }
+    }
+
+    /// Whether a send first tried at `tried` is older than Discord's memory of its nonce.
+    fn beyond_nonce(&self, tried: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        tried.filter(|t| {
+            (Utc::now() - *t)
+                .to_std()
+                .is_ok_and(|age| age > self.config.nonce_trust)
+        })
+    }
+
+    /// Creates a message, retried through rate limits. A send first tried (at `tried`)
+    /// longer ago than Discord remembers nonces may have created its message unseen (the
+    /// reply lost, or herald killed before recording it): that message is looked for in the
+    /// channel first, and not posted twice. The age is judged at the moment of sending,
+    /// after any wait for the limits.
+    async fn create(
         &self,
         channel: &str,
-        edit: Option<&str>,
+        tried: Option<DateTime<Utc>>,
         body: &Value,
         files: &[File],
     ) -> Outcome {
-        let route = format!(
-            "{} {channel}",
-            if edit.is_some() { "PATCH" } else { "POST" }
-        );
+        let route = format!("POST {channel}");
+        let mut looked = false;
         loop {
-            self.pace(&route).await;
-            let (outcome, bucket) = match edit {
-                Some(message) => self.rest.edit_message(channel, message, body, files).await,
-                None => self.rest.create_message(channel, body, files).await,
-            };
-            self.learn(&route, &bucket);
-            if let Outcome::RateLimited {
-                retry_after,
-                global,
-                scope,
-            } = &outcome
-            {
-                self.metrics
-                    .rate_limited
-                    .get_or_create(&ScopeLabel {
-                        scope: scope.clone(),
-                    })
-                    .inc();
-                let until = Instant::now() + *retry_after;
-                if *global {
-                    *Self::lock(&self.global_pause) = Some(until);
-                } else {
-                    Self::lock(&self.buckets)
-                        .entry(route.clone())
-                        .or_default()
-                        .blocked_until = Some(until);
+            if !looked && let Some(since) = self.beyond_nonce(tried) {
+                match self.find_posted(channel, since, body).await {
+                    Ok(Some(message_id)) => {
+                        tracing::info!(
+                            channel,
+                            message_id,
+                            "an earlier send had reached the channel: not sent again"
+                        );
+                        return Outcome::Ok { message_id };
+                    }
+                    Ok(None) => looked = true,
+                    Err(outcome) => return outcome,
                 }
+            }
+            self.pace(&route).await;
+            if !looked && self.beyond_nonce(tried).is_some() {
+                // The wait outlived the nonce: look in the channel first.
                 continue;
             }
-            return outcome;
+            let (outcome, bucket) = self.rest.create_message(channel, body, files).await;
+            self.learn(&route, &bucket);
+            match outcome {
+                Outcome::RateLimited {
+                    retry_after,
+                    global,
+                    scope,
+                } => self.rate_limited(&route, retry_after, global, scope),
+                other => return other,
+            }
         }
+    }
+
+    /// The id of a message herald posted in `channel` since a little before `since` that
+    /// says what `body` says, if there is one among the first hundred.
+    async fn find_posted(
+        &self,
+        channel: &str,
+        since: DateTime<Utc>,
+        body: &Value,
+    ) -> Result<Option<String>, Outcome> {
+        let me = self.rest.my_id().await?;
+        // A minute's leeway: herald's clock and Discord's may differ.
+        let after = snowflake_at(since - chrono::Duration::seconds(60));
+        let route = format!("GET {channel}");
+        let list = self
+            .paced(&route, || self.rest.messages_after(channel, after, 100))
+            .await?;
+        Ok(list
+            .iter()
+            .find(|m| posted_as(m, &me, body))
+            .and_then(|m| m.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_string))
     }
 
     /// Handles an outcome that is not a success for a row (or digest): retries later,
@@ -640,12 +775,7 @@ impl Dispatcher {
             // The seat's own message: edit it in place.
             (EventKind::Completed, Some((mid, OutboxState::Sent))) => {
                 let outcome = self
-                    .request(
-                        channel,
-                        Some(&mid),
-                        &self.edit_body(&a.embed, with_chart),
-                        &files,
-                    )
+                    .edit(channel, &mid, &self.edit_body(&a.embed, with_chart), &files)
                     .await;
                 match self.failed(channel, item, outcome).await? {
                     Sent::Ok(_) => Sent::Ok(mid),
@@ -660,12 +790,7 @@ impl Dispatcher {
                 let mut reply_to = Some(mid.clone());
                 if state == OutboxState::Sent {
                     let outcome = self
-                        .request(
-                            channel,
-                            Some(&mid),
-                            &self.edit_body(&a.embed, with_chart),
-                            &files,
-                        )
+                        .edit(channel, &mid, &self.edit_body(&a.embed, with_chart), &files)
                         .await;
                     match self.failed(channel, item, outcome).await? {
                         Sent::Ok(_) => {}
@@ -723,7 +848,9 @@ impl Dispatcher {
         files: &[File],
     ) -> Result<Sent, StoreError> {
         let body = self.message_body(embed, content, &item.key, reply_to, !files.is_empty());
-        let outcome = self.request(channel, None, &body, files).await;
+        let outcome = self
+            .create(channel, item.first_tried_at, &body, files)
+            .await;
         self.failed(channel, item, outcome).await
     }
 
@@ -743,7 +870,7 @@ impl Dispatcher {
         if let Some(m) = reply_to {
             body["message_reference"] = json!({"message_id": m, "fail_if_not_exists": false});
         }
-        let outcome = self.request(channel, None, &body, &[]).await;
+        let outcome = self.create(channel, item.first_tried_at, &body, &[]).await;
         self.failed(channel, item, outcome).await
     }
 
@@ -800,10 +927,10 @@ impl Dispatcher {
         }
         .fit();
         let body = self.message_body(&embed, None, digest_key, None, false);
-        let outcome = self.request(channel, None, &body, &[]).await;
         let Some(head) = group.first() else {
             return Ok(Next::Continue);
         };
+        let outcome = self.create(channel, head.first_tried_at, &body, &[]).await;
         let mut lead = head.clone();
         lead.digest_key = Some(digest_key.to_string());
         match self.failed(channel, &lead, outcome).await? {
@@ -843,6 +970,103 @@ mod tests {
         assert!(a.len() <= 25);
         assert_ne!(a, b);
         assert_eq!(a, nonce("discord:123456789012345678:E14000733:1"));
+    }
+
+    #[test]
+    fn snowflakes_begin_with_their_time() {
+        // The example in Discord's reference: 175928847299117063 is 2016-04-30 11:18:25.796.
+        let t = DateTime::parse_from_rfc3339("2016-04-30T11:18:25.796Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(snowflake_at(t), 175928847299117063 >> 22 << 22);
+        let before_epoch = DateTime::parse_from_rfc3339("2014-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(snowflake_at(before_epoch), 0);
+    }
+
+    #[test]
+    fn a_posted_message_is_known_by_its_author_text_and_embed() {
+        let body = json!({
+            "embeds": [{"title": "Hartlepool: Con GAIN from Lab", "description": "Jill Mortimer wins", "footer": {"text": "a"}}],
+            "nonce": "h1", "enforce_nonce": true,
+        });
+        let message = |author: &str, title: &str, description: &str, content: Option<&str>| {
+            let mut m = json!({
+                "id": "9", "author": {"id": author, "bot": true},
+                "embeds": [{"type": "rich", "title": title, "description": description, "footer": {"text": "b"}}],
+            });
+            if let Some(c) = content {
+                m["content"] = json!(c);
+            }
+            m
+        };
+        let me = "42";
+        assert!(posted_as(
+            &message(
+                me,
+                "Hartlepool: Con GAIN from Lab",
+                "Jill Mortimer wins",
+                None
+            ),
+            me,
+            &body
+        ));
+        assert!(posted_as(
+            &message(
+                me,
+                "Hartlepool: Con GAIN from Lab",
+                "Jill Mortimer wins",
+                Some("")
+            ),
+            me,
+            &body
+        ));
+        assert!(
+            !posted_as(
+                &message(
+                    "7",
+                    "Hartlepool: Con GAIN from Lab",
+                    "Jill Mortimer wins",
+                    None
+                ),
+                me,
+                &body
+            ),
+            "someone else's"
+        );
+        assert!(!posted_as(
+            &message(me, "Hartlepool: Lab HOLD", "Jill Mortimer wins", None),
+            me,
+            &body
+        ));
+        assert!(!posted_as(
+            &message(me, "Hartlepool: Con GAIN from Lab", "another seat", None),
+            me,
+            &body
+        ));
+        assert!(!posted_as(
+            &message(
+                me,
+                "Hartlepool: Con GAIN from Lab",
+                "Jill Mortimer wins",
+                Some("Correction")
+            ),
+            me,
+            &body
+        ));
+        let note =
+            json!({"content": "Retraction: the declaration for Hartlepool has been withdrawn"});
+        assert!(posted_as(
+            &json!({"author": {"id": me}, "content": "Retraction: the declaration for Hartlepool has been withdrawn", "embeds": []}),
+            me,
+            &note
+        ));
+        assert!(!posted_as(
+            &json!({"author": {"id": me}, "content": "Full result for Hartlepool.", "embeds": []}),
+            me,
+            &note
+        ));
     }
 
     fn reported(remaining: u32, reset_after_ms: u64) -> Bucket {

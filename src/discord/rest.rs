@@ -78,6 +78,8 @@ pub struct Rest {
     client: reqwest::Client,
     base: String,
     token: Secret,
+    /// The bot's own user id, asked for once.
+    me: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Rest {
@@ -103,6 +105,7 @@ impl Rest {
                 .trim_end_matches('/')
                 .to_string(),
             token,
+            me: Default::default(),
         })
     }
 
@@ -137,13 +140,51 @@ impl Rest {
         self.send(req, body, files).await
     }
 
+    /// Up to `limit` (1–100) messages of a channel posted after the snowflake `after`.
+    /// Discord does not keep nonces: a message is recognised by what it says.
+    pub async fn messages_after(
+        &self,
+        channel: &str,
+        after: u64,
+        limit: u8,
+    ) -> (Result<Vec<Value>, Outcome>, Bucket) {
+        let req = self
+            .client
+            .get(self.url(&format!("/channels/{channel}/messages")))
+            .query(&[("after", after.to_string()), ("limit", limit.to_string())]);
+        let (answer, bucket) = self.exchange(req).await;
+        let list = answer.and_then(|v| match v {
+            Value::Array(list) => Ok(list),
+            other => Err(Outcome::Transient(format!(
+                "a message list that is not a list: {}",
+                other.to_string().chars().take(100).collect::<String>()
+            ))),
+        });
+        (list, bucket)
+    }
+
+    /// The bot's own user id (`GET /users/@me`, asked once).
+    pub async fn my_id(&self) -> Result<String, Outcome> {
+        self.me
+            .get_or_try_init(|| async {
+                let req = self.client.get(self.url("/users/@me"));
+                let (answer, _) = self.exchange(req).await;
+                answer?
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| Outcome::Transient("/users/@me without an id".into()))
+            })
+            .await
+            .cloned()
+    }
+
     async fn send(
         &self,
         req: reqwest::RequestBuilder,
         body: &Value,
         files: &[File],
     ) -> (Outcome, Bucket) {
-        let req = req.header("Authorization", format!("Bot {}", self.token.expose()));
         let req = if files.is_empty() {
             req.json(body)
         } else {
@@ -179,16 +220,33 @@ impl Rest {
             }
             req.multipart(form)
         };
+        let (answer, bucket) = self.exchange(req).await;
+        let outcome = match answer {
+            Ok(v) => match v.get("id").and_then(Value::as_str) {
+                Some(id) => Outcome::Ok {
+                    message_id: id.to_string(),
+                },
+                None => Outcome::Transient("a reply without a message id".into()),
+            },
+            Err(outcome) => outcome,
+        };
+        (outcome, bucket)
+    }
+
+    /// Sends a request with the bot's token and reads Discord's answer: the JSON of a
+    /// success, or what went wrong.
+    async fn exchange(&self, req: reqwest::RequestBuilder) -> (Result<Value, Outcome>, Bucket) {
+        let req = req.header("Authorization", format!("Bot {}", self.token.expose()));
         let response = match req.send().await {
             Ok(r) => r,
-            Err(e) => return (Outcome::Transient(e.to_string()), Bucket::default()),
+            Err(e) => return (Err(Outcome::Transient(e.to_string())), Bucket::default()),
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bucket = Bucket::from_headers(&headers);
         let text = match response.text().await {
             Ok(t) => t,
-            Err(e) => return (Outcome::Transient(e.to_string()), bucket),
+            Err(e) => return (Err(Outcome::Transient(e.to_string())), bucket),
         };
         let json: Option<Value> = serde_json::from_str(&text).ok();
         let code = json
@@ -202,16 +260,15 @@ impl Rest {
             .unwrap_or(&text)
             .to_string();
         let outcome = match status {
-            200..=299 => match json
-                .as_ref()
-                .and_then(|j| j.get("id"))
-                .and_then(Value::as_str)
-            {
-                Some(id) => Outcome::Ok {
-                    message_id: id.to_string(),
-                },
-                None => Outcome::Transient(format!("{status} without a message id")),
-            },
+            200..=299 => {
+                return match json {
+                    Some(v) => (Ok(v), bucket),
+                    None => (
+                        Err(Outcome::Transient(format!("{status} without a JSON body"))),
+                        bucket,
+                    ),
+                };
+            }
             429 => {
                 let retry_after = json
                     .as_ref()
@@ -254,6 +311,6 @@ impl Rest {
                 body: text.chars().take(500).collect(),
             },
         };
-        (outcome, bucket)
+        (Err(outcome), bucket)
     }
 }

@@ -63,6 +63,8 @@ pub struct OutboxItem {
     pub digest_key: Option<String>,
     /// The kind of the event announced.
     pub kind: Option<crate::core::changes::EventKind>,
+    /// When the row was first claimed for sending (alone or in a digest), if it has been.
+    pub first_tried_at: Option<DateTime<Utc>>,
 }
 
 /// The console's key for an event: `console:E14000733:1`.
@@ -114,7 +116,7 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, rows: &[NewRow], now: &str) -> Resu
 
 /// The outbox row with the kind of its event.
 const COLUMNS: &str = "o.idempotency_key, o.sink, o.target, o.constituency_id, o.version, o.seq, o.state, o.attempts, \
-    o.next_attempt_at, o.message_id, o.last_error, o.digest_key, d.kind";
+    o.next_attempt_at, o.message_id, o.last_error, o.digest_key, o.first_tried_at, d.kind";
 const FROM: &str = "outbox o LEFT JOIN declarations d ON d.constituency_id = o.constituency_id AND d.version = o.version";
 
 fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
@@ -140,6 +142,11 @@ fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
             .try_get::<Option<String>, _>("kind")?
             .as_deref()
             .and_then(crate::core::changes::EventKind::parse),
+        first_tried_at: r
+            .try_get::<Option<String>, _>("first_tried_at")?
+            .as_deref()
+            .map(parse_time)
+            .transpose()?,
     })
 }
 
@@ -199,11 +206,14 @@ impl Store {
     /// Claims a row before sending it: only a pending or already claimed row (one whose
     /// sender crashed) can be claimed. Returns false if it is done or gone.
     pub async fn claim(&self, key: &str) -> Result<bool> {
+        let now = now_text();
         let done = sqlx::query(
-            "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, updated_at = ?
+            "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, updated_at = ?,
+               first_tried_at = COALESCE(first_tried_at, ?)
              WHERE idempotency_key = ? AND state IN ('pending', 'claimed')",
         )
-        .bind(now_text())
+        .bind(&now)
+        .bind(&now)
         .bind(key)
         .execute(self.pool())
         .await?;
@@ -275,13 +285,20 @@ impl Store {
         .transpose()
     }
 
-    /// Targets of a sink with announcements due now (pending or claimed, not waiting for a
-    /// retry).
+    /// Targets of a sink whose next announcement (the oldest pending or claimed row) is due
+    /// now, most urgent first: those whose next row was tried before (a retry, or a send
+    /// cut short by a crash, which Discord's nonce covers only for a few minutes), then by
+    /// the age of that row, so that no channel waits behind the others' whole backlog.
     pub async fn targets_due(&self, sink: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
-        // Answered from the partial index `outbox_pending` alone.
+        // Answered from the partial index `outbox_pending` alone. With one MIN() aggregate,
+        // SQLite takes the other bare columns from the row holding the minimum: the head.
         Ok(sqlx::query_scalar(
-            "SELECT target FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed')
-             GROUP BY target HAVING MIN(next_attempt_at) <= ?",
+            "SELECT target FROM (
+                 SELECT target, MIN(seq) AS head, next_attempt_at, attempts FROM outbox
+                 WHERE sink = ? AND state IN ('pending', 'claimed') GROUP BY target
+             )
+             WHERE next_attempt_at <= ?
+             ORDER BY attempts > 0 DESC, head, target",
         )
         .bind(sink)
         .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
@@ -300,6 +317,9 @@ impl Store {
             q.push_bind(digest_key);
             q.push(", updated_at = ");
             q.push_bind(&now);
+            q.push(", first_tried_at = COALESCE(first_tried_at, ");
+            q.push_bind(&now);
+            q.push(")");
             q.push(" WHERE state IN ('pending', 'claimed') AND idempotency_key IN (");
             let mut list = q.separated(", ");
             for key in chunk {
