@@ -1128,3 +1128,75 @@ async fn gateway_rules_and_components() {
     assert_eq!(fake.final_reply(&press, T).await.unwrap()["content"], "v2");
     assert_eq!(fake.rejected().len(), 1);
 }
+
+/// Reading a channel back: newest first, `after` gives the oldest messages after an id,
+/// `before` the newest before it, only one anchor at a time, and no nonces (Discord does not
+/// keep them; only the reply to the create carries one).
+#[tokio::test]
+async fn message_history_pages_and_forgets_nonces() {
+    let mut config = FakeConfig::new(1, 1);
+    config.limits = Limits::off();
+    let channel = config.guilds[0].channels[0];
+    let fake = FakeDiscord::start(config).await;
+    let raw = Raw::new(&fake);
+    let msgs = format!("/channels/{channel}/messages");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (s, v) = raw
+            .bot(
+                "POST",
+                &msgs,
+                Some(json!({"content": format!("m{i}"), "nonce": format!("n{i}"), "enforce_nonce": true})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            v["nonce"],
+            format!("n{i}"),
+            "the create's reply echoes the nonce"
+        );
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    let contents = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, v) = raw.bot("GET", &format!("{msgs}?limit=2"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(contents(&v), ["m4", "m3"]);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m.get("nonce").is_none())
+    );
+    let (_, v) = raw
+        .bot("GET", &format!("{msgs}?after={}&limit=2", ids[1]), None)
+        .await;
+    assert_eq!(
+        contents(&v),
+        ["m3", "m2"],
+        "the oldest two after m1, newest first"
+    );
+    let (_, v) = raw
+        .bot("GET", &format!("{msgs}?before={}", ids[2]), None)
+        .await;
+    assert_eq!(contents(&v), ["m1", "m0"]);
+    let (_, v) = raw.bot("GET", &format!("{msgs}/{}", ids[0]), None).await;
+    assert_eq!(v["content"], "m0");
+    assert!(v.get("nonce").is_none());
+    let (s, v) = raw
+        .bot(
+            "GET",
+            &format!("{msgs}?after={}&before={}", ids[0], ids[4]),
+            None,
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = raw.bot("GET", &format!("{msgs}?limit=101"), None).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(form_error(&v, "limit"), "NUMBER_TYPE_MAX");
+}
