@@ -18,7 +18,7 @@
 //!   minutes); one first tried longer ago is looked for in the channel's history before it
 //!   is sent again. The store stops any second send of a row marked sent.
 //! * Channels are served most urgent first: those with a retry due, then by the age of
-//!   their next announcement, asked for again each time a channel finishes, so a retry
+//!   their next announcement, from a list of due channels at most a second old, so a retry
 //!   never waits behind every other channel's backlog (and outlives the nonce).
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -246,45 +246,55 @@ impl Dispatcher {
         m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drains the outbox whenever the watcher records events, until `shutdown`. Each time a
-    /// channel finishes (or new events arrive) the due channels are asked for again, most
-    /// urgent first, so a retry waits for a free slot, not for every other channel.
+    /// Drains the outbox whenever the watcher records events, until `shutdown`. A free slot
+    /// goes to the most urgent due channel (retries first, then the oldest announcement).
+    /// The list of due channels is a scan of every pending row, so it is asked for again
+    /// when new events arrive or it is a second old, not each time a channel finishes: a
+    /// retry waits at most that second for a slot, never for every other channel's backlog.
     pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
+        const REFRESH: Duration = Duration::from_secs(1);
         let mut woken = wake.subscribe();
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let freed = Arc::new(Notify::new());
+        let mut due: VecDeque<String> = VecDeque::new();
+        let mut fetched: Option<Instant> = None;
+        let mut news = true;
         let mut last_depth: Option<Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
             if permits.available_permits() > 0 {
-                match self.store.targets_due(DISCORD, Utc::now()).await {
-                    Ok(channels) => {
-                        for channel in channels {
-                            if Self::lock(&self.busy).contains(&channel) {
-                                continue;
-                            }
-                            let Ok(permit) = permits.clone().try_acquire_owned() else {
-                                break;
-                            };
-                            Self::lock(&self.busy).insert(channel.clone());
-                            let (me, freed) = (self.clone(), freed.clone());
-                            tokio::spawn(async move {
-                                if let Err(e) = me.drain(&channel).await {
-                                    tracing::error!(channel, "dispatch: {e}");
-                                }
-                                Self::lock(&me.busy).remove(&channel);
-                                drop(permit);
-                                freed.notify_one();
-                            });
-                        }
+                if news || fetched.is_none_or(|t| t.elapsed() >= REFRESH) {
+                    match self.store.targets_due(DISCORD, Utc::now()).await {
+                        Ok(channels) => due = channels.into(),
+                        Err(e) => tracing::error!("dispatch: {e}"),
                     }
-                    Err(e) => tracing::error!("dispatch: {e}"),
+                    fetched = Some(Instant::now());
+                    news = false;
+                }
+                while let Some(channel) = due.pop_front() {
+                    if Self::lock(&self.busy).contains(&channel) {
+                        continue;
+                    }
+                    let Ok(permit) = permits.clone().try_acquire_owned() else {
+                        due.push_front(channel);
+                        break;
+                    };
+                    Self::lock(&self.busy).insert(channel.clone());
+                    let (me, freed) = (self.clone(), freed.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = me.drain(&channel).await {
+                            tracing::error!(channel, "dispatch: {e}");
+                        }
+                        Self::lock(&me.busy).remove(&channel);
+                        drop(permit);
+                        freed.notify_one();
+                    });
                 }
             }
-            // The depth is a count over every pending row: a few times a second is enough.
-            if last_depth.is_none_or(|t| t.elapsed() >= Duration::from_millis(250)) {
+            // The depth is a count over every pending row: once a second is enough.
+            if last_depth.is_none_or(|t| t.elapsed() >= REFRESH) {
                 last_depth = Some(Instant::now());
                 if let Ok(depth) = self.store.depth(DISCORD).await {
                     self.metrics
@@ -294,7 +304,7 @@ impl Dispatcher {
                 }
             }
             tokio::select! {
-                _ = woken.changed() => {}
+                _ = woken.changed() => news = true,
                 _ = freed.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
                 _ = shutdown.changed() => {}
