@@ -112,8 +112,11 @@ impl Store {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            // At the peak many senders queue for the one connection: they wait, not fail.
+            // At the peak many senders queue for the one connection: they wait, not fail,
+            // and a wait of seconds behind a big write (a seat fanned out to a thousand
+            // channels) is expected, not worth a warning per sender; a minute is.
             .acquire_timeout(Duration::from_secs(300))
+            .acquire_slow_threshold(Duration::from_secs(60))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
