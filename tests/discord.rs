@@ -121,6 +121,16 @@ impl Rig {
         assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
     }
 
+    /// `/result SEAT` as `user`.
+    async fn result(&self, user: FakeUser, seat: &str) -> Value {
+        self.command(
+            user,
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": seat}]),
+        )
+        .await
+    }
+
     async fn command(&self, user: FakeUser, name: &str, options: Value) -> Value {
         let i = self
             .fake
@@ -381,13 +391,7 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
         "{choices:?}"
     );
 
-    let reply = rig
-        .command(
-            member.clone(),
-            "result",
-            json!([{"name": "constituency", "type": 3, "value": "hartlepol"}]),
-        )
-        .await;
+    let reply = rig.result(member.clone(), "hartlepol").await;
     assert_eq!(
         reply["embeds"][0]["title"], "Hartlepool: Con GAIN from Lab",
         "{reply}"
@@ -399,13 +403,7 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
     );
     assert!(has_chart(&reply), "/result carries its chart");
 
-    let reply = rig
-        .command(
-            member.clone(),
-            "result",
-            json!([{"name": "constituency", "type": 3, "value": "Atlantis"}]),
-        )
-        .await;
+    let reply = rig.result(member.clone(), "Atlantis").await;
     assert_eq!(
         reply["flags"].as_u64().unwrap_or(0) & 64,
         64,
@@ -550,13 +548,7 @@ async fn a_hostile_candidate_name_pings_nobody_and_shows_literally() {
         table.contains("@everyone **x**"),
         "inside the code block the name shows as it is: {table}"
     );
-    let reply = rig
-        .command(
-            FakeUser::new("reader"),
-            "result",
-            json!([{"name": "constituency", "type": 3, "value": "Hartlepool"}]),
-        )
-        .await;
+    let reply = rig.result(FakeUser::new("reader"), "Hartlepool").await;
     assert!(reply_text(&reply).contains("everyone"));
     rig.assert_clean();
     rig.stop().await;
@@ -711,13 +703,7 @@ async fn a_retraction_edits_the_announcement_and_says_so() {
         json!(msgs[0].id.to_string())
     );
     // /result no longer shows the withdrawn figures.
-    let reply = rig
-        .command(
-            FakeUser::new("reader"),
-            "result",
-            json!([{"name": "constituency", "type": 3, "value": "Hartlepool"}]),
-        )
-        .await;
+    let reply = rig.result(FakeUser::new("reader"), "Hartlepool").await;
     assert_eq!(reply["embeds"][0]["title"], "Hartlepool: not yet declared");
     rig.assert_clean();
     rig.stop().await;

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use herald::app::{DiscordOptions, Pipeline, PipelineConfig};
 use herald::config::{Registration, Secret};
-use herald::core::filter::Filter;
 use herald::core::finder::normalise;
 use herald::demo;
 use herald::discord::bot::Connection;
@@ -25,7 +24,7 @@ use herald::observe::Metrics;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::Loaded;
 use herald::sources::live::{Location, SourceOptions};
-use herald::store::{Mode, Store, Subscription};
+use herald::store::Store;
 use support::fake_discord::{FakeConfig, FakeDiscord, Faults};
 
 fn size(var: &str, default: usize) -> usize {
@@ -40,19 +39,7 @@ async fn subscribe_all(store_path: &str, fake: &FakeDiscord) -> Vec<u64> {
     let mut channels = Vec::new();
     for g in &fake.config().guilds {
         for c in &g.channels {
-            store
-                .subscribe(
-                    &Subscription {
-                        channel_id: c.to_string(),
-                        guild_id: g.id.to_string(),
-                        filter: Filter::All,
-                        mode: Mode::Every,
-                        paused_reason: None,
-                    },
-                    None,
-                )
-                .await
-                .unwrap();
+            support::subscribe_to_everything(&store, &c.to_string(), &g.id.to_string()).await;
             channels.push(*c);
         }
     }

@@ -1,28 +1,17 @@
 //! The store's schedule for the Discord outbox: which channels are due, and in which order.
 
 use chrono::{Duration, Utc};
+mod support;
+
 use herald::core::changes::{Change, EventKind};
-use herald::core::filter::Filter;
 use herald::core::model::ConstituencyId;
-use herald::store::{DISCORD, Mode, Sinks, Store, Subscription};
+use herald::store::{DISCORD, Sinks, Store};
 
 /// A store with `channels` subscribed to everything and three declarations queued for each.
 async fn queued(channels: &[&str]) -> Store {
     let store = Store::open(":memory:").await.unwrap();
     for c in channels {
-        store
-            .subscribe(
-                &Subscription {
-                    channel_id: c.to_string(),
-                    guild_id: "1".into(),
-                    filter: Filter::All,
-                    mode: Mode::Every,
-                    paused_reason: None,
-                },
-                None,
-            )
-            .await
-            .unwrap();
+        support::subscribe_to_everything(&store, c, "1").await;
     }
     let (results, _) = herald::demo::load(&herald::demo::parties());
     let changes: Vec<Change> = ["E1", "E2", "E3"]

@@ -164,3 +164,20 @@ pub mod scripted {
 
 /// A strict fake Discord (REST and gateway) for end-to-end tests of the bot.
 pub mod fake_discord;
+
+/// Subscribes `channel` of `guild` to every declaration, one announcement each.
+pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str, guild: &str) {
+    store
+        .subscribe(
+            &herald::store::Subscription {
+                channel_id: channel.to_string(),
+                guild_id: guild.to_string(),
+                filter: herald::core::filter::Filter::All,
+                mode: herald::store::Mode::Every,
+                paused_reason: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+}
