@@ -1,12 +1,19 @@
 # herald: a two-stage build. The first stage compiles with the same command the README
 # gives (cargo build --release --locked), caching dependencies in their own layer; the
-# second is a small Debian image with CA certificates, running as a non-root user.
+# second is a small Debian image with CA certificates and OpenSSL, running as a non-root
+# user.
 
 FROM rust:1.95-bookworm AS build
+# TLS to Discord and to feeds goes through the system's OpenSSL (native-tls).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends pkg-config libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first: this layer is rebuilt only when Cargo.toml or Cargo.lock change.
+# Dependencies first: this layer is rebuilt only when the manifest, the lock file or the
+# benchmarks (targets the manifest names) change.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches \
+COPY benches ./benches
+RUN mkdir -p src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && cargo build --release --locked \
@@ -18,7 +25,7 @@ RUN touch src/main.rs src/lib.rs \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 herald \
     && useradd --system --uid 10001 --gid herald --home-dir /data --shell /usr/sbin/nologin herald \
