@@ -158,6 +158,10 @@ impl ConsoleSink {
     pub async fn drain(&mut self) -> Result<usize, StoreError> {
         let mut printed = 0;
         loop {
+            // Nothing is printed that the store could not record as printed.
+            if self.store.fault().is_some() {
+                return Ok(printed);
+            }
             let items = self.store.undelivered(CONSOLE, 200).await?;
             if items.is_empty() {
                 break;

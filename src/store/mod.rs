@@ -6,8 +6,11 @@
 //! claimed before sending and marked with the posted message id after), and the Discord
 //! subscriptions. The SQL is plain enough to run on PostgreSQL too (`migrations/`).
 
+mod guard;
 mod outbox;
 mod subscriptions;
+
+pub use guard::lock_path;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -34,6 +37,24 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("store: corrupt row ({0})")]
     Corrupt(String),
+    #[error("store {path}: {detail}")]
+    Open { path: String, detail: String },
+    #[error(
+        "store {path} is in use by another herald process{}; stop it first, or give this one its own store (`--store`)",
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    InUse {
+        path: String,
+        holder: Option<String>,
+    },
+    #[error(
+        "store {path} is not a herald store (it holds the tables {tables}); herald writes only into its own database: give it a new file"
+    )]
+    Foreign { path: String, tables: String },
+    #[error("store {path} is damaged ({detail}); restore it from a backup or start a new one")]
+    Damaged { path: String, detail: String },
+    #[error("store: {0}")]
+    Fault(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -78,7 +99,11 @@ pub const DISCORD: &str = "discord";
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    guard: std::sync::Arc<guard::Guard>,
 }
+
+/// The tables a herald store has (any other database is refused before it is touched).
+const OWN_TABLES: [&str; 4] = ["declarations", "outbox", "subscriptions", "meta"];
 
 pub(crate) fn now_text() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -92,22 +117,69 @@ pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, or an in-memory store for `:memory:`,
-    /// and brings its schema up to date.
+    /// and brings its schema up to date. A file store is locked for this process's life;
+    /// one in use by another process, one that is not herald's, or a damaged one is
+    /// refused, naming the path.
     pub async fn open(path: &str) -> Result<Store> {
-        let options = if path == ":memory:" {
-            SqliteConnectOptions::from_str("sqlite::memory:")?
-        } else {
-            SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                // WAL with NORMAL survives a crash of herald (what is committed stays); a power
-                // cut may lose the last moments, which a re-poll and Discord's nonces recover.
-                .synchronous(SqliteSynchronous::Normal)
+        if path == ":memory:" {
+            let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+            let pool = Self::pool_for(options).await?;
+            sqlx::migrate!("./migrations").run(&pool).await?;
+            return Ok(Store {
+                pool,
+                guard: std::sync::Arc::new(guard::Guard::memory()),
+            });
         }
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        let file = std::path::Path::new(path);
+        let lock = guard::Guard::lock(file)?;
+        let at = |e: sqlx::Error| StoreError::Open {
+            path: path.to_string(),
+            detail: e.to_string(),
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL with NORMAL survives a crash of herald (what is committed stays); a power
+            // cut may lose the last moments, which a re-poll and Discord's nonces recover.
+            .synchronous(SqliteSynchronous::Normal);
+        let pool = Self::pool_for(options).await.map_err(at)?;
+        Self::check_own(&pool, path).await?;
+        Self::check_intact(&pool, path).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let guard = guard::Guard::file(file, lock)?;
+        Ok(Store {
+            pool,
+            guard: std::sync::Arc::new(guard),
+        })
+    }
+
+    /// Opens a store read-only, to look at it while a herald process may be running
+    /// (`herald store info`, tests): no lock is taken, nothing is written, no migration runs.
+    pub async fn inspect(path: &str) -> Result<Store> {
+        let at = |e: sqlx::Error| StoreError::Open {
+            path: path.to_string(),
+            detail: e.to_string(),
+        };
+        if !std::path::Path::new(path).is_file() {
+            return Err(StoreError::Open {
+                path: path.to_string(),
+                detail: "no such file".into(),
+            });
+        }
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let pool = Self::pool_for(options).await.map_err(at)?;
+        Self::check_own(&pool, path).await?;
+        Ok(Store {
+            pool,
+            guard: std::sync::Arc::new(guard::Guard::memory()),
+        })
+    }
+
+    async fn pool_for(
+        options: SqliteConnectOptions,
+    ) -> std::result::Result<SqlitePool, sqlx::Error> {
+        SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -117,32 +189,111 @@ impl Store {
             // channels) is expected, not worth a warning per sender; a minute is.
             .acquire_timeout(Duration::from_secs(300))
             .acquire_slow_threshold(Duration::from_secs(60))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+            .connect_with(
+                options
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true),
+            )
+            .await
+    }
+
+    /// Refuses a database that is not herald's, before anything is written into it.
+    async fn check_own(pool: &SqlitePool, path: &str) -> Result<()> {
+        let damaged = |e: sqlx::Error| StoreError::Damaged {
+            path: path.to_string(),
+            detail: e.to_string(),
+        };
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(damaged)?;
+        let ours = |t: &String| t == "_sqlx_migrations" || OWN_TABLES.contains(&t.as_str());
+        if !tables.is_empty()
+            && (!tables.iter().all(ours) || !tables.iter().any(|t| t == "declarations"))
+        {
+            return Err(StoreError::Foreign {
+                path: path.to_string(),
+                tables: tables.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a store that fails SQLite's integrity check (three scrambled pages, say).
+    async fn check_intact(pool: &SqlitePool, path: &str) -> Result<()> {
+        let damaged = |e: sqlx::Error| StoreError::Damaged {
+            path: path.to_string(),
+            detail: e.to_string(),
+        };
+        let check: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_all(pool)
+            .await
+            .map_err(damaged)?;
+        if check.first().map(String::as_str) != Some("ok") {
+            return Err(StoreError::Damaged {
+                path: path.to_string(),
+                detail: check.into_iter().take(3).collect::<Vec<_>>().join("; "),
+            });
+        }
+        Ok(())
+    }
+
+    /// Why nothing should be announced now (a write failed, or the file was deleted or
+    /// replaced), if so.
+    pub fn fault(&self) -> Option<String> {
+        self.guard.fault()
+    }
+
+    /// Checks the store is still the file herald opened and can be written: run once a
+    /// poll interval, and by `/healthz`.
+    pub async fn verify(&self) -> Result<()> {
+        self.guard.check_file()?;
+        self.check_writable().await
+    }
+
+    /// Closes the store's connection (at shutdown): SQLite folds its log into the file.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
-    /// Checks the store can be written (for `/healthz`).
-    pub async fn check_writable(&self) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('health', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(now_text())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Checks the store can be written.
+    async fn check_writable(&self) -> Result<()> {
+        self.set_meta("health", &now_text()).await
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        let r = sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&self.pool)
-            .await?;
-        Ok(())
+            .await;
+        self.settle(r).await.map(|_| ())
+    }
+
+    /// Notes a write's outcome (see [`Store::fault`]). After a failed write the connection
+    /// is replaced: SQLite may keep a failed COMMIT's transaction open (seen on a full disk),
+    /// and every later write on that connection would then look committed to herald while
+    /// nothing reached the file. A new connection starts from what is truly on disk.
+    pub(crate) async fn settle<T, E: Into<StoreError>>(
+        &self,
+        r: std::result::Result<T, E>,
+    ) -> Result<T> {
+        let r = self.guard.wrote(r.map_err(Into::into));
+        // (An in-memory store lives in its one connection: it is never replaced.)
+        if r.is_err()
+            && self.guard.is_file()
+            && let Ok(conn) = self.pool.acquire().await
+        {
+            // Closing a connection rolls back whatever it left open; the pool opens a new one.
+            let _ = conn.close().await;
+        }
+        r
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -177,6 +328,12 @@ impl Store {
         if changes.is_empty() {
             return Ok(Recorded::default());
         }
+        self.guard.check_file()?;
+        let r = self.record_all(changes, sinks).await;
+        self.settle(r).await
+    }
+
+    async fn record_all(&self, changes: &[Change], sinks: Sinks) -> Result<Recorded> {
         let mut tx = self.pool.begin().await?;
         let subscriptions = if sinks.discord {
             subscriptions::active(&mut tx).await?

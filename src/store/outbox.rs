@@ -206,57 +206,75 @@ impl Store {
     /// Claims a row before sending it: only a pending or already claimed row (one whose
     /// sender crashed) can be claimed. Returns false if it is done or gone.
     pub async fn claim(&self, key: &str) -> Result<bool> {
-        let now = now_text();
-        let done = sqlx::query(
-            "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, updated_at = ?,
-               first_tried_at = COALESCE(first_tried_at, ?)
-             WHERE idempotency_key = ? AND state IN ('pending', 'claimed')",
-        )
-        .bind(&now)
-        .bind(&now)
-        .bind(key)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        // Nothing is sent that a deleted or replaced store could not remember sending.
+        self.guard.check_file()?;
+        let r: Result<bool> = async {
+            let now = now_text();
+            let done = sqlx::query(
+                "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, updated_at = ?,
+                   first_tried_at = COALESCE(first_tried_at, ?)
+                 WHERE idempotency_key = ? AND state IN ('pending', 'claimed')",
+            )
+            .bind(&now)
+            .bind(&now)
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+            Ok(done.rows_affected() == 1)
+        }
+        .await;
+        self.settle(r).await
     }
 
     /// Marks a row delivered, with the message id where the sink has one.
     pub async fn mark_sent(&self, key: &str, message_id: Option<&str>) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', message_id = COALESCE(?, message_id), last_error = NULL, updated_at = ?
-             WHERE idempotency_key = ?",
-        )
-        .bind(message_id)
-        .bind(now_text())
-        .bind(key)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let r: Result<()> = async {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', message_id = COALESCE(?, message_id), last_error = NULL, updated_at = ?
+                 WHERE idempotency_key = ?",
+            )
+            .bind(message_id)
+            .bind(now_text())
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+            Ok(())
+        }
+        .await;
+        self.settle(r).await
     }
 
     /// Puts a claimed row back to be retried no earlier than `at`.
     pub async fn mark_retry(&self, key: &str, at: DateTime<Utc>, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE idempotency_key = ?",
-        )
-        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .bind(error)
-        .bind(now_text())
-        .bind(key)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Gives up on a row (a permanent failure).
-    pub async fn mark_failed(&self, key: &str, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE idempotency_key = ?")
+        let r: Result<()> = async {
+            sqlx::query(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE idempotency_key = ?",
+            )
+            .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
             .bind(error)
             .bind(now_text())
             .bind(key)
             .execute(self.pool())
             .await?;
-        Ok(())
+            Ok(())
+        }
+        .await;
+        self.settle(r).await
+    }
+
+    /// Gives up on a row (a permanent failure).
+    pub async fn mark_failed(&self, key: &str, error: &str) -> Result<()> {
+        let r: Result<()> = async {
+            sqlx::query("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE idempotency_key = ?")
+                .bind(error)
+                .bind(now_text())
+                .bind(key)
+                .execute(self.pool())
+                .await?;
+            Ok(())
+        }
+        .await;
+        self.settle(r).await
     }
 
     /// The first message posted for this constituency to this target (what corrections
@@ -308,28 +326,33 @@ impl Store {
 
     /// Claims rows together as one digest under `digest_key` (before it is sent).
     pub async fn claim_digest(&self, keys: &[String], digest_key: &str) -> Result<()> {
-        let now = now_text();
-        let mut tx = self.pool().begin().await?;
-        for chunk in keys.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, digest_key = ",
-            );
-            q.push_bind(digest_key);
-            q.push(", updated_at = ");
-            q.push_bind(&now);
-            q.push(", first_tried_at = COALESCE(first_tried_at, ");
-            q.push_bind(&now);
-            q.push(")");
-            q.push(" WHERE state IN ('pending', 'claimed') AND idempotency_key IN (");
-            let mut list = q.separated(", ");
-            for key in chunk {
-                list.push_bind(key);
+        self.guard.check_file()?;
+        let r: Result<()> = async {
+            let now = now_text();
+            let mut tx = self.pool().begin().await?;
+            for chunk in keys.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, digest_key = ",
+                );
+                q.push_bind(digest_key);
+                q.push(", updated_at = ");
+                q.push_bind(&now);
+                q.push(", first_tried_at = COALESCE(first_tried_at, ");
+                q.push_bind(&now);
+                q.push(")");
+                q.push(" WHERE state IN ('pending', 'claimed') AND idempotency_key IN (");
+                let mut list = q.separated(", ");
+                for key in chunk {
+                    list.push_bind(key);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
             }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        self.settle(r).await
     }
 
     /// The events a digest carries, in order.
@@ -347,16 +370,20 @@ impl Store {
 
     /// Marks every row of a digest as carried by the posted message.
     pub async fn finish_digest(&self, digest_key: &str, message_id: &str) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE outbox SET state = 'merged', message_id = ?, last_error = NULL, updated_at = ?
-             WHERE digest_key = ? AND state = 'claimed'",
-        )
-        .bind(message_id)
-        .bind(now_text())
-        .bind(digest_key)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
+        let r: Result<u64> = async {
+            let done = sqlx::query(
+                "UPDATE outbox SET state = 'merged', message_id = ?, last_error = NULL, updated_at = ?
+                 WHERE digest_key = ? AND state = 'claimed'",
+            )
+            .bind(message_id)
+            .bind(now_text())
+            .bind(digest_key)
+            .execute(self.pool())
+            .await?;
+            Ok(done.rows_affected())
+        }
+        .await;
+        self.settle(r).await
     }
 
     /// Puts a digest's rows back to be retried no earlier than `at` (keeping them together).
@@ -366,31 +393,67 @@ impl Store {
         at: DateTime<Utc>,
         error: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE digest_key = ? AND state = 'claimed'",
-        )
-        .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .bind(error)
-        .bind(now_text())
-        .bind(digest_key)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let r: Result<()> = async {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE digest_key = ? AND state = 'claimed'",
+            )
+            .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .bind(error)
+            .bind(now_text())
+            .bind(digest_key)
+            .execute(self.pool())
+            .await?;
+            Ok(())
+        }
+        .await;
+        self.settle(r).await
     }
 
     /// Gives up every undelivered row of a target (its channel is gone or refuses herald).
     pub async fn fail_target(&self, sink: &str, target: &str, error: &str) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
-             WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed')",
+        let r: Result<u64> = async {
+            let done = sqlx::query(
+                "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
+                 WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed')",
+            )
+            .bind(error)
+            .bind(now_text())
+            .bind(sink)
+            .bind(target)
+            .execute(self.pool())
+            .await?;
+            Ok(done.rows_affected())
+        }
+        .await;
+        self.settle(r).await
+    }
+
+    /// Messages posted to each target of a sink since `since`: how many, and when the
+    /// last was (so that rate-limit windows opened before a restart are respected after it).
+    pub async fn recent_posts(
+        &self,
+        sink: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, u32, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "SELECT target, COUNT(DISTINCT message_id) AS n, MAX(updated_at) AS last FROM outbox
+             WHERE sink = ? AND state IN ('sent', 'merged') AND updated_at >= ? GROUP BY target",
         )
-        .bind(error)
-        .bind(now_text())
         .bind(sink)
-        .bind(target)
-        .execute(self.pool())
+        .bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .fetch_all(self.pool())
         .await?;
-        Ok(done.rows_affected())
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                let last: String = r.try_get("last")?;
+                Ok((
+                    r.try_get("target")?,
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                    parse_time(&last)?,
+                ))
+            })
+            .collect()
     }
 
     /// Rows still to deliver, per sink (the outbox depth).

@@ -69,44 +69,52 @@ pub(super) async fn active(tx: &mut Tx<'_>) -> Result<Vec<Subscription>> {
 impl Store {
     /// Creates or replaces the subscription of a channel (and un-pauses it).
     pub async fn subscribe(&self, s: &Subscription, created_by: Option<&str>) -> Result<()> {
-        let filter =
-            serde_json::to_string(&s.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO subscriptions (channel_id, guild_id, filter, mode, paused_reason, created_by, created_at)
-             VALUES (?, ?, ?, ?, NULL, ?, ?)
-             ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, filter = excluded.filter,
-               mode = excluded.mode, paused_reason = NULL, created_by = excluded.created_by",
-        )
-        .bind(&s.channel_id)
-        .bind(&s.guild_id)
-        .bind(filter)
-        .bind(s.mode.as_str())
-        .bind(created_by)
-        .bind(now_text())
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let r: Result<()> = async {
+            let filter =
+                serde_json::to_string(&s.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO subscriptions (channel_id, guild_id, filter, mode, paused_reason, created_by, created_at)
+                 VALUES (?, ?, ?, ?, NULL, ?, ?)
+                 ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, filter = excluded.filter,
+                   mode = excluded.mode, paused_reason = NULL, created_by = excluded.created_by",
+            )
+            .bind(&s.channel_id)
+            .bind(&s.guild_id)
+            .bind(filter)
+            .bind(s.mode.as_str())
+            .bind(created_by)
+            .bind(now_text())
+            .execute(self.pool())
+            .await?;
+            Ok(())
+        }
+        .await;
+        self.settle(r).await
     }
 
     /// Removes a channel's subscription; its undelivered announcements are dropped with it.
     /// Returns whether there was one.
     pub async fn unsubscribe(&self, guild_id: &str, channel_id: &str) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
-        let gone = sqlx::query("DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ?")
-            .bind(channel_id)
-            .bind(guild_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if gone {
-            sqlx::query("UPDATE outbox SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = ? AND state IN ('pending', 'claimed')")
+        let r: Result<bool> = async {
+            let mut tx = self.pool().begin().await?;
+            let gone = sqlx::query("DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ?")
                 .bind(channel_id)
+                .bind(guild_id)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected()
+                == 1;
+            if gone {
+                sqlx::query("UPDATE outbox SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = ? AND state IN ('pending', 'claimed')")
+                    .bind(channel_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(gone)
         }
-        tx.commit().await?;
-        Ok(gone)
+        .await;
+        self.settle(r).await
     }
 
     /// The subscriptions of one guild.
@@ -133,12 +141,16 @@ impl Store {
     /// Pauses a channel that Discord refuses (403 Missing Access, 404 Unknown Channel).
     /// Returns true the first time, so that it is logged once.
     pub async fn pause(&self, channel_id: &str, reason: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE subscriptions SET paused_reason = ? WHERE channel_id = ? AND paused_reason IS NULL")
-            .bind(reason)
-            .bind(channel_id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let r: Result<bool> = async {
+            let done = sqlx::query("UPDATE subscriptions SET paused_reason = ? WHERE channel_id = ? AND paused_reason IS NULL")
+                .bind(reason)
+                .bind(channel_id)
+                .execute(self.pool())
+                .await?;
+            Ok(done.rows_affected() == 1)
+        }
+        .await;
+        self.settle(r).await
     }
 
     pub async fn subscription_count(&self) -> Result<i64> {
