@@ -6,7 +6,7 @@
 //! `GET /feed.json` is the feed (with ETag and Last-Modified, answering 304 when unchanged);
 //! `GET /baseline.json` the baseline, when one was given; `GET /status` how far the night
 //! has got. With edits allowed, `PUT /declarations/{id}` injects a declaration (a correction,
-//! a recount) and `DELETE /declarations/{id}` withdraws one, so rehearsals can practise the
+//! a recount) and `DELETE /declarations/{id}` withdraws one (served with status `withdrawn`), so rehearsals can practise the
 //! awkward moments too.
 
 use std::collections::BTreeMap;
@@ -52,8 +52,8 @@ impl Speed {
 }
 
 struct Edits {
-    /// Injected declarations (Some) and withdrawn ones (None), by constituency id.
-    overrides: BTreeMap<String, Option<Declaration>>,
+    /// Injected declarations (corrections, recounts, withdrawals), by constituency id.
+    overrides: BTreeMap<String, Declaration>,
     count: u64,
 }
 
@@ -191,16 +191,9 @@ impl Feed {
             order.push(d.id().to_string());
             by_id.insert(d.id().to_string(), d.clone());
         }
-        for (id, o) in &edits.overrides {
-            match o {
-                Some(d) => {
-                    if by_id.insert(id.clone(), d.clone()).is_none() {
-                        order.push(id.clone());
-                    }
-                }
-                None => {
-                    by_id.remove(id);
-                }
+        for (id, d) in &edits.overrides {
+            if by_id.insert(id.clone(), d.clone()).is_none() {
+                order.push(id.clone());
             }
         }
         let declarations: Vec<Declaration> =
@@ -303,7 +296,7 @@ async fn put_declaration(
     match herald_json::parse_declaration("request body", text, &feed.parties) {
         Ok(d) if d.id().as_str() == id => {
             let mut edits = Feed::lock(&feed.edits);
-            edits.overrides.insert(id, Some(d));
+            edits.overrides.insert(id, d);
             edits.count += 1;
             StatusCode::NO_CONTENT.into_response()
         }
@@ -324,8 +317,23 @@ async fn delete_declaration(State(feed): State<Arc<Feed>>, Path(id): Path<String
         )
             .into_response();
     }
+    // A withdrawal is said explicitly, as a feed must say it: the declaration as it stands,
+    // marked `withdrawn` with a higher revision (a seat merely missing from a feed is not
+    // retracted).
+    let revealed = feed.revealed();
     let mut edits = Feed::lock(&feed.edits);
-    edits.overrides.insert(id, None);
+    let standing = edits.overrides.get(&id).cloned().or_else(|| {
+        feed.timeline[..revealed]
+            .iter()
+            .find(|d| d.id().as_str() == id)
+            .cloned()
+    });
+    let Some(mut d) = standing else {
+        return (StatusCode::NOT_FOUND, format!("{id} has not declared\n")).into_response();
+    };
+    d.status = crate::core::model::DeclarationStatus::Withdrawn;
+    d.revision += 1;
+    edits.overrides.insert(id, d);
     edits.count += 1;
     StatusCode::NO_CONTENT.into_response()
 }

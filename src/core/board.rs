@@ -45,6 +45,8 @@ pub struct Board {
     pub parties: PartyRegistry,
     pub baseline: Baseline,
     entries: BTreeMap<ConstituencyId, Entry>,
+    /// Seats whose declaration was withdrawn (and not declared again since).
+    withdrawn: std::collections::BTreeSet<ConstituencyId>,
     known: BTreeMap<ConstituencyId, Constituency>,
     finder: Finder,
     sequence: u64,
@@ -62,6 +64,7 @@ impl Board {
             parties,
             baseline,
             entries: BTreeMap::new(),
+            withdrawn: Default::default(),
             known,
             finder,
             sequence: 0,
@@ -82,8 +85,10 @@ impl Board {
         }
         if declaration.status == DeclarationStatus::Withdrawn {
             self.entries.remove(&id);
+            self.withdrawn.insert(id);
             return None;
         }
+        self.withdrawn.remove(&id);
         let figures = compute(&declaration.result, self.baseline.get(&id), &self.parties);
         self.sequence += 1;
         let entry = Entry {
@@ -93,6 +98,11 @@ impl Board {
         };
         self.entries.insert(id.clone(), entry);
         self.entries.get(&id)
+    }
+
+    /// Whether the seat's declaration was withdrawn (and not declared again since).
+    pub fn is_withdrawn(&self, id: &ConstituencyId) -> bool {
+        self.withdrawn.contains(id)
     }
 
     /// The figures of any declaration against this board's baseline (not put on the board).

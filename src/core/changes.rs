@@ -3,7 +3,9 @@
 //! Each constituency's latest accepted declaration is compared with the snapshot's: a new
 //! declaration, a call (a PA rush) and the result that completes it, a recount, a
 //! correction (a higher revision or changed figures, with what changed), a retraction (the
-//! declaration vanished or was marked withdrawn). An older revision arriving late is
+//! declaration marked withdrawn: only an explicit signal retracts). A declaration missing
+//! from a feed that lists every result is reported as missing, never announced as
+//! withdrawn: a cut transfer looks just like that. An older revision arriving late is
 //! ignored with a reason. Repeating a snapshot changes nothing. A snapshot that looks like
 //! the feed went back in time is refused whole.
 
@@ -122,15 +124,13 @@ pub struct Ignored {
 pub struct Detection {
     pub changes: Vec<Change>,
     pub ignored: Vec<Ignored>,
+    /// Declarations herald holds that a complete snapshot lacks (not withdrawn: missing).
+    pub missing: Vec<ConstituencyId>,
 }
 
 /// Why a whole snapshot was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error(
-        "the feed went back in time: {0} declarations herald holds have vanished at once (retract them one at a time, or mark them withdrawn)"
-    )]
-    Vanished(usize),
     #[error(
         "the feed went back in time: {0} declarations arrived with older revisions than herald holds"
     )]
@@ -224,7 +224,7 @@ pub fn differences(old: &Declaration, new: &Declaration) -> Vec<Difference> {
 
 /// Compares `snapshot` with what herald `known`s (the latest accepted declaration of each
 /// constituency). `complete` says the snapshot is the feed's whole state, so that a
-/// declaration missing from it has been retracted.
+/// declaration missing from it is worth reporting (it is not retracted for that).
 pub fn detect(
     known: &BTreeMap<ConstituencyId, Declaration>,
     snapshot: &[Declaration],
@@ -258,6 +258,16 @@ pub fn detect(
             continue;
         };
         if old == new {
+            continue;
+        }
+        // A withdrawal stands until the seat comes back with a higher revision or other
+        // figures: the very declaration that was withdrawn (an operator's `/retract` while
+        // the feed still lists it) does not undo it.
+        if old.status == S::Withdrawn
+            && new.status != S::Withdrawn
+            && new.revision == old.revision
+            && new.result == old.result
+        {
             continue;
         }
         // A result completes a call or ends a recount whatever their revision numbers
@@ -307,32 +317,15 @@ pub fn detect(
             differences: differences(old, new),
         });
     }
-    let vanished: Vec<&Declaration> = if complete {
-        known
-            .iter()
-            .filter(|(id, d)| !present.contains(*id) && d.status != S::Withdrawn)
-            .map(|(_, d)| d)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if vanished.len() > 1 {
-        return Err(Refusal::Vanished(vanished.len()));
-    }
     if older > 1 {
         return Err(Refusal::OlderRevisions(older));
     }
-    for old in vanished {
-        let mut gone = old.clone();
-        gone.status = S::Withdrawn;
-        det.changes.push(Change {
-            kind: EventKind::Retracted,
-            differences: vec![Difference::Status {
-                from: old.status,
-                to: S::Withdrawn,
-            }],
-            declaration: gone,
-        });
+    if complete {
+        det.missing = known
+            .iter()
+            .filter(|(id, d)| !present.contains(*id) && d.status != S::Withdrawn)
+            .map(|(id, _)| id.clone())
+            .collect();
     }
     // Announce in the order seats declared (those without a time last, then by id).
     det.changes.sort_by(|a, b| {

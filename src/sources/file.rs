@@ -20,6 +20,8 @@ pub struct FileSource {
     /// (modified, length) of the file(s) when last applied.
     stamp: Option<Vec<(SystemTime, u64)>>,
     last_body: Option<u64>,
+    /// The stamp and digest of the last changed poll, remembered once it is recorded.
+    pending: Option<(Vec<(SystemTime, u64)>, u64)>,
 }
 
 impl FileSource {
@@ -31,6 +33,7 @@ impl FileSource {
             parties,
             stamp: None,
             last_body: None,
+            pending: None,
         }
     }
 
@@ -90,8 +93,7 @@ impl FileSource {
             seats.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
             &self.parties,
         )?;
-        self.stamp = Some(stamp);
-        self.last_body = Some(digest);
+        self.pending = Some((stamp, digest));
         Ok(Polled::Changed(snapshot))
     }
 }
@@ -99,6 +101,13 @@ impl FileSource {
 impl Source for FileSource {
     fn poll(&mut self) -> PollFuture<'_> {
         Box::pin(self.check())
+    }
+
+    fn commit(&mut self) {
+        if let Some((stamp, digest)) = self.pending.take() {
+            self.stamp = Some(stamp);
+            self.last_body = Some(digest);
+        }
     }
 
     fn describe(&self) -> String {

@@ -30,6 +30,8 @@ pub struct FolderSource {
     files: HashMap<PathBuf, FileState>,
     arrivals: u64,
     last: Option<Merged>,
+    /// The last changed poll's state, remembered once it is recorded.
+    pending: Option<Merged>,
 }
 
 /// The last snapshot produced, to answer Unchanged cheaply.
@@ -65,6 +67,7 @@ impl FolderSource {
             files: HashMap::new(),
             arrivals: 0,
             last: None,
+            pending: None,
         }
     }
 
@@ -179,7 +182,7 @@ impl FolderSource {
             complete: true,
             totals: next.totals.clone(),
         };
-        self.last = Some(next);
+        self.pending = Some(next);
         Ok(Polled::Changed(snapshot))
     }
 
@@ -238,6 +241,12 @@ fn supersedes(new: &Declaration, na: u64, old: &Declaration, oa: u64) -> bool {
 impl Source for FolderSource {
     fn poll(&mut self) -> PollFuture<'_> {
         Box::pin(self.scan())
+    }
+
+    fn commit(&mut self) {
+        if let Some(next) = self.pending.take() {
+            self.last = Some(next);
+        }
     }
 
     fn describe(&self) -> String {

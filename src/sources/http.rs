@@ -24,6 +24,15 @@ pub struct HttpSource {
     last_modified: Option<HeaderValue>,
     /// Hash of the last body applied, for servers without validators.
     last_body: Option<u64>,
+    /// What the last changed poll brought, remembered once it is recorded.
+    pending: Option<Validators>,
+}
+
+/// What makes the next request conditional on a body herald has recorded.
+struct Validators {
+    etag: Option<HeaderValue>,
+    last_modified: Option<HeaderValue>,
+    body: u64,
 }
 
 impl HttpSource {
@@ -58,6 +67,7 @@ impl HttpSource {
             etag: None,
             last_modified: None,
             last_body: None,
+            pending: None,
         })
     }
 
@@ -113,10 +123,13 @@ impl HttpSource {
             )
         })?;
         let snapshot = parse_document(self.format, &self.url, &text, None, &self.parties)?;
-        // Only a body that parsed is remembered: a bad one is fetched (and refused) again.
-        self.etag = etag;
-        self.last_modified = last_modified;
-        self.last_body = Some(digest);
+        // Only a body that parsed and was recorded is remembered: a bad one, or one whose
+        // record failed, is fetched again.
+        self.pending = Some(Validators {
+            etag,
+            last_modified,
+            body: digest,
+        });
         Ok(Polled::Changed(snapshot))
     }
 
@@ -152,6 +165,14 @@ impl HttpSource {
 impl Source for HttpSource {
     fn poll(&mut self) -> PollFuture<'_> {
         Box::pin(self.fetch())
+    }
+
+    fn commit(&mut self) {
+        if let Some(v) = self.pending.take() {
+            self.etag = v.etag;
+            self.last_modified = v.last_modified;
+            self.last_body = Some(v.body);
+        }
     }
 
     fn describe(&self) -> String {

@@ -69,8 +69,13 @@ pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Polled, SourceError
 
 /// A results source the watcher polls.
 pub trait Source: Send {
-    /// Looks at the source once.
+    /// Looks at the source once. What a `Changed` poll returns stays new (the next poll
+    /// returns it again) until [`Source::commit`] says it was recorded, so that a poll whose
+    /// record failed is not lost.
     fn poll(&mut self) -> PollFuture<'_>;
+    /// Marks the last `Changed` poll as recorded: conditional-request state (ETag,
+    /// Last-Modified, file stamps) advances only here.
+    fn commit(&mut self);
     /// What the source is, for logs and `/about` ("http://…/feed.json (herald-json)").
     fn describe(&self) -> String;
 }

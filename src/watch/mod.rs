@@ -8,20 +8,52 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::core::board::{Board, Scope};
 use crate::core::changes::{Refusal, detect};
 use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus};
 use crate::observe::metrics::{FeedCause, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
-use crate::store::{CONSOLE, DISCORD, Sinks, Store, StoreError, StoredEvent};
+use crate::store::{CONSOLE, DISCORD, Recorded, Sinks, Store, StoreError, StoredEvent};
 
 /// The shared results board.
 pub type SharedBoard = Arc<RwLock<Board>>;
 
 /// Wakes the sinks when events are recorded: a counter each sink watches for changes.
 pub type Wake = Arc<watch::Sender<u64>>;
+
+/// What an operator asks of the watcher, the one writer of declarations.
+enum Request {
+    /// Withdraw a seat's declaration (`/retract`), on behalf of `by`.
+    Retract {
+        id: ConstituencyId,
+        by: String,
+        reply: oneshot::Sender<Result<StoredEvent, String>>,
+    },
+}
+
+/// A handle for operators' requests to the watcher (`/retract`): cheap to clone; each
+/// request is carried out between two polls, so it never races the feed.
+#[derive(Clone)]
+pub struct Control {
+    tx: mpsc::Sender<Request>,
+}
+
+impl Control {
+    /// Withdraws the declaration of `id` and announces the retraction; `by` names who asked
+    /// (logged). Refused if the seat has no standing declaration.
+    pub async fn retract(&self, id: ConstituencyId, by: String) -> Result<StoredEvent, String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request::Retract { id, by, reply })
+            .await
+            .map_err(|_| "herald is stopping: nothing was changed".to_string())?;
+        answer
+            .await
+            .map_err(|_| "herald is stopping: nothing was changed".to_string())?
+    }
+}
 
 /// A new wake signal with no waiters yet.
 pub fn wake() -> Wake {
@@ -58,6 +90,11 @@ pub struct WatchStatus {
     /// Consecutive failed polls.
     pub failures: u32,
     pub events: u64,
+    /// Declarations herald holds that the feed's latest complete snapshot lacks (by name):
+    /// reported, never announced as withdrawn.
+    pub missing: Vec<String>,
+    /// Why the last poll's changes could not be recorded, until one is.
+    pub store_error: Option<String>,
 }
 
 /// The outcome of one poll.
@@ -68,6 +105,9 @@ pub enum Step {
     Recorded(Vec<StoredEvent>),
     /// The poll was refused; the last good state stands.
     Refused(FeedCause),
+    /// The store could not record what the poll brought; the source is asked again next
+    /// time, and nothing is announced.
+    Unrecorded(String),
 }
 
 pub struct Watcher {
@@ -83,6 +123,7 @@ pub struct Watcher {
     logged_ignored: BTreeSet<(ConstituencyId, String)>,
     last_logged_error: Option<String>,
     last_totals: Option<PublishedTotals>,
+    requests: mpsc::Receiver<Request>,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened.
@@ -105,8 +146,9 @@ impl Watcher {
         metrics: Metrics,
         config: WatchConfig,
         wake: Wake,
-    ) -> Result<(Watcher, watch::Receiver<WatchStatus>), StoreError> {
+    ) -> Result<(Watcher, watch::Receiver<WatchStatus>, Control), StoreError> {
         let known = store.known().await?;
+        let (tx, requests) = mpsc::channel(16);
         let (status, rx) = watch::channel(WatchStatus {
             source: source.describe(),
             ..WatchStatus::default()
@@ -124,8 +166,10 @@ impl Watcher {
                 logged_ignored: BTreeSet::new(),
                 last_logged_error: None,
                 last_totals: None,
+                requests,
             },
             rx,
+            Control { tx },
         ))
     }
 
@@ -142,6 +186,19 @@ impl Watcher {
         Step::Refused(cause)
     }
 
+    fn unrecorded(&mut self, message: String) -> Step {
+        self.metrics.unrecorded_polls.inc();
+        if self.last_logged_error.as_deref() != Some(message.as_str()) {
+            tracing::error!("could not record the feed's changes, will poll again: {message}");
+            self.last_logged_error = Some(message.clone());
+        }
+        self.status.send_modify(|s| {
+            s.failures += 1;
+            s.store_error = Some(message.clone());
+        });
+        Step::Unrecorded(message)
+    }
+
     fn succeeded(&mut self) {
         if self.last_logged_error.take().is_some() {
             tracing::info!("feed recovered");
@@ -150,6 +207,7 @@ impl Watcher {
             s.failures = 0;
             s.last_success = Some(Utc::now());
             s.last_error = None;
+            s.store_error = None;
         });
     }
 
@@ -183,14 +241,13 @@ impl Watcher {
         }
         let detection = match detect(&self.known, &snapshot.declarations, snapshot.complete) {
             Ok(d) => d,
-            Err(refusal) => {
-                let cause = FeedCause::back_in_time;
-                let message = match &refusal {
-                    Refusal::Vanished(_) | Refusal::OlderRevisions(_) => refusal.to_string(),
-                };
-                return self.refuse(cause, &message);
+            Err(refusal @ Refusal::OlderRevisions(_)) => {
+                return self.refuse(FeedCause::back_in_time, &refusal.to_string());
             }
         };
+        if snapshot.complete {
+            self.report_missing(&detection.missing);
+        }
         for ignored in detection.ignored {
             if self
                 .logged_ignored
@@ -200,66 +257,101 @@ impl Watcher {
                 tracing::info!(constituency = %ignored.constituency, "ignored: {}", ignored.reason);
             }
         }
-        let events = match self
+        let recorded = match self
             .store
             .record(&detection.changes, self.config.sinks)
             .await
         {
-            Ok(recorded) => {
-                for (sink, n) in [
-                    (CONSOLE, recorded.queued_console),
-                    (DISCORD, recorded.queued_discord),
-                ] {
-                    if n > 0 {
-                        self.metrics
-                            .queued
-                            .get_or_create(&Metrics::sink(sink))
-                            .inc_by(n);
-                    }
-                }
-                recorded.events
-            }
+            Ok(recorded) => recorded,
             Err(e) => {
-                // Nothing was recorded; the same changes are detected again next poll.
-                tracing::error!("could not record events, will retry: {e}");
-                return self.refuse(FeedCause::io, &e.to_string());
+                // Nothing was recorded, and the poll is not consumed: the source returns
+                // the same changes next time.
+                return self.unrecorded(e.to_string());
             }
         };
+        self.source.commit();
         self.succeeded();
+        self.publish(&recorded);
+        if let Some(totals) = snapshot.totals
+            && self.last_totals.as_ref() != Some(&totals)
         {
-            let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
-            for e in &events {
-                self.known
-                    .insert(e.declaration.id().clone(), e.declaration.clone());
-                board.apply(e.declaration.clone());
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            cross_check(&board, &totals);
+            self.last_totals = Some(totals);
+        }
+        Step::Recorded(recorded.events)
+    }
+
+    /// Puts recorded events on the board and in the log, counts what was queued, and wakes
+    /// the sinks.
+    fn publish(&mut self, recorded: &Recorded) {
+        for (sink, n) in [
+            (CONSOLE, recorded.queued_console),
+            (DISCORD, recorded.queued_discord),
+        ] {
+            if n > 0 {
                 self.metrics
-                    .declarations_seen
-                    .get_or_create(&KindLabel {
-                        kind: e.kind.as_str().to_string(),
-                    })
-                    .inc();
-                tracing::info!(
-                    constituency = %e.declaration.id(),
-                    name = %e.declaration.result.constituency.name,
-                    revision = e.declaration.revision,
-                    version = e.version,
-                    "{}",
-                    e.kind.as_str()
-                );
-            }
-            if let Some(totals) = snapshot.totals
-                && self.last_totals.as_ref() != Some(&totals)
-            {
-                cross_check(&board, &totals);
-                self.last_totals = Some(totals);
+                    .queued
+                    .get_or_create(&Metrics::sink(sink))
+                    .inc_by(n);
             }
         }
+        let events = &recorded.events;
+        let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
+        for e in events {
+            self.known
+                .insert(e.declaration.id().clone(), e.declaration.clone());
+            board.apply(e.declaration.clone());
+            self.metrics
+                .declarations_seen
+                .get_or_create(&KindLabel {
+                    kind: e.kind.as_str().to_string(),
+                })
+                .inc();
+            tracing::info!(
+                constituency = %e.declaration.id(),
+                name = %e.declaration.result.constituency.name,
+                revision = e.declaration.revision,
+                version = e.version,
+                "{}",
+                e.kind.as_str()
+            );
+        }
+        drop(board);
         if !events.is_empty() {
             let n = events.len() as u64;
             self.status.send_modify(|s| s.events += n);
             self.wake.send_modify(|n| *n += 1);
         }
-        Step::Recorded(events)
+    }
+
+    /// Reports declarations a complete snapshot lacks: logged when the set changes,
+    /// counted, and shown by `/healthz`; never announced.
+    fn report_missing(&mut self, missing: &[ConstituencyId]) {
+        let names: Vec<String> = {
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            missing
+                .iter()
+                .map(|id| {
+                    board
+                        .constituency(id)
+                        .map_or_else(|| id.to_string(), |c| c.name.clone())
+                })
+                .collect()
+        };
+        self.metrics.missing.set(names.len() as i64);
+        if self.status.borrow().missing != names {
+            if names.is_empty() {
+                tracing::info!("no declaration is missing from the feed any more");
+            } else {
+                tracing::warn!(
+                    count = names.len(),
+                    "declarations herald holds are missing from the feed (a cut transfer, or a retraction the feed does not mark): not announced as withdrawn: {}",
+                    names.join(", ")
+                );
+            }
+            self.status.send_modify(|s| s.missing = names);
+        }
     }
 
     /// The wait before the next poll: the interval, or after failures an exponential
@@ -279,7 +371,52 @@ impl Watcher {
         base.mul_f64(jitter).min(self.config.max_backoff)
     }
 
-    /// Polls until `shutdown` turns true.
+    /// Carries out an operator's request.
+    async fn serve(&mut self, request: Request) {
+        match request {
+            Request::Retract { id, by, reply } => {
+                let answer = self.retract(&id, &by).await;
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    async fn retract(&mut self, id: &ConstituencyId, by: &str) -> Result<StoredEvent, String> {
+        use crate::core::changes::{Change, Difference, EventKind};
+        use crate::core::model::DeclarationStatus as S;
+        let Some(old) = self.known.get(id).filter(|d| d.status != S::Withdrawn) else {
+            return Err("that seat has no declaration standing: nothing to withdraw".into());
+        };
+        let mut gone = old.clone();
+        gone.status = S::Withdrawn;
+        let change = Change {
+            kind: EventKind::Retracted,
+            differences: vec![Difference::Status {
+                from: old.status,
+                to: S::Withdrawn,
+            }],
+            declaration: gone,
+        };
+        let recorded = self
+            .store
+            .record(std::slice::from_ref(&change), self.config.sinks)
+            .await
+            .map_err(|e| format!("nothing was withdrawn: {e}"))?;
+        tracing::warn!(
+            constituency = %id,
+            name = %change.declaration.result.constituency.name,
+            by,
+            "declaration withdrawn by an operator"
+        );
+        self.publish(&recorded);
+        recorded
+            .events
+            .into_iter()
+            .next()
+            .ok_or_else(|| "nothing was recorded".to_string())
+    }
+
+    /// Polls until `shutdown` turns true, carrying out operators' requests between polls.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!("watching {}", self.source.describe());
         loop {
@@ -287,10 +424,13 @@ impl Watcher {
                 break;
             }
             self.step().await;
-            let delay = self.next_delay();
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = shutdown.changed() => {}
+            let wake_at = tokio::time::Instant::now() + self.next_delay();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake_at) => break,
+                    _ = shutdown.changed() => break,
+                    Some(request) = self.requests.recv() => self.serve(request).await,
+                }
             }
         }
     }
