@@ -217,14 +217,74 @@ fn check_url(key: &str, s: &str) -> Result<(), ConfigError> {
 /// `token_file = '/dev/zero'`).
 const MAX_TOKEN_FILE_BYTES: u64 = 4096;
 
-/// The token in a token file (surrounding whitespace trimmed).
+/// Checks that `t` has the shape of a Discord bot token: three dot-separated base64url
+/// parts, the first the bot's user id (a snowflake) in base64. What is wrong is said
+/// without showing the token.
+pub fn check_token_shape(t: &str) -> Result<(), String> {
+    use base64::Engine;
+    if t.is_empty() {
+        return Err("is empty".into());
+    }
+    if t.chars().any(char::is_whitespace) {
+        return Err("has spaces or line breaks inside it".into());
+    }
+    let t = t.strip_prefix("Bot ").unwrap_or(t);
+    let parts: Vec<&str> = t.split('.').collect();
+    let base64url = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
+    };
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !base64url(p)) {
+        return Err(format!(
+            "is not a bot token (a bot token is three parts of letters, digits, - and _ joined by dots; this has {} part(s)); copy it from the Bot page of the Discord developer portal",
+            parts.len()
+        ));
+    }
+    let id = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(
+            parts[0]
+                .trim_end_matches('=')
+                .replace('-', "+")
+                .replace('_', "/"),
+        )
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| (15..=21).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()));
+    if id.is_none() {
+        return Err("is not a bot token (its first part is not a user id in base64); copy it from the Bot page of the Discord developer portal".into());
+    }
+    if parts[1].len() < 4 || parts[2].len() < 20 {
+        return Err("is too short to be a bot token (cut when copied?)".into());
+    }
+    Ok(())
+}
+
+/// The token in a token file (surrounding whitespace trimmed). The file must be a regular
+/// file of at most a few kilobytes: a FIFO or a device would hang or never end.
 fn read_token_file(p: &Path) -> Result<Secret, ConfigError> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let problem =
         |reason: String| value_error("discord.token_file", format!("{}{reason}", p.display()));
     let mut bytes = Vec::new();
-    std::fs::File::open(p)
-        .and_then(|f| f.take(MAX_TOKEN_FILE_BYTES + 1).read_to_end(&mut bytes))
+    // Opened without blocking (a FIFO with no writer would wait forever), then checked to
+    // be a regular file before a byte is read.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(p)
+        .map_err(|e| problem(format!(": cannot read ({e})")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| problem(format!(": cannot read ({e})")))?;
+    if !meta.is_file() {
+        return Err(problem(
+            " is not a regular file (a FIFO, a device or a folder): put the token in a plain file"
+                .into(),
+        ));
+    }
+    file.take(MAX_TOKEN_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| problem(format!(": cannot read ({e})")))?;
     if bytes.len() as u64 > MAX_TOKEN_FILE_BYTES {
         return Err(problem(format!(
@@ -233,9 +293,7 @@ fn read_token_file(p: &Path) -> Result<Secret, ConfigError> {
     }
     let text = String::from_utf8(bytes).map_err(|_| problem(" is not UTF-8 text".into()))?;
     let t = text.trim();
-    if t.is_empty() {
-        return Err(problem(" is empty".into()));
-    }
+    check_token_shape(t).map_err(|why| problem(format!(": the token {why}")))?;
     Ok(Secret::new(t))
 }
 
@@ -349,7 +407,12 @@ impl Config {
             .map(PathBuf::from)
             .or(f.discord.token_file.clone());
         let token = match env("DISCORD_TOKEN") {
-            Some(t) => Some(Secret::new(t.trim())),
+            Some(t) => {
+                let t = t.trim();
+                check_token_shape(t)
+                    .map_err(|why| value_error("DISCORD_TOKEN", format!("the token {why}")))?;
+                Some(Secret::new(t))
+            }
             None => match &token_file {
                 Some(p) => Some(read_token_file(p)?),
                 None => None,
@@ -480,17 +543,20 @@ mod tests {
         assert!(c.token.is_none());
     }
 
+    /// A token of the shape Discord issues (the id part is `123456789012345678` in base64).
+    const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhJkLm.abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJK";
+
     #[test]
     fn environment_overrides_the_file() {
         let env = |k: &str| match k {
             "HERALD_STORE" => Some("/data/h.db".to_string()),
-            "DISCORD_TOKEN" => Some(" abc.def \n".to_string()),
+            "DISCORD_TOKEN" => Some(format!(" {TOKEN} \n")),
             "HERALD_DISCORD_API_BASE" => Some("http://127.0.0.1:9".to_string()),
             _ => None,
         };
         let c = Config::parse(None, "[store]\npath = \"x.db\"\n", &env).unwrap();
         assert_eq!(c.store, "/data/h.db");
-        assert_eq!(c.token.as_ref().map(|t| t.expose()), Some("abc.def"));
+        assert_eq!(c.token.as_ref().map(|t| t.expose()), Some(TOKEN));
         assert_eq!(format!("{:?}", c.token), "Some(Secret([redacted]))");
         assert_eq!(c.api_base.as_deref(), Some("http://127.0.0.1:9"));
     }
@@ -532,9 +598,9 @@ mod tests {
                 &no_env,
             )
         };
-        std::fs::write(&file, " abc.def \n").unwrap();
+        std::fs::write(&file, format!(" {TOKEN} \n")).unwrap();
         let c = with(&file).unwrap();
-        assert_eq!(c.token.unwrap().expose(), "abc.def");
+        assert_eq!(c.token.unwrap().expose(), TOKEN);
 
         std::fs::write(&file, "\n").unwrap();
         assert!(with(&file).unwrap_err().to_string().ends_with("is empty"));
@@ -545,13 +611,44 @@ mod tests {
                 .to_string()
                 .contains("not a token file")
         );
+        // A FIFO would block the read until something wrote to it: refused at once.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = with(&fifo).unwrap_err().to_string();
+            assert!(e.contains("is not a regular file"), "{e}");
+        }
         // Refused after reading 4 kB, not read until memory runs out.
         if Path::new("/dev/zero").exists() {
             let e = with(Path::new("/dev/zero")).unwrap_err().to_string();
             assert!(
-                e.starts_with("discord.token_file: /dev/zero is over 4096 bytes"),
+                e.starts_with("discord.token_file: /dev/zero is not a regular file"),
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn tokens_must_have_the_shape_of_a_bot_token() {
+        assert!(check_token_shape(TOKEN).is_ok());
+        for (bad, says) in [
+            ("", "is empty"),
+            ("abc.def.ghi", "first part is not a user id"),
+            ("abc.def", "is not a bot token"),
+            ("MTIzNDU2Nzg5MDEyMzQ1Njc4.Gh", "is not a bot token"),
+            ("MTIzNDU2Nzg5MDEyMzQ1Njc4.GhJkLm.short", "too short"),
+            ("MTIz NDU2.GhJkLm.abcdefghijklmnopqrstuvwxyz", "spaces"),
+        ] {
+            let e = check_token_shape(bad).unwrap_err();
+            assert!(e.contains(says), "{bad:?}: {e}");
+            assert!(
+                bad.is_empty() || !e.contains(bad),
+                "the token is not echoed: {e}"
+            );
+        }
+        // From the environment: trimmed, and a token of spaces is refused naming the variable.
+        let env = |k: &str| (k == "DISCORD_TOKEN").then(|| "   ".to_string());
+        let e = Config::parse(None, "", &env).unwrap_err().to_string();
+        assert!(e.starts_with("DISCORD_TOKEN: the token is empty"), "{e}");
     }
 }

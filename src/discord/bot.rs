@@ -4,18 +4,18 @@
 //! because it ignores the proxy setting otherwise (herald's dispatcher paces announcements).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use poise::serenity_prelude as serenity;
 use tokio::sync::watch;
 
 use super::commands;
 use super::embed::no_mentions;
+use super::health::DiscordHealth;
 use super::replies::{Presentation, Reply};
 use crate::config::{Registration, Secret};
 use crate::observe::Metrics;
 use crate::store::Store;
-use crate::watch::{SharedBoard, WatchStatus};
+use crate::watch::{Control, SharedBoard, WatchStatus};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
@@ -26,6 +26,8 @@ pub struct Data {
     pub store: Store,
     pub presentation: Presentation,
     pub status: watch::Receiver<WatchStatus>,
+    /// Operators' requests to the watcher (`/retract`).
+    pub control: Control,
     pub charts: bool,
     pub metrics: Metrics,
 }
@@ -76,7 +78,7 @@ pub async fn register(
 
 /// Tracks whether the gateway is connected (for `/healthz`).
 struct Gateway {
-    connected: Arc<AtomicBool>,
+    health: DiscordHealth,
 }
 
 #[serenity::async_trait]
@@ -87,12 +89,12 @@ impl serenity::EventHandler for Gateway {
             "connected to Discord as {}",
             ready.user.name
         );
-        self.connected.store(true, Ordering::Relaxed);
+        self.health.set_connected(true);
     }
 
     async fn resume(&self, _: serenity::Context, _: serenity::ResumedEvent) {
         tracing::info!("gateway session resumed");
-        self.connected.store(true, Ordering::Relaxed);
+        self.health.set_connected(true);
     }
 
     async fn shard_stage_update(&self, _: serenity::Context, e: serenity::ShardStageUpdateEvent) {
@@ -100,7 +102,7 @@ impl serenity::EventHandler for Gateway {
         if !up && e.old == serenity::ConnectionStage::Connected {
             tracing::warn!("gateway connection lost; reconnecting");
         }
-        self.connected.store(up, Ordering::Relaxed);
+        self.health.set_connected(up);
     }
 }
 
@@ -141,9 +143,18 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     }
 }
 
+/// Whether an error means Discord refused the token.
+fn token_refused(e: &serenity::Error) -> bool {
+    match e {
+        serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => true,
+        serenity::Error::Http(h) => h.status_code().is_some_and(|s| s.as_u16() == 401),
+        _ => false,
+    }
+}
+
 /// A running bot.
 pub struct Bot {
-    pub connected: Arc<AtomicBool>,
+    pub health: DiscordHealth,
     shards: Arc<serenity::ShardManager>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -155,6 +166,7 @@ impl Bot {
         conn: &Connection,
         register_on_start: Registration,
         data: Data,
+        health: DiscordHealth,
     ) -> Result<Bot, Error> {
         let http = http(conn)?;
         let framework = poise::Framework::builder()
@@ -175,22 +187,27 @@ impl Bot {
                 })
             })
             .build();
-        let connected = Arc::new(AtomicBool::new(false));
         let mut client =
             serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
                 .framework(framework)
                 .event_handler(Gateway {
-                    connected: connected.clone(),
+                    health: health.clone(),
                 })
                 .await?;
         let shards = client.shard_manager.clone();
+        let gateway = health.clone();
         let task = tokio::spawn(async move {
             if let Err(e) = client.start().await {
-                tracing::error!("Discord client stopped: {e}");
+                gateway.set_connected(false);
+                if token_refused(&e) {
+                    gateway.refuse_token(&format!("the gateway said: {e}"));
+                } else {
+                    tracing::error!("Discord client stopped: {e}");
+                }
             }
         });
         Ok(Bot {
-            connected,
+            health,
             shards,
             task,
         })

@@ -186,13 +186,75 @@ async fn refuse_unless_manager(ctx: Context<'_>) -> Result<bool, Error> {
     Ok(false)
 }
 
+/// What herald needs in a channel to announce there.
+const NEEDED: [(serenity::Permissions, &str); 5] = [
+    (serenity::Permissions::VIEW_CHANNEL, "View Channel"),
+    (serenity::Permissions::SEND_MESSAGES, "Send Messages"),
+    (serenity::Permissions::EMBED_LINKS, "Embed Links"),
+    (serenity::Permissions::ATTACH_FILES, "Attach Files"),
+    (
+        serenity::Permissions::READ_MESSAGE_HISTORY,
+        "Read Message History",
+    ),
+];
+
+/// Whether herald can announce in `channel`: a text or announcement channel of this
+/// server, where herald has every permission it needs (judged from the gateway's view of
+/// the server; where that is not known yet, the first refused send pauses the channel).
+fn can_post_in(ctx: Context<'_>, channel: &serenity::PartialChannel) -> Result<(), String> {
+    use serenity::ChannelType as T;
+    let mention = format!("<#{}>", channel.id.get());
+    if !matches!(channel.kind, T::Text | T::News) {
+        let what = match channel.kind {
+            T::Category => "a category",
+            T::Voice | T::Stage => "a voice channel",
+            T::Forum => "a forum",
+            _ => "not a text channel",
+        };
+        return Err(format!(
+            "{mention} is {what}: announcements go to a text or announcement channel."
+        ));
+    }
+    let me = ctx.framework().bot_id();
+    let Some(guild) = ctx.guild() else {
+        return Ok(());
+    };
+    let Some(target) = guild.channels.get(&channel.id) else {
+        return Err(format!(
+            "{mention} is not a channel of this server that herald can see."
+        ));
+    };
+    let Some(member) = guild.members.get(&me) else {
+        return Ok(());
+    };
+    let have = guild.user_permissions_in(target, member);
+    let missing: Vec<&str> = NEEDED
+        .iter()
+        .filter(|(p, _)| !have.contains(*p))
+        .map(|(_, name)| *name)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "herald cannot announce in {mention}: it lacks {} there. Give herald's role {} in that channel, then subscribe again.",
+            missing.join(", "),
+            if missing.len() == 1 {
+                "that permission"
+            } else {
+                "those permissions"
+            }
+        ))
+    }
+}
+
 /// Subscribe a channel to announcements.
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn subscribe(
     ctx: Context<'_>,
     #[description = "The channel that receives announcements"]
     #[channel_types("Text", "News")]
-    channel: serenity::ChannelId,
+    channel: serenity::PartialChannel,
     #[description = "all, a region or nation, a party, or constituencies separated by commas"]
     #[autocomplete = "ac_filter"]
     filter: Option<String>,
@@ -204,11 +266,10 @@ pub async fn subscribe(
     let Some(guild) = ctx.guild_id() else {
         return send(ctx, Reply::private("Subscriptions belong to a server.")).await;
     };
-    // The channel must be one of this server's.
-    let in_guild = ctx.guild().map(|g| g.channels.contains_key(&channel));
-    if in_guild == Some(false) {
-        return send(ctx, Reply::private("That channel is not in this server.")).await;
+    if let Err(why) = can_post_in(ctx, &channel) {
+        return send(ctx, Reply::private(why)).await;
     }
+    let channel = channel.id;
     let parsed = {
         let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
         replies::parse_filter(&board, filter.as_deref().unwrap_or("all"))
@@ -297,6 +358,42 @@ pub async fn subscriptions(ctx: Context<'_>) -> Result<(), Error> {
     send(ctx, reply).await
 }
 
+/// Withdraw a seat's declaration (announced as withdrawn; for a result the feed got wrong).
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+pub async fn retract(
+    ctx: Context<'_>,
+    #[description = "The constituency whose declaration to withdraw"]
+    #[autocomplete = "ac_constituency"]
+    constituency: String,
+) -> Result<(), Error> {
+    if !refuse_unless_manager(ctx).await? {
+        return Ok(());
+    }
+    let found = {
+        let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+        replies::find_one(&board, &constituency)
+    };
+    let (id, name) = match found {
+        Ok(x) => x,
+        Err(reply) => return send(ctx, reply).await,
+    };
+    // Recording and announcing may take longer than Discord's three seconds.
+    ctx.defer_ephemeral().await?;
+    let by = format!("{} ({})", ctx.author().name, ctx.author().id.get());
+    let text = match ctx.data().control.retract(id, by).await {
+        Ok(_) => format!(
+            "The declaration of {} is withdrawn and the retraction announced. It stands until the feed sends that seat again with a new revision or other figures.",
+            crate::format::embed::escape_markdown(&name)
+        ),
+        Err(why) => format!(
+            "{}: {}",
+            crate::format::embed::escape_markdown(&name),
+            crate::format::embed::escape_markdown(&why)
+        ),
+    };
+    send(ctx, Reply::private(text)).await
+}
+
 /// What herald is following and how it is doing.
 #[poise::command(slash_command)]
 pub async fn about(ctx: Context<'_>) -> Result<(), Error> {
@@ -322,6 +419,7 @@ pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
         subscribe(),
         unsubscribe(),
         subscriptions(),
+        retract(),
         about(),
     ]
 }

@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, Semaphore, watch};
 
 use super::embed::{embed_json, no_mentions};
+use super::health::DiscordHealth;
 use super::rest::{Bucket, File, Outcome, Rest};
 use crate::core::changes::EventKind;
 use crate::discord::replies::Presentation;
@@ -64,6 +65,8 @@ pub struct DispatchConfig {
     /// How long Discord is trusted to remember a nonce (it says "the past few minutes"): a
     /// send first tried longer ago is looked for in the channel before it is tried again.
     pub nonce_trust: Duration,
+    /// While Discord refuses the token, how often to ask whether it accepts it again.
+    pub token_probe: Duration,
 }
 
 impl Default for DispatchConfig {
@@ -76,6 +79,7 @@ impl Default for DispatchConfig {
             max_backoff: Duration::from_secs(120),
             charts: true,
             nonce_trust: Duration::from_secs(120),
+            token_probe: Duration::from_secs(30),
         }
     }
 }
@@ -128,6 +132,7 @@ pub struct Dispatcher {
     rest: Rest,
     presentation: Presentation,
     metrics: Metrics,
+    health: DiscordHealth,
     config: DispatchConfig,
     chart: Option<ChartFn>,
     limiter: DefaultDirectRateLimiter,
@@ -149,6 +154,11 @@ type ChartCell = Arc<tokio::sync::OnceCell<Option<Png>>>;
 
 /// How many recent charts are kept for the channels still to receive them.
 const CHART_CACHE: usize = 64;
+
+/// Discord's allowance for messages in one channel: 5 per 5 s. Learned from the headers
+/// while running; assumed for the windows still open when herald restarts.
+const CHANNEL_ALLOWANCE: u32 = 5;
+const CHANNEL_WINDOW: Duration = Duration::from_secs(5);
 
 /// Added to every reset Discord reports: its `X-RateLimit-Reset-After` is rounded to the
 /// millisecond, and a request that arrives a hair early is refused.
@@ -222,6 +232,7 @@ impl Dispatcher {
         config: DispatchConfig,
         chart: Option<ChartFn>,
     ) -> Arc<Dispatcher> {
+        let health = rest.health().clone();
         let rate = NonZeroU32::new(config.global_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         // No burst: any one-second window sees at most rate + 1 announcement requests, which
         // leaves room under Discord's limit for the bot's own calls.
@@ -232,6 +243,7 @@ impl Dispatcher {
             rest,
             presentation,
             metrics,
+            health,
             config,
             chart,
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
@@ -246,6 +258,36 @@ impl Dispatcher {
         m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Carries the channels' rate-limit windows over a restart: a channel that received
+    /// messages in the last few seconds before herald stopped starts with what is left of
+    /// Discord's per-channel allowance (5 messages per 5 s), not with a full one.
+    async fn seed_buckets(&self) {
+        let now = Utc::now();
+        let window = chrono::Duration::from_std(CHANNEL_WINDOW).unwrap_or_default();
+        let recent = match self.store.recent_posts(DISCORD, now - window).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("could not read the last posts before the restart: {e}");
+                return;
+            }
+        };
+        let mut buckets = Self::lock(&self.buckets);
+        for (channel, posted, last) in recent {
+            let age = (now - last).to_std().unwrap_or_default();
+            let Some(left) = CHANNEL_WINDOW.checked_sub(age) else {
+                continue;
+            };
+            buckets.insert(
+                format!("POST {channel}"),
+                RouteBucket {
+                    remaining: Some(CHANNEL_ALLOWANCE.saturating_sub(posted)),
+                    reset_at: Some(Instant::now() + left + RESET_MARGIN),
+                    blocked_until: None,
+                },
+            );
+        }
+    }
+
     /// Drains the outbox whenever the watcher records events, until `shutdown`. A free slot
     /// goes to the most urgent due channel (retries first, then the oldest announcement).
     /// The list of due channels is a scan of every pending row, so it is asked for again
@@ -253,6 +295,7 @@ impl Dispatcher {
     /// retry waits at most that second for a slot, never for every other channel's backlog.
     pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
         const REFRESH: Duration = Duration::from_secs(1);
+        self.seed_buckets().await;
         let mut woken = wake.subscribe();
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let freed = Arc::new(Notify::new());
@@ -260,11 +303,26 @@ impl Dispatcher {
         let mut fetched: Option<Instant> = None;
         let mut news = true;
         let mut last_depth: Option<Instant> = None;
+        let mut probed: Option<Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            if permits.available_permits() > 0 {
+            // Nothing is sent while the store cannot record it, or while Discord refuses
+            // the token (each says why in /healthz); nothing is given up for either.
+            let store_ok = self.store.fault().is_none();
+            let token_ok = self.health.token_refused().is_none();
+            if !token_ok && probed.is_none_or(|t| t.elapsed() >= self.config.token_probe) {
+                probed = Some(Instant::now());
+                match self.rest.check_token().await {
+                    Ok(()) => self.health.token_accepted(),
+                    Err(Outcome::Unauthorized(_)) => {}
+                    Err(other) => {
+                        tracing::warn!("could not ask Discord about the token: {other:?}")
+                    }
+                }
+            }
+            if store_ok && token_ok && permits.available_permits() > 0 {
                 if news || fetched.is_none_or(|t| t.elapsed() >= REFRESH) {
                     match self.store.targets_due(DISCORD, Utc::now()).await {
                         Ok(channels) => due = channels.into(),
@@ -329,6 +387,9 @@ impl Dispatcher {
             return Ok(());
         }
         loop {
+            if self.health.token_refused().is_some() || self.store.fault().is_some() {
+                return Ok(());
+            }
             let rows = self.store.undelivered_for(DISCORD, channel, window).await?;
             let Some(head) = rows.first() else {
                 return Ok(());
@@ -567,6 +628,15 @@ impl Dispatcher {
         match outcome {
             Outcome::Ok { message_id } => Ok(Sent::Ok(message_id)),
             Outcome::UnknownMessage => Ok(Sent::NoMessage),
+            Outcome::Unauthorized(why) => {
+                // Not the message's fault: it goes back to wait, with every other one.
+                self.health.refuse_token(&format!("401 {why}"));
+                match &item.digest_key {
+                    Some(dk) => self.store.retry_digest(dk, Utc::now(), &why).await?,
+                    None => self.store.mark_retry(&item.key, Utc::now(), &why).await?,
+                }
+                Ok(Sent::Stop)
+            }
             Outcome::Transient(e) => {
                 let at = Utc::now() + self.backoff(item.attempts);
                 self.metrics

@@ -12,6 +12,7 @@ pub mod bot;
 pub mod commands;
 pub mod dispatch;
 pub mod embed;
+pub mod health;
 pub mod pictures;
 pub mod replies;
 pub mod rest;

@@ -87,33 +87,36 @@ fn list_matches(ms: &[Match]) -> String {
         .join("\n")
 }
 
+/// The one constituency `query` names, or the private reply saying why there is none
+/// (several could be meant, or none matches: with the closest names).
+pub fn find_one(board: &Board, query: &str) -> Result<(ConstituencyId, String), Reply> {
+    match board.finder().find(query) {
+        Lookup::Found(m) => Ok((m.id, m.name)),
+        Lookup::Ambiguous(ms) => Err(Reply::private(format!(
+            "“{}” could be several constituencies. Did you mean:\n{}",
+            escape_markdown(query),
+            list_matches(&ms)
+        ))),
+        Lookup::NotFound(ms) if ms.is_empty() => Err(Reply::private(format!(
+            "No constituency matches “{}”.",
+            escape_markdown(query)
+        ))),
+        Lookup::NotFound(ms) => Err(Reply::private(format!(
+            "No constituency matches “{}”. The closest are:\n{}",
+            escape_markdown(query),
+            list_matches(&ms)
+        ))),
+    }
+}
+
 /// `/result constituency:`.
 pub fn result(board: &Board, p: &Presentation, query: &str) -> Reply {
     let style = p.style(board);
-    let found = match board.finder().find(query) {
-        Lookup::Found(m) => m,
-        Lookup::Ambiguous(ms) => {
-            return Reply::private(format!(
-                "“{}” could be several constituencies. Did you mean:\n{}",
-                escape_markdown(query),
-                list_matches(&ms)
-            ));
-        }
-        Lookup::NotFound(ms) if ms.is_empty() => {
-            return Reply::private(format!(
-                "No constituency matches “{}”.",
-                escape_markdown(query)
-            ));
-        }
-        Lookup::NotFound(ms) => {
-            return Reply::private(format!(
-                "No constituency matches “{}”. The closest are:\n{}",
-                escape_markdown(query),
-                list_matches(&ms)
-            ));
-        }
+    let (id, name) = match find_one(board, query) {
+        Ok(found) => found,
+        Err(reply) => return reply,
     };
-    match board.get(&found.id) {
+    match board.get(&id) {
         Some(e) => {
             let view = Declared {
                 figures: &e.figures,
@@ -123,18 +126,26 @@ pub fn result(board: &Board, p: &Presentation, query: &str) -> Reply {
             };
             let mut reply = Reply::embed(result_embed(&view, &style));
             if e.declaration.status == DeclarationStatus::Declared {
-                reply.picture = Some(Picture::Result(found.id.clone()));
+                reply.picture = Some(Picture::Result(id.clone()));
             }
             reply
         }
-        None => Reply::embed(not_declared(board, &style, &found.id, &found.name)),
+        None => Reply::embed(not_declared(board, &style, &id, &name)),
     }
 }
 
 /// The embed for a seat that has not declared: say so and show the baseline.
 fn not_declared(board: &Board, style: &Style, id: &ConstituencyId, name: &str) -> Embed {
     let mut fields = Vec::new();
-    let mut description = format!("{} has not declared yet.", escape_markdown(name));
+    let withdrawn = board.is_withdrawn(id);
+    let mut description = if withdrawn {
+        format!(
+            "The declaration of {} was withdrawn; its result will be announced again when it is re-declared.",
+            escape_markdown(name)
+        )
+    } else {
+        format!("{} has not declared yet.", escape_markdown(name))
+    };
     if let Some(before) = board.baseline.get(id) {
         let f = compute(before, None, &board.parties);
         let winner = f
@@ -157,7 +168,11 @@ fn not_declared(board: &Board, style: &Style, id: &ConstituencyId, name: &str) -
         );
     }
     Embed {
-        title: format!("{}: not yet declared", escape_markdown(name)),
+        title: if withdrawn {
+            format!("{}: declaration withdrawn", escape_markdown(name))
+        } else {
+            format!("{}: not yet declared", escape_markdown(name))
+        },
         description,
         colour: crate::core::parties::Colour::NEUTRAL,
         fields,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use super::health::DiscordHealth;
 use crate::config::Secret;
 
 /// What Discord said to one request.
@@ -32,6 +33,9 @@ pub enum Outcome {
     },
     /// 404 Unknown Message: the message to edit was deleted.
     UnknownMessage,
+    /// 401: Discord does not accept the token. Nothing about the message is wrong: every
+    /// send waits until a valid token is supplied.
+    Unauthorized(String),
     /// Any other 4xx: Discord refused the request itself.
     Rejected { status: u16, body: String },
 }
@@ -78,6 +82,8 @@ pub struct Rest {
     client: reqwest::Client,
     base: String,
     token: Secret,
+    /// Where a refused token is noted (shared with the gateway and `/healthz`).
+    health: DiscordHealth,
     /// The bot's own user id, asked for once.
     me: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
@@ -88,6 +94,7 @@ impl Rest {
         base: Option<&str>,
         token: Secret,
         timeout: Duration,
+        health: DiscordHealth,
     ) -> Result<Rest, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -105,8 +112,14 @@ impl Rest {
                 .trim_end_matches('/')
                 .to_string(),
             token,
+            health,
             me: Default::default(),
         })
+    }
+
+    /// Herald's standing with Discord, as this client and the gateway have found it.
+    pub fn health(&self) -> &DiscordHealth {
+        &self.health
     }
 
     fn url(&self, path: &str) -> String {
@@ -161,6 +174,12 @@ impl Rest {
             ))),
         });
         (list, bucket)
+    }
+
+    /// Whether Discord accepts the token now (`GET /users/@me`): Ok, or what it said.
+    pub async fn check_token(&self) -> Result<(), Outcome> {
+        let req = self.client.get(self.url("/users/@me"));
+        self.exchange(req).await.0.map(|_| ())
     }
 
     /// The bot's own user id (`GET /users/@me`, asked once).
@@ -300,12 +319,17 @@ impl Rest {
                 }
             }
             500..=599 => Outcome::Transient(format!("{status}: {message}")),
+            401 => Outcome::Unauthorized(message),
             404 if code == Some(10008) => Outcome::UnknownMessage,
-            403 | 404 if matches!(code, Some(10003) | Some(50001) | Some(50013)) => Outcome::Gone {
-                status,
-                code,
-                message,
-            },
+            // Unknown Channel, Missing Access, Missing Permissions, and a channel that
+            // cannot hold messages (a category, a forum: 50008).
+            400 | 403 | 404 if matches!(code, Some(10003 | 50001 | 50013 | 50008)) => {
+                Outcome::Gone {
+                    status,
+                    code,
+                    message,
+                }
+            }
             _ => Outcome::Rejected {
                 status,
                 body: text.chars().take(500).collect(),
