@@ -15,7 +15,9 @@ use crate::observe::Metrics;
 use crate::sinks::console::{ConsoleSink, ConsoleStyle, Output};
 use crate::sources::live::{Location, SourceError, SourceOptions, open};
 use crate::store::{CONSOLE, Sinks, Store, StoreError};
-use crate::watch::{SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, restore_board, wake};
+use crate::watch::{
+    Control, SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, restore_board, wake,
+};
 
 /// Why the pipeline could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,8 @@ pub struct Pipeline {
     pub metrics: Metrics,
     pub wake: Wake,
     pub status: watch::Receiver<WatchStatus>,
+    /// Operators' requests to the watcher (`/retract`).
+    pub control: Control,
     /// The bot, when Discord is configured.
     pub bot: Option<crate::discord::bot::Bot>,
     shutdown: watch::Sender<bool>,
@@ -98,7 +102,7 @@ impl Pipeline {
             console: config.console.is_some(),
             discord: config.discord.is_some(),
         };
-        let (watcher, status) = Watcher::new(
+        let (watcher, status, control) = Watcher::new(
             source,
             store.clone(),
             board.clone(),
@@ -120,10 +124,12 @@ impl Pipeline {
         }
         let mut bot = None;
         if let Some(d) = config.discord {
+            let health = crate::discord::health::DiscordHealth::new(metrics.clone());
             let rest = crate::discord::rest::Rest::new(
                 d.connection.api_base.as_deref(),
                 d.connection.token.clone(),
                 Duration::from_secs(15),
+                health.clone(),
             )
             .map_err(|e| StartError::Discord(e.to_string()))?;
             let chart: crate::discord::dispatch::ChartFn =
@@ -146,15 +152,21 @@ impl Pipeline {
                 store: store.clone(),
                 presentation: d.presentation.clone(),
                 status: status.clone(),
+                control: control.clone(),
                 charts,
                 metrics: metrics.clone(),
             };
             bot = Some(
-                crate::discord::bot::Bot::start(&d.connection, d.register.clone(), data)
+                crate::discord::bot::Bot::start(&d.connection, d.register.clone(), data, health)
                     .await
                     .map_err(|e| StartError::Discord(e.to_string()))?,
             );
         }
+        tasks.push(tokio::spawn(guard_store(
+            store.clone(),
+            config.interval,
+            shutdown_rx.clone(),
+        )));
         tasks.push(tokio::spawn(watcher.run(shutdown_rx)));
         Ok(Pipeline {
             board,
@@ -162,6 +174,7 @@ impl Pipeline {
             metrics,
             wake,
             status,
+            control,
             bot,
             shutdown,
             tasks,
@@ -198,6 +211,22 @@ impl Pipeline {
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
+        }
+        self.store.close().await;
+    }
+}
+
+/// Checks once a poll interval that the store is still the file herald opened and can be
+/// written, so that a full disk, a read-only file system or a deleted store is noticed (and
+/// announcing stops) within one interval, even while the feed is quiet.
+async fn guard_store(store: Store, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    let interval = interval.max(Duration::from_millis(100));
+    loop {
+        // A failure is noted by the store itself (see `Store::fault`) and logged once there.
+        let _ = store.verify().await;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
         }
     }
 }

@@ -190,19 +190,25 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
             console,
             discord: None,
         };
-        let pipeline = Pipeline::start(config, parties, baseline, None, Metrics::default())
+        let metrics = Metrics::default();
+        let pipeline = Pipeline::start(config, parties, baseline, None, metrics.clone())
             .await
             .map_err(|e| CliError::new(e.to_string()))?;
+        if let Some(addr) = a.listen {
+            super::serve_observe(addr, &pipeline, metrics).await?;
+        }
         tracing::info!(store = %a.store, "watching {}", a.source);
         if a.exit_when_complete {
             tokio::select! {
-                r = pipeline.wait_complete() => r?,
-                _ = tokio::signal::ctrl_c() => {}
+                r = pipeline.wait_complete() => {
+                    r?;
+                    let (declared, total) = pipeline.progress();
+                    tracing::info!("complete: {declared} of {total} declared and announced");
+                }
+                _ = super::wait_for_signal() => tracing::info!("stopping"),
             }
-            let (declared, total) = pipeline.progress();
-            tracing::info!("complete: {declared} of {total} declared and announced");
         } else {
-            let _ = tokio::signal::ctrl_c().await;
+            super::wait_for_signal().await;
             tracing::info!("stopping");
         }
         pipeline.stop().await;

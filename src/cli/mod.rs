@@ -183,6 +183,9 @@ pub struct WatchArgs {
     /// Stop once every seat has declared and been announced.
     #[arg(long)]
     pub exit_when_complete: bool,
+    /// Serve /healthz and /metrics on this address (port 0 picks a free one, logged).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -323,8 +326,11 @@ impl CliError {
 pub fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Colours only for a person at a terminal: not in a file, a pipe or `docker logs`.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -383,4 +389,52 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Waits for Ctrl-C or SIGTERM (what `docker stop` sends).
+pub(crate) async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Serves `/healthz` and `/metrics` for a running pipeline on `addr` (port 0 picks one; the
+/// address is logged).
+pub(crate) async fn serve_observe(
+    addr: std::net::SocketAddr,
+    pipeline: &crate::app::Pipeline,
+    metrics: crate::observe::Metrics,
+) -> Result<(), CliError> {
+    let discord = pipeline.bot.as_ref().map(|b| b.health.clone());
+    let (local, _task) = crate::observe::server::spawn(
+        addr,
+        metrics,
+        pipeline.status.clone(),
+        pipeline.store.clone(),
+        discord,
+    )
+    .await
+    .map_err(|e| {
+        CliError::new(format!(
+            "cannot listen on {addr} for /healthz and /metrics: {e}"
+        ))
+    })?;
+    tracing::info!("health and metrics at http://{local}/healthz and /metrics");
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::inputs::{load_baseline, load_parties};
 use super::offline::{baseline_label, out};
-use super::{CliError, LogFormat, block_on, init_logging};
+use super::{CliError, LogFormat, block_on, init_logging, serve_observe};
 use crate::app::{DiscordOptions, Pipeline, PipelineConfig};
 use crate::config::{Config, Registration, process_env};
 use crate::discord::bot::Connection;
@@ -119,50 +119,13 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
             .await
             .map_err(|e| CliError::new(e.to_string()))?;
         if let Some(addr) = c.observe_listen {
-            let gateway = pipeline.bot.as_ref().map(|b| b.connected.clone());
-            let (local, _task) = crate::observe::server::spawn(
-                addr,
-                metrics,
-                pipeline.status.clone(),
-                pipeline.store.clone(),
-                gateway,
-            )
-            .await
-            .map_err(|e| {
-                CliError::new(format!(
-                    "cannot listen on {addr} for /healthz and /metrics: {e}"
-                ))
-            })?;
-            tracing::info!("health and metrics at http://{local}/healthz and /metrics");
+            serve_observe(addr, &pipeline, metrics).await?;
         }
-        wait_for_signal().await;
+        super::wait_for_signal().await;
         tracing::info!("stopping");
         pipeline.stop().await;
         Ok(())
     })
-}
-
-/// Waits for Ctrl-C or SIGTERM (what `docker stop` sends).
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 pub fn register(config: Option<&Path>, guild: Option<u64>) -> Result<(), CliError> {

@@ -59,6 +59,12 @@ pub struct Metrics {
     pub poll_seconds: Histogram,
     pub feed_to_post_seconds: Histogram,
     pub outbox_depth: Family<SinkLabel, Gauge>,
+    /// Declarations herald holds that the feed's latest complete snapshot lacks.
+    pub missing: Gauge,
+    /// Polls whose changes the store could not record (they are polled again).
+    pub unrecorded_polls: Counter,
+    /// 1 while Discord refuses the token and sending is paused.
+    pub discord_auth_paused: Gauge,
 }
 
 impl Default for Metrics {
@@ -76,6 +82,9 @@ impl Default for Metrics {
             poll_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
             feed_to_post_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 16)),
             outbox_depth: Family::default(),
+            missing: Gauge::default(),
+            unrecorded_polls: Counter::default(),
+            discord_auth_paused: Gauge::default(),
         }
     }
 }
@@ -153,6 +162,21 @@ impl Metrics {
             "outbox_depth",
             "Announcements waiting, by sink",
             self.outbox_depth.clone(),
+        );
+        registry.register(
+            "missing_declarations",
+            "Declarations herald holds that the feed's latest complete snapshot lacks",
+            self.missing.clone(),
+        );
+        registry.register(
+            "unrecorded_polls",
+            "Polls whose changes the store could not record (polled again)",
+            self.unrecorded_polls.clone(),
+        );
+        registry.register(
+            "discord_auth_paused",
+            "1 while Discord refuses the token and sending is paused",
+            self.discord_auth_paused.clone(),
         );
         let mut out = String::new();
         // Writing to a String cannot fail.

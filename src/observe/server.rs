@@ -1,10 +1,9 @@
 //! The observability endpoint (axum, loopback by default): `/healthz` says whether the
-//! source is reachable, the gateway connected and the store writable; `/metrics` serves
+//! source is reachable, the gateway connected, the token accepted and the store writable
+//! (and if not, why); `/metrics` serves
 //! the metrics in the OpenMetrics text format Prometheus scrapes.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -15,6 +14,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::Metrics;
+use crate::discord::health::DiscordHealth;
 use crate::store::Store;
 use crate::watch::WatchStatus;
 
@@ -23,26 +23,68 @@ struct Probe {
     metrics: Metrics,
     status: watch::Receiver<WatchStatus>,
     store: Store,
-    gateway: Option<Arc<AtomicBool>>,
+    discord: Option<DiscordHealth>,
 }
 
+/// Healthy, or 503 with every reason it is not (`reasons`); `warnings` name what an
+/// operator should look at without herald being unable to work (declarations missing from
+/// the feed).
 async fn healthz(State(p): State<Probe>) -> Response {
     let status = p.status.borrow().clone();
     let source_ok = status.failures == 0 && status.last_success.is_some();
-    let gateway = p.gateway.as_ref().map(|g| g.load(Ordering::Relaxed));
-    let store_ok = p.store.check_writable().await.is_ok();
-    let healthy = source_ok && gateway.unwrap_or(true) && store_ok;
+    let connected = p.discord.as_ref().map(DiscordHealth::connected);
+    let token = p.discord.as_ref().and_then(DiscordHealth::token_refused);
+    let store_check = p.store.verify().await.err().map(|e| e.to_string());
+    let store_fault = p.store.fault().or(store_check);
+    let mut reasons = Vec::new();
+    if let Some(e) = &status.store_error {
+        reasons.push(format!("the feed's changes could not be recorded: {e}"));
+    }
+    if let Some(f) = &store_fault {
+        reasons.push(f.clone());
+    }
+    if !source_ok {
+        reasons.push(match &status.last_error {
+            Some(e) => format!("the source failed {} time(s): {e}", status.failures),
+            None if status.store_error.is_none() => "the source has not answered yet".into(),
+            None => "the last poll was not recorded".into(),
+        });
+    }
+    if let Some(t) = &token {
+        reasons.push(t.clone());
+    } else if connected == Some(false) {
+        reasons.push("the Discord gateway is not connected".into());
+    }
+    let mut warnings = Vec::new();
+    if !status.missing.is_empty() {
+        let shown: Vec<&str> = status.missing.iter().take(10).map(String::as_str).collect();
+        warnings.push(format!(
+            "{} declaration(s) herald holds are missing from the feed (not announced as withdrawn): {}{}",
+            status.missing.len(),
+            shown.join(", "),
+            if status.missing.len() > shown.len() { ", …" } else { "" }
+        ));
+    }
+    let healthy = reasons.is_empty();
     let body = json!({
         "healthy": healthy,
+        "reasons": reasons,
+        "warnings": warnings,
         "source": {
             "reachable": source_ok,
             "description": status.source,
             "last_success": status.last_success.map(|t| t.to_rfc3339()),
             "consecutive_failures": status.failures,
             "last_error": status.last_error,
+            "missing": status.missing.len(),
         },
-        "gateway": { "connected": gateway },
-        "store": { "writable": store_ok },
+        "gateway": { "connected": connected },
+        "discord": { "token_refused": token },
+        "store": {
+            "writable": store_fault.is_none(),
+            "fault": store_fault,
+            "unrecorded": status.store_error,
+        },
     });
     let code = if healthy {
         StatusCode::OK
@@ -69,7 +111,7 @@ pub async fn spawn(
     metrics: Metrics,
     status: watch::Receiver<WatchStatus>,
     store: Store,
-    gateway: Option<Arc<AtomicBool>>,
+    discord: Option<DiscordHealth>,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
@@ -80,7 +122,7 @@ pub async fn spawn(
             metrics,
             status,
             store,
-            gateway,
+            discord,
         });
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
