@@ -126,7 +126,7 @@ fn recounts_precede_results() {
 }
 
 #[test]
-fn retractions_by_withdrawal_or_by_vanishing() {
+fn retractions_only_by_withdrawal_and_missing_seats_are_reported() {
     let a = declared("A", 1, &[10, 5]);
     let b = declared("B", 1, &[7, 9]);
     let mut withdrawn = a.clone();
@@ -138,18 +138,17 @@ fn retractions_by_withdrawal_or_by_vanishing() {
     )
     .unwrap();
     assert_eq!(kinds(&det), [("A".into(), EventKind::Retracted)]);
-    // One declaration vanishing from a complete snapshot is a retraction.
+    assert!(det.missing.is_empty());
+    // A declaration missing from a complete snapshot (a cut transfer looks like this) is
+    // reported, never retracted.
     let det = detect(
         &known(&[a.clone(), b.clone()]),
         std::slice::from_ref(&b),
         true,
     )
     .unwrap();
-    assert_eq!(kinds(&det), [("A".into(), EventKind::Retracted)]);
-    assert_eq!(
-        det.changes[0].declaration.status,
-        DeclarationStatus::Withdrawn
-    );
+    assert!(det.changes.is_empty(), "{:?}", det.changes);
+    assert_eq!(det.missing, vec![ConstituencyId::new("A")]);
     // From a partial snapshot (a folder of messages), absence means nothing.
     let det = detect(
         &known(&[a.clone(), b.clone()]),
@@ -158,10 +157,24 @@ fn retractions_by_withdrawal_or_by_vanishing() {
     )
     .unwrap();
     assert!(det.changes.is_empty());
-    // A retracted seat declared again is announced again.
+    assert!(det.missing.is_empty());
+    // A withdrawal stands while the feed still shows the very declaration withdrawn (an
+    // operator's /retract)...
     let mut gone = a.clone();
     gone.status = DeclarationStatus::Withdrawn;
-    let det = detect(&known(&[gone]), &[a], false).unwrap();
+    let det = detect(
+        &known(std::slice::from_ref(&gone)),
+        std::slice::from_ref(&a),
+        false,
+    )
+    .unwrap();
+    assert!(det.changes.is_empty(), "{:?}", det.changes);
+    // ...and a seat declared again (a new revision, or other figures) is announced again.
+    let again = declared("A", 2, &[10, 5]);
+    let det = detect(&known(std::slice::from_ref(&gone)), &[again], false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Declared)]);
+    let recounted = declared("A", 1, &[10, 6]);
+    let det = detect(&known(&[gone]), &[recounted], false).unwrap();
     assert_eq!(kinds(&det), [("A".into(), EventKind::Declared)]);
 }
 
@@ -170,11 +183,11 @@ fn a_feed_that_goes_back_in_time_is_refused_whole() {
     let held: Vec<_> = (0..5)
         .map(|i| declared(&format!("S{i}"), 2, &[10, 5]))
         .collect();
-    assert_eq!(
-        detect(&known(&held), &held[..2], true),
-        Err(Refusal::Vanished(3))
-    );
-    assert_eq!(detect(&known(&held), &[], true), Err(Refusal::Vanished(5)));
+    // Seats that vanish are missing (reported), not a refusal and not retractions.
+    let det = detect(&known(&held), &held[..2], true).unwrap();
+    assert!(det.changes.is_empty());
+    assert_eq!(det.missing.len(), 3);
+    assert_eq!(detect(&known(&held), &[], true).unwrap().missing.len(), 5);
     let older: Vec<_> = (0..5)
         .map(|i| declared(&format!("S{i}"), 1, &[10, 4]))
         .collect();
@@ -247,7 +260,7 @@ proptest! {
     }
 
     /// With complete snapshots and withdrawals too, no event ever repeats the state herald
-    /// already holds, and at most one retraction is accepted per snapshot.
+    /// already holds, only explicit withdrawals retract, and absent seats are missing.
     #[test]
     fn complete_snapshots_never_repeat_the_held_state(
         snapshots in prop::collection::vec(prop::collection::vec((0usize..6, 1u32..4, prop::bool::weighted(0.15)), 0..6), 1..25)
@@ -260,8 +273,16 @@ proptest! {
             }
             let decls: Vec<Declaration> = by_seat.into_values().collect();
             let Ok(det) = detect(&held, &decls, true) else { continue };
-            let vanished = det.changes.iter().filter(|c| c.kind == EventKind::Retracted && !decls.iter().any(|d| d.id() == c.declaration.id())).count();
-            prop_assert!(vanished <= 1);
+            // Only an explicit withdrawal retracts; absent seats are listed as missing.
+            for c in det.changes.iter().filter(|c| c.kind == EventKind::Retracted) {
+                prop_assert!(decls.iter().any(|d| d.id() == c.declaration.id()));
+            }
+            let absent: Vec<ConstituencyId> = held
+                .iter()
+                .filter(|(id, d)| d.status != DeclarationStatus::Withdrawn && !decls.iter().any(|x| x.id() == *id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            prop_assert_eq!(&det.missing, &absent);
             for c in &det.changes {
                 prop_assert_ne!(held.get(c.declaration.id()), Some(&c.declaration));
                 held.insert(c.declaration.id().clone(), c.declaration.clone());

@@ -581,7 +581,7 @@ async fn after_the_gateway_drops_the_bot_resumes_and_announcements_continue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_metrics_report_the_pipeline() {
     let rig = rig().await;
-    let gateway = rig.pipeline.bot.as_ref().map(|b| b.connected.clone());
+    let gateway = rig.pipeline.bot.as_ref().map(|b| b.health.clone());
     let (addr, _task) = herald::observe::server::spawn(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         rig.pipeline.metrics.clone(),
@@ -702,9 +702,12 @@ async fn a_retraction_edits_the_announcement_and_says_so() {
         msgs[1].message_reference.as_ref().unwrap()["message_id"],
         json!(msgs[0].id.to_string())
     );
-    // /result no longer shows the withdrawn figures.
+    // /result no longer shows the withdrawn figures, and says the declaration was withdrawn.
     let reply = rig.result(FakeUser::new("reader"), "Hartlepool").await;
-    assert_eq!(reply["embeds"][0]["title"], "Hartlepool: not yet declared");
+    assert_eq!(
+        reply["embeds"][0]["title"],
+        "Hartlepool: declaration withdrawn"
+    );
     rig.assert_clean();
     rig.stop().await;
 }
@@ -734,7 +737,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
     );
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains(&format!("registered 10 commands in guild {guild}"))
+            .contains(&format!("registered 11 commands in guild {guild}"))
     );
     let mut names: Vec<String> = fake
         .commands(Some(guild))
@@ -750,6 +753,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
             "party",
             "region",
             "result",
+            "retract",
             "seats",
             "subscribe",
             "subscriptions",
@@ -882,6 +886,121 @@ async fn a_send_whose_reply_was_lost_is_found_in_the_channel_not_posted_again() 
         looked >= 1,
         "herald looked in the channel before sending again"
     );
+    rig.assert_clean();
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paused() {
+    use support::fake_discord::ChannelState;
+    let rig = rig().await;
+    let category = rig.fake.config().guilds[0].categories[0];
+    // A category holds no messages: refused, saying why.
+    let r = rig.subscribe(category, &[]).await;
+    assert!(reply_text(&r).contains("is a category"), "{r}");
+    // A channel where herald may not send: refused, naming the permission.
+    let closed = rig.channels[2];
+    // (The CHANNEL_UPDATE that says so reaches herald on the gateway before the command.)
+    rig.fake
+        .set_channel_state(closed, ChannelState::NoPermission);
+    let r = rig.subscribe(closed, &[]).await;
+    assert!(reply_text(&r).contains("lacks Send Messages"), "{r}");
+    for c in [category, closed] {
+        assert!(
+            rig.pipeline
+                .store
+                .subscription(&c.to_string())
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing subscribed"
+        );
+    }
+    // A category subscribed all the same (a store written by an older herald) is paused
+    // after Discord's first 400 50008, not retried, while other channels carry on.
+    let guild = rig.guild.to_string();
+    support::subscribe_to_everything(&rig.pipeline.store, &category.to_string(), &guild).await;
+    let fine = rig.channels[1];
+    rig.subscribe(fine, &[]).await;
+    rig.declare(&hartlepool()).await;
+    rig.messages(fine, 1).await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let s = rig
+            .pipeline
+            .store
+            .subscription(&category.to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(reason) = s.paused_reason {
+            assert!(reason.contains("50008"), "{reason}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the category was not paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let tries = rig
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == format!("/api/v10/channels/{category}/messages"))
+        .count();
+    assert_eq!(tries, 1, "one refused request, not a storm");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_retracts_a_declaration_and_the_feed_does_not_undo_it() {
+    let rig = rig().await;
+    let ch = rig.channels[1];
+    rig.subscribe(ch, &[]).await;
+    rig.declare(&hartlepool()).await;
+    rig.messages(ch, 1).await;
+    // Only server managers may.
+    let r = rig
+        .command(
+            FakeUser::new("reader"),
+            "retract",
+            json!([{"name": "constituency", "type": 3, "value": "hartlepool"}]),
+        )
+        .await;
+    assert!(reply_text(&r).contains("Manage Server"), "{r}");
+    let r = rig
+        .command(
+            FakeUser::admin("editor"),
+            "retract",
+            json!([{"name": "constituency", "type": 3, "value": "hartlepol"}]),
+        )
+        .await;
+    assert!(reply_text(&r).contains("is withdrawn"), "{r}");
+    let msgs = rig.messages(ch, 2).await;
+    assert_eq!(
+        msgs[0].embeds[0]["title"],
+        "Hartlepool: declaration withdrawn"
+    );
+    assert!(
+        msgs[1].content.starts_with("Retraction:"),
+        "{}",
+        msgs[1].content
+    );
+    // The feed still lists the declaration: the withdrawal stands, nothing is re-announced.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rig.fake.messages(ch).len(), 2);
+    let reply = rig.result(FakeUser::new("reader"), "Hartlepool").await;
+    assert_eq!(
+        reply["embeds"][0]["title"],
+        "Hartlepool: declaration withdrawn"
+    );
+    // Withdrawing it again says there is nothing to withdraw.
+    let r = rig
+        .command(
+            FakeUser::admin("editor"),
+            "retract",
+            json!([{"name": "constituency", "type": 3, "value": "Hartlepool"}]),
+        )
+        .await;
+    assert!(reply_text(&r).contains("nothing to withdraw"), "{r}");
     rig.assert_clean();
     rig.stop().await;
 }

@@ -162,8 +162,8 @@ async fn plain_serenity_runs_against_the_fake() {
     assert_eq!(fake.identifies(), 1);
     assert_eq!(fake.intents(), Some(GatewayIntents::GUILDS.bits()));
     assert!(
-        until(T, || seen.lock().unwrap().guilds == vec![(guild, 2)]).await,
-        "GUILD_CREATE did not reach the cache with its 2 channels: {:?}",
+        until(T, || seen.lock().unwrap().guilds == vec![(guild, 3)]).await,
+        "GUILD_CREATE did not reach the cache with its 2 text channels and its category: {:?}",
         seen.lock().unwrap().guilds
     );
     assert!(until(T, || fake.commands(Some(guild)).len() == 1).await);
@@ -448,7 +448,7 @@ async fn every_rule_is_enforced_with_discords_error_shapes() {
         .call(
             "POST",
             &msgs,
-            Some(fake.token()),
+            Some(fake.token().as_str()),
             Some(json!({"content": "x"})),
         )
         .await;
@@ -1038,7 +1038,7 @@ async fn gateway_rules_and_components() {
     send(&mut ws, identify("nope", 1)).await;
     assert_eq!(next_json(&mut ws).await["close"], 4004);
     let mut ws = gateway(&fake).await;
-    send(&mut ws, identify(fake.token(), 1 | (1 << 15))).await;
+    send(&mut ws, identify(&fake.token(), 1 | (1 << 15))).await;
     assert_eq!(next_json(&mut ws).await["close"], 4014);
     let mut ws = gateway(&fake).await;
     send(&mut ws, json!({"op": 3, "d": {}})).await;
@@ -1070,7 +1070,15 @@ async fn gateway_rules_and_components() {
         (json!("GUILD_CREATE"), json!(2))
     );
     let g: serenity::all::Guild = serde_json::from_value(create["d"].clone()).expect("a Guild");
-    assert_eq!(g.channels.len(), 1);
+    // One text channel and one category.
+    assert_eq!(g.channels.len(), 2);
+    assert_eq!(
+        g.channels
+            .values()
+            .filter(|c| c.kind == serenity::all::ChannelType::Category)
+            .count(),
+        1
+    );
     assert_eq!(g.roles.len(), 2);
     assert!(
         g.members

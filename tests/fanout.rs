@@ -238,7 +238,7 @@ async fn night(faults: Faults) {
         "the bot resumed after the gateway dropped"
     );
     // Nothing given up.
-    let outbox = Store::open(&store)
+    let outbox = Store::inspect(&store)
         .await
         .unwrap()
         .outbox("discord")
@@ -354,7 +354,7 @@ async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
         sent_at_kill.push(posted());
     }
     let mut child = spawn();
-    let check = Store::open(&store).await.unwrap();
+    let check = Store::inspect(&store).await.unwrap();
     let deadline = Instant::now() + night_limit(channels.len());
     loop {
         let depth = check.depth("discord").await.unwrap();

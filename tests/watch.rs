@@ -343,6 +343,7 @@ fn good() -> serde_json::Value {
 
 struct Rig {
     watcher: Watcher,
+    status: tokio::sync::watch::Receiver<herald::watch::WatchStatus>,
     store: Store,
     metrics: Metrics,
     board: herald::watch::SharedBoard,
@@ -364,7 +365,7 @@ async fn rig(options: SourceOptions) -> Rig {
     )));
     let source = open(&Location::Url(url), &options, Arc::new(parties)).unwrap();
     let metrics = Metrics::default();
-    let (mut watcher, _) = Watcher::new(
+    let (mut watcher, status, _) = Watcher::new(
         source,
         store.clone(),
         board.clone(),
@@ -388,6 +389,7 @@ async fn rig(options: SourceOptions) -> Rig {
     );
     Rig {
         watcher,
+        status,
         store,
         metrics,
         board,
@@ -506,16 +508,19 @@ async fn malformed_and_implausible_feeds_are_refused_with_the_store_unchanged() 
     )
     .await;
     refused(&mut r, Answer::Ok(String::new()), FeedCause::malformed).await;
-    // Going back in time: both held declarations vanish, or both go back a revision.
-    refused(
-        &mut r,
-        Answer::Ok(doc(&[]).to_string()),
-        FeedCause::back_in_time,
-    )
-    .await;
+    // Both held declarations vanish (a cut transfer, an emptied file): nothing is
+    // retracted or recorded; they are reported missing, by name, and counted.
+    let before = store_state(&r.store).await;
+    r.feed.set(Answer::Ok(doc(&[]).to_string()));
+    assert_eq!(r.watcher.step().await, Step::Recorded(vec![]));
+    assert_eq!(store_state(&r.store).await, before, "nothing recorded");
+    assert_eq!(r.status.borrow().missing, ["One", "Two"]);
+    assert_eq!(r.metrics.missing.get(), 2);
     // The good state is still taken afterwards, without repeating anything.
     r.feed.set(Answer::Ok(good().to_string()));
     assert_eq!(r.watcher.step().await, Step::Recorded(vec![]));
+    assert!(r.status.borrow().missing.is_empty());
+    assert_eq!(r.metrics.missing.get(), 0);
     assert_eq!(
         r.watcher.next_delay(),
         Duration::from_millis(100),
@@ -608,6 +613,10 @@ async fn an_unchanged_feed_costs_a_304() {
     .unwrap();
     use herald::sources::live::Polled;
     assert!(matches!(source.poll().await, Ok(Polled::Changed(_))));
+    // Not recorded yet: the next poll brings the same body again, unconditionally.
+    assert!(matches!(source.poll().await, Ok(Polled::Changed(_))));
+    assert_eq!(server.feed.not_modified(), 0);
+    source.commit();
     let before = server.feed.not_modified();
     assert_eq!(source.poll().await, Ok(Polled::Unchanged));
     assert_eq!(
@@ -646,7 +655,7 @@ async fn a_pa_folder_reports_the_call_then_the_completed_result() {
         Arc::new(parties),
     )
     .unwrap();
-    let (mut watcher, _) = Watcher::new(
+    let (mut watcher, _, _) = Watcher::new(
         source,
         store.clone(),
         board.clone(),
@@ -751,7 +760,7 @@ async fn a_file_source_refuses_a_half_written_file_and_takes_the_whole_one() {
         Arc::new(parties),
     )
     .unwrap();
-    let (mut watcher, _) = Watcher::new(
+    let (mut watcher, _, _) = Watcher::new(
         source,
         store.clone(),
         board,
@@ -788,7 +797,7 @@ async fn a_folder_of_herald_json_files_takes_the_highest_revision() {
         Arc::new(parties),
     )
     .unwrap();
-    let (mut watcher, _) = Watcher::new(
+    let (mut watcher, _, _) = Watcher::new(
         source,
         store.clone(),
         board,

@@ -223,7 +223,7 @@ async fn connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
 
 fn token_ok(shared: &Shared, d: &Value) -> bool {
     let t = d["token"].as_str().unwrap_or("");
-    t.strip_prefix("Bot ").unwrap_or(t) == shared.cfg.token
+    t.strip_prefix("Bot ").unwrap_or(t) == shared.token()
 }
 
 fn handle(shared: &Shared, st: &mut State, ctx: &mut ConnCtx, text: &str) -> Action {

@@ -76,6 +76,9 @@ pub struct FakeGuild {
     pub owner_id: u64,
     /// Text channels (type 0), named `channel-1`, `channel-2`, … in this order.
     pub channels: Vec<u64>,
+    /// Category channels (type 4), which hold no messages: a send there is refused with
+    /// 400 50008, as Discord refuses it.
+    pub categories: Vec<u64>,
 }
 
 /// Rate limits the fake enforces (when `enabled`) and reports in headers on every response.
@@ -142,6 +145,21 @@ impl Default for Faults {
     }
 }
 
+/// A token of the shape Discord issues: the bot's user id in base64, a timestamp part and
+/// an HMAC part (here random), joined by dots.
+pub fn bot_token(bot_user_id: u64) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let id = b64.encode(bot_user_id.to_string());
+    let stamp = b64.encode(&snowflake().to_be_bytes()[2..6]);
+    let mac: String = b64.encode(
+        (0..28)
+            .flat_map(|_| snowflake().to_le_bytes().into_iter().take(1))
+            .collect::<Vec<u8>>(),
+    );
+    format!("{id}.{stamp}.{mac}")
+}
+
 /// Everything the fake is started with.
 #[derive(Clone, Debug)]
 pub struct FakeConfig {
@@ -175,12 +193,14 @@ impl FakeConfig {
                 name: format!("Guild {}", g + 1),
                 owner_id: snowflake(),
                 channels: (0..channels_per_guild).map(|_| snowflake()).collect(),
+                categories: vec![snowflake()],
             })
             .collect();
+        let bot_user_id = snowflake();
         FakeConfig {
-            token: format!("fake-token.{}", snowflake()),
+            token: bot_token(bot_user_id),
             application_id: snowflake(),
-            bot_user_id: snowflake(),
+            bot_user_id,
             bot_name: "herald".into(),
             guilds,
             heartbeat_interval_ms: 1000,
@@ -286,8 +306,24 @@ impl FakeDiscord {
         self.shared.ws_url.clone()
     }
 
-    pub fn token(&self) -> &str {
-        &self.shared.cfg.token
+    /// The bot token the fake accepts now.
+    pub fn token(&self) -> String {
+        self.shared.token()
+    }
+
+    /// Resets the bot token, as a developer does in the portal: the old token is refused
+    /// from now on (REST answers 401; the live gateway session is closed with 4004,
+    /// "Authentication failed", and cannot be resumed). Returns the new token.
+    pub async fn reset_token(&self) -> String {
+        let new = bot_token(self.shared.cfg.bot_user_id);
+        self.shared.set_token(new.clone());
+        self.close_gateway(4004, "Authentication failed.").await;
+        new
+    }
+
+    /// Accepts `token` again (a token restored, or one supplied anew).
+    pub fn accept_token(&self, token: &str) {
+        self.shared.set_token(token.to_string());
     }
 
     pub fn config(&self) -> &FakeConfig {
@@ -428,9 +464,16 @@ impl FakeDiscord {
                 if o["type"].as_u64() == Some(7)
                     && let Some(id) = o["value"].as_str()
                 {
+                    let known = id.parse::<u64>().ok().and_then(|c| {
+                        self.lock()
+                            .channels
+                            .get(&c)
+                            .map(|i| (i.name.clone(), i.kind))
+                    });
+                    let (name, kind) = known.unwrap_or_else(|| (format!("channel-{id}"), 0));
                     channels.insert(
                         id.to_string(),
-                        json!({"id": id, "name": format!("channel-{id}"), "type": 0, "permissions": user.permissions.to_string()}),
+                        json!({"id": id, "name": name, "type": kind, "permissions": user.permissions.to_string()}),
                     );
                 }
                 stack.push(&o["options"]);
@@ -670,12 +713,18 @@ impl FakeDiscord {
     }
 
     /// Makes a channel answer as deleted, forbidden, or read-only from now on.
+    /// Changes what the bot may do in a channel, and tells the bot as Discord does: a
+    /// CHANNEL_UPDATE with the overwrite that denies it (or a CHANNEL_DELETE).
     pub fn set_channel_state(&self, channel: u64, state: ChannelState) {
-        self.lock()
-            .channels
-            .get_mut(&channel)
-            .expect("unknown channel")
-            .state = state;
+        let mut st = self.lock();
+        let info = st.channels.get_mut(&channel).expect("unknown channel");
+        info.state = state;
+        let guild = info.guild_id;
+        let (event, body) = match state {
+            ChannelState::Missing => ("CHANNEL_DELETE", payloads::channel_json(&st, channel)),
+            _ => ("CHANNEL_UPDATE", payloads::channel_json(&st, channel)),
+        };
+        st.gw.dispatch_to_guild(guild, event, body);
     }
 
     /// Polls `cond` until it holds or `timeout` passes.

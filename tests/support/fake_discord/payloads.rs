@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 
-use super::perms;
 use super::state::{Message, Shared, State};
+use super::{ChannelState, perms};
 use super::{FakeGuild, FakeUser};
 
 /// A user object.
@@ -96,7 +96,8 @@ fn role_json(id: u64, name: &str, permissions: u64, position: u16, bot: Option<u
     })
 }
 
-/// A guild text channel (type 0).
+/// A guild channel: text (type 0) or category (type 4), with the overwrite that denies the
+/// bot what its [`ChannelState`] takes away.
 pub fn channel_json(st: &State, channel: u64) -> Value {
     let c = &st.channels[&channel];
     let last = st
@@ -104,13 +105,38 @@ pub fn channel_json(st: &State, channel: u64) -> Value {
         .get(&channel)
         .and_then(|m| m.last())
         .map(|m| m.id.to_string());
+    let denied = match c.state {
+        ChannelState::Forbidden => perms::VIEW_CHANNEL,
+        ChannelState::NoPermission => perms::SEND_MESSAGES,
+        ChannelState::Ok | ChannelState::Missing => 0,
+    };
+    let overwrites: Vec<Value> = st
+        .bot_roles
+        .get(&c.guild_id)
+        .filter(|_| denied != 0)
+        .map(|role| json!({"id": role.to_string(), "type": 0, "allow": "0", "deny": denied.to_string()}))
+        .into_iter()
+        .collect();
+    if c.kind == 4 {
+        return json!({
+            "id": channel.to_string(),
+            "type": 4,
+            "guild_id": c.guild_id.to_string(),
+            "name": c.name,
+            "position": c.position,
+            "permission_overwrites": overwrites,
+            "nsfw": false,
+            "parent_id": null,
+            "flags": 0,
+        });
+    }
     json!({
         "id": channel.to_string(),
         "type": 0,
         "guild_id": c.guild_id.to_string(),
         "name": c.name,
         "position": c.position,
-        "permission_overwrites": [],
+        "permission_overwrites": overwrites,
         "topic": null,
         "nsfw": false,
         "last_message_id": last,
@@ -162,7 +188,13 @@ pub fn guild_json(shared: &Shared, st: &State, g: &FakeGuild) -> Value {
         ),
         member_json(user_named(st, g.owner_id), vec![], None, &joined),
     ];
-    let channels: Vec<Value> = g.channels.iter().map(|c| channel_json(st, *c)).collect();
+    let channels: Vec<Value> = g
+        .channels
+        .iter()
+        .chain(&g.categories)
+        .filter(|c| st.channels[*c].state != ChannelState::Missing)
+        .map(|c| channel_json(st, *c))
+        .collect();
     let mut v = json!({
         "id": g.id.to_string(),
         "name": g.name,

@@ -412,7 +412,7 @@ fn process(
     }
     if !route.token_route() {
         let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-        if auth != Some(&format!("Bot {}", shared.cfg.token)) {
+        if auth != Some(&format!("Bot {}", shared.token())) {
             return Reply::error(validate::unauthorized());
         }
     }

@@ -185,6 +185,8 @@ pub struct ChannelInfo {
     pub name: String,
     pub position: usize,
     pub state: ChannelState,
+    /// Discord's channel type: 0 text, 4 category.
+    pub kind: u8,
 }
 
 /// What `@original` of an interaction refers to.
@@ -281,6 +283,8 @@ pub struct Shared {
     pub ws_url: String,
     pub started: Instant,
     pub started_wall: DateTime<Utc>,
+    /// The bot token Discord accepts now (starts as `cfg.token`; a reset replaces it).
+    token: Mutex<String>,
     inner: Mutex<State>,
 }
 
@@ -296,6 +300,19 @@ impl Shared {
                         name: format!("channel-{}", i + 1),
                         position: i,
                         state: ChannelState::Ok,
+                        kind: 0,
+                    },
+                );
+            }
+            for (i, c) in g.categories.iter().enumerate() {
+                channels.insert(
+                    *c,
+                    ChannelInfo {
+                        guild_id: g.id,
+                        name: format!("category-{}", i + 1),
+                        position: i,
+                        state: ChannelState::Ok,
+                        kind: 4,
                     },
                 );
             }
@@ -326,6 +343,7 @@ impl Shared {
             gw: GatewayState::default(),
         };
         Shared {
+            token: Mutex::new(cfg.token.clone()),
             cfg,
             api_base,
             ws_url,
@@ -333,6 +351,17 @@ impl Shared {
             started_wall: Utc::now(),
             inner: Mutex::new(state),
         }
+    }
+
+    /// The bot token Discord accepts now.
+    pub fn token(&self) -> String {
+        self.token.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the accepted token (a reset in the developer portal): the old one is refused
+    /// from now on.
+    pub fn set_token(&self, t: String) {
+        *self.token.lock().unwrap_or_else(|p| p.into_inner()) = t;
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {

@@ -67,6 +67,9 @@ pub fn already_acknowledged() -> ApiError {
 pub fn missing_access() -> ApiError {
     ApiError::new(403, 50001, "Missing Access")
 }
+pub fn non_text_channel() -> ApiError {
+    ApiError::new(400, 50008, "Cannot send messages in a non-text channel")
+}
 pub fn missing_permissions() -> ApiError {
     ApiError::new(403, 50013, "Missing Permissions")
 }

@@ -101,6 +101,9 @@ impl Handler<'_> {
             .channels
             .get(&channel)
             .ok_or_else(validate::unknown_channel)?;
+        if c.kind != 0 && send {
+            return Err(validate::non_text_channel());
+        }
         match c.state {
             ChannelState::Ok => Ok(()),
             ChannelState::Missing => Err(validate::unknown_channel().injected()),
