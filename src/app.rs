@@ -28,6 +28,9 @@ pub enum StartError {
     Source(#[from] SourceError),
     #[error("discord: {0}")]
     Discord(String),
+    /// The feed was refused for good (another election than the store holds).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The Discord side: the bot and the announcement dispatcher.
@@ -92,7 +95,14 @@ impl Pipeline {
         metrics: Metrics,
     ) -> Result<Pipeline, StartError> {
         let store = Store::open(&config.store).await?;
-        let election = election.unwrap_or_else(|| placeholder_election(&baseline));
+        // Until the feed names its election: the one given, else the one the store holds.
+        let election = match election {
+            Some(e) => e,
+            None => store
+                .election()
+                .await?
+                .unwrap_or_else(|| placeholder_election(&baseline)),
+        };
         let parties_arc = Arc::new(parties.clone());
         let board: SharedBoard = Arc::new(RwLock::new(Board::new(election, parties, baseline)));
         restore_board(&store, &board).await?;
@@ -193,8 +203,20 @@ impl Pipeline {
 
     /// Waits until every seat of the election is declared and the console has printed
     /// everything owed.
-    pub async fn wait_complete(&self) -> Result<(), StoreError> {
+    pub async fn wait_complete(&self) -> Result<(), StartError> {
         loop {
+            let (fatal, polled) = {
+                let s = self.status.borrow();
+                (s.fatal.clone(), s.last_success.is_some())
+            };
+            if let Some(fatal) = fatal {
+                return Err(StartError::Refused(fatal));
+            }
+            // What the store held at start is not the feed: it must have answered once.
+            if !polled {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
             let (declared, total) = self.progress();
             if declared >= total && self.store.depth(CONSOLE).await? == 0 {
                 return Ok(());
@@ -205,12 +227,22 @@ impl Pipeline {
 
     /// Stops the watcher and sinks (each finishes what it is doing).
     pub async fn stop(self) {
-        if let Some(bot) = self.bot {
-            bot.stop().await;
-        }
+        // Within a few seconds whatever the gateway and the feed are doing: a container is
+        // stopped with SIGTERM and killed soon after. Each part gets its share of the time,
+        // then is abandoned; the store stays consistent, since every write is a transaction
+        // and an unfinished one is rolled back.
+        const BOT: Duration = Duration::from_secs(2);
+        const TASKS: Duration = Duration::from_millis(2500);
         let _ = self.shutdown.send(true);
-        for t in self.tasks {
-            let _ = t.await;
+        if let Some(bot) = self.bot {
+            bot.stop(BOT).await;
+        }
+        let deadline = tokio::time::Instant::now() + TASKS;
+        for mut t in self.tasks {
+            if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+                t.abort();
+                tracing::warn!("a task did not finish in time and was stopped");
+            }
         }
         self.store.close().await;
     }

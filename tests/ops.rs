@@ -285,3 +285,77 @@ fn every_environment_variable_is_documented() {
         );
     }
 }
+
+#[test]
+fn a_store_left_by_another_election_is_refused_until_reset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("herald.db");
+    let store_s = store.to_str().unwrap();
+    let console = tmp.path().join("console.txt");
+    let demo = "config/demo/hartlepool-2021.json";
+    // Another election: the same seat in a by-election of another year.
+    let mut other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo).unwrap()).unwrap();
+    other["election"]["id"] = "by-2031-05-01-hartlepool".into();
+    other["election"]["name"] = "Hartlepool by-election 2031".into();
+    let other_file = tmp.path().join("other.json");
+    std::fs::write(&other_file, other.to_string()).unwrap();
+    let watch = |source: &str| {
+        herald(
+            &[
+                "watch",
+                "--source",
+                source,
+                "--store",
+                store_s,
+                "--console-out",
+                console.to_str().unwrap(),
+                "--interval",
+                "50ms",
+                "--exit-when-complete",
+            ],
+            &[],
+        )
+    };
+    let o = watch(demo);
+    assert!(o.status.success(), "{}", text(&o).1);
+    // The store holds Hartlepool 2021: a feed for another election is refused, naming both
+    // and the way out, and `--exit-when-complete` fails instead of waiting for ever.
+    let o = watch(other_file.to_str().unwrap());
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("the feed is Hartlepool by-election 2031 (by-2031-05-01-hartlepool), but the store holds Hartlepool by-election 2021 (by-2021-05-06-hartlepool)"),
+        "{err}"
+    );
+    assert!(err.contains("herald store reset"), "{err}");
+    let o = herald(&["store", "info", "--store", store_s], &[]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    for line in [
+        "election: Hartlepool by-election 2021 (by-2021-05-06-hartlepool), polling day 6 May 2021, 1 seats",
+        "declarations: 1 seats, 1 events (1 declared)",
+        "announcements to console: 1 sent",
+        "channels: 0 subscribed, 0 paused",
+        "not in use",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    // Without --yes, reset only says what it would do.
+    let o = herald(&["store", "reset", "--store", store_s], &[]);
+    assert!(o.status.success());
+    assert!(text(&o).0.contains("Run again with --yes"));
+    let o = watch(other_file.to_str().unwrap());
+    assert!(!o.status.success(), "still refused");
+    let o = herald(&["store", "reset", "--store", store_s, "--yes"], &[]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert!(
+        text(&o)
+            .0
+            .contains("1 events and their announcements removed")
+    );
+    let o = watch(other_file.to_str().unwrap());
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = herald(&["store", "info", "--store", store_s], &[]);
+    assert!(text(&o).0.contains("election: Hartlepool by-election 2031"));
+}

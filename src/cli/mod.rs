@@ -5,6 +5,7 @@ mod inputs;
 mod live;
 mod offline;
 mod ops;
+mod store;
 
 pub use ops::{PERMISSIONS, invite_url_for};
 
@@ -47,6 +48,9 @@ pub enum Command {
     /// Configuration: check a config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The store: what it holds, and starting it afresh for another election.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Ask a running herald whether it is healthy (exit 0 if so); for container health checks.
     Health {
         /// The health endpoint.
@@ -92,6 +96,29 @@ pub enum ConfigCommand {
         #[arg(long)]
         no_discord: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Show what a store holds: its election, declarations, pending announcements, channels.
+    /// Safe while herald runs (read-only).
+    Info(StoreArgs),
+    /// Empty a store for another election (declarations, events, announcements); channel
+    /// subscriptions are kept. Refused while a herald process uses the store.
+    Reset {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Do it (without this, says what would be removed).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The store file.
+    #[arg(long, env = "HERALD_STORE", default_value = "herald.db")]
+    pub store: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -381,6 +408,8 @@ pub fn main() -> ExitCode {
             ops::config_check(config.config.as_deref(), no_discord)
         }
         Command::Health { url } => ops::health(&url),
+        Command::Store(StoreCommand::Info(a)) => store::info(&a),
+        Command::Store(StoreCommand::Reset { store: a, yes }) => store::reset(&a, yes),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -391,26 +420,53 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Waits for Ctrl-C or SIGTERM (what `docker stop` sends).
-pub(crate) async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
+/// A request to stop (SIGTERM, what `docker stop` sends, or Ctrl-C), listened for from the
+/// moment it is made, so that a signal during start-up (a feed or Discord that does not
+/// answer) is honoured too. A second signal ends the process at once.
+#[derive(Clone)]
+pub(crate) struct Stop(tokio::sync::watch::Receiver<bool>);
+
+impl Stop {
+    /// Starts listening (call inside the runtime, first thing).
+    pub(crate) fn listen() -> Result<Stop, CliError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let handler = |kind| {
+            signal(kind).map_err(|e| CliError::new(format!("cannot listen for signals: {e}")))
+        };
+        let mut term = handler(SignalKind::terminate())?;
+        let mut int = handler(SignalKind::interrupt())?;
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            for n in 0..2 {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+                if n == 0 {
+                    tracing::info!("stopping (a second signal stops at once)");
+                    let _ = tx.send(true);
+                }
+            }
+            tracing::warn!("second signal: stopping at once");
+            std::process::exit(130);
+        });
+        Ok(Stop(rx))
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits until a stop is requested.
+    pub(crate) async fn requested(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    /// Runs `f` unless a stop is requested first (then None: start-up was abandoned).
+    pub(crate) async fn unless<F: std::future::Future>(&mut self, f: F) -> Option<F::Output> {
+        tokio::select! {
+            out = f => Some(out),
+            _ = self.requested() => {
+                tracing::info!("stopped before start-up had finished");
+                None
+            }
+        }
     }
 }
 

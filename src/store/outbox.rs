@@ -67,6 +67,19 @@ pub struct OutboxItem {
     pub first_tried_at: Option<DateTime<Utc>>,
 }
 
+/// What a target was sent lately (see [`Store::recent_posts`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecentPosts {
+    pub target: String,
+    /// Messages posted, or claimed and perhaps posted.
+    pub posted: u32,
+    /// The latest of them (for a claimed row: when it was claimed).
+    pub last: DateTime<Utc>,
+    /// Whether a claimed row is among them: its send may have waited for the rate limits
+    /// after it was claimed, so it may have left later than `last`.
+    pub in_flight: bool,
+}
+
 /// The console's key for an event: `console:E14000733:1`.
 pub fn console_key(constituency: &ConstituencyId, version: u32) -> String {
     format!("console:{constituency}:{version}")
@@ -428,16 +441,14 @@ impl Store {
         self.settle(r).await
     }
 
-    /// Messages posted to each target of a sink since `since`: how many, and when the
-    /// last was (so that rate-limit windows opened before a restart are respected after it).
-    pub async fn recent_posts(
-        &self,
-        sink: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<(String, u32, DateTime<Utc>)>> {
+    /// Messages posted (or, claimed and not marked, perhaps posted) to each target of a sink
+    /// since `since`: how many, and when the last was, so that rate-limit windows opened
+    /// before a restart are respected after it.
+    pub async fn recent_posts(&self, sink: &str, since: DateTime<Utc>) -> Result<Vec<RecentPosts>> {
         let rows = sqlx::query(
-            "SELECT target, COUNT(DISTINCT message_id) AS n, MAX(updated_at) AS last FROM outbox
-             WHERE sink = ? AND state IN ('sent', 'merged') AND updated_at >= ? GROUP BY target",
+            "SELECT target, COUNT(DISTINCT COALESCE(message_id, digest_key, idempotency_key)) AS n,
+               MAX(updated_at) AS last, MAX(state = 'claimed') AS claimed FROM outbox
+             WHERE sink = ? AND state IN ('sent', 'merged', 'claimed') AND updated_at >= ? GROUP BY target",
         )
         .bind(sink)
         .bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
@@ -447,11 +458,13 @@ impl Store {
             .map(|r| {
                 let n: i64 = r.try_get("n")?;
                 let last: String = r.try_get("last")?;
-                Ok((
-                    r.try_get("target")?,
-                    u32::try_from(n).unwrap_or(u32::MAX),
-                    parse_time(&last)?,
-                ))
+                let claimed: i64 = r.try_get("claimed")?;
+                Ok(RecentPosts {
+                    target: r.try_get("target")?,
+                    posted: u32::try_from(n).unwrap_or(u32::MAX),
+                    last: parse_time(&last)?,
+                    in_flight: claimed != 0,
+                })
             })
             .collect()
     }

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::core::board::{Board, Scope};
 use crate::core::changes::{Refusal, detect};
-use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus};
+use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus, Election};
 use crate::observe::metrics::{FeedCause, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
 use crate::store::{CONSOLE, DISCORD, Recorded, Sinks, Store, StoreError, StoredEvent};
@@ -95,6 +95,9 @@ pub struct WatchStatus {
     pub missing: Vec<String>,
     /// Why the last poll's changes could not be recorded, until one is.
     pub store_error: Option<String>,
+    /// A refusal that no later poll of this feed can cure (the feed is another election
+    /// than the store's).
+    pub fatal: Option<String>,
 }
 
 /// The outcome of one poll.
@@ -124,6 +127,8 @@ pub struct Watcher {
     last_logged_error: Option<String>,
     last_totals: Option<PublishedTotals>,
     requests: mpsc::Receiver<Request>,
+    /// The election the store holds, once checked.
+    held: Option<Election>,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened.
@@ -167,6 +172,7 @@ impl Watcher {
                 last_logged_error: None,
                 last_totals: None,
                 requests,
+                held: None,
             },
             rx,
             Control { tx },
@@ -200,6 +206,7 @@ impl Watcher {
     }
 
     fn succeeded(&mut self) {
+        self.metrics.polled_ok();
         if self.last_logged_error.take().is_some() {
             tracing::info!("feed recovered");
         }
@@ -229,7 +236,49 @@ impl Watcher {
         }
     }
 
+    /// Whether `election` is the one the store holds; the first election a feed names is
+    /// recorded as the store's. A store left by another election is refused, never mixed.
+    async fn check_election(&mut self, election: &Election) -> Result<(), Step> {
+        if self.held.as_ref().is_some_and(|h| h.id == election.id) {
+            return Ok(());
+        }
+        let held = match self.store.election().await {
+            Ok(h) => h,
+            Err(e) => return Err(self.unrecorded(e.to_string())),
+        };
+        match held {
+            Some(h) if h.id != election.id => {
+                let message = format!(
+                    "the feed is {} ({}), but the store holds {} ({}): run `herald store reset` on the store to start it afresh for this election, or give herald another store (`--store`, or `store.path`)",
+                    election.name, election.id, h.name, h.id
+                );
+                self.status.send_modify(|s| s.fatal = Some(message.clone()));
+                Err(self.refuse(FeedCause::wrong_election, &message))
+            }
+            Some(h) => {
+                self.held = Some(h);
+                Ok(())
+            }
+            None => {
+                if let Err(e) = self
+                    .store
+                    .hold_election(election, &self.source.describe())
+                    .await
+                {
+                    return Err(self.unrecorded(e.to_string()));
+                }
+                self.held = Some(election.clone());
+                Ok(())
+            }
+        }
+    }
+
     async fn apply(&mut self, mut snapshot: Snapshot) -> Step {
+        if let Some(e) = &snapshot.election
+            && let Err(step) = self.check_election(&e.clone()).await
+        {
+            return step;
+        }
         {
             let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
             if let Some(e) = snapshot.election.take() {

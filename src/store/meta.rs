@@ -1,0 +1,92 @@
+//! Facts about the store as a whole: the election it holds (so that a store left by one
+//! election is never mixed with another), a summary in counts, and a reset for the next
+//! election that keeps the channels' subscriptions.
+
+use super::{Result, Store, StoreError, Summary};
+use crate::core::model::Election;
+
+/// Where the store keeps the election it holds, and the source that named it.
+const ELECTION_KEY: &str = "election";
+const SOURCE_KEY: &str = "election_source";
+
+impl Store {
+    /// The election this store holds, if one has been recorded.
+    pub async fn election(&self) -> Result<Option<Election>> {
+        self.meta(ELECTION_KEY)
+            .await?
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("the recorded election: {e}")))
+            })
+            .transpose()
+    }
+
+    /// Records the election this store holds (the first a feed names), with its source.
+    pub async fn hold_election(&self, election: &Election, source: &str) -> Result<()> {
+        let text =
+            serde_json::to_string(election).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.set_meta(ELECTION_KEY, &text).await?;
+        self.set_meta(SOURCE_KEY, source).await
+    }
+
+    /// The source that first named the store's election.
+    pub async fn held_source(&self) -> Result<Option<String>> {
+        self.meta(SOURCE_KEY).await
+    }
+
+    /// Empties the store for another election: every declaration, event and undelivered or
+    /// delivered announcement goes, and the recorded election with them. Subscriptions stay
+    /// (channels follow herald from one election to the next). Returns the events removed.
+    pub async fn reset(&self) -> Result<u64> {
+        let r: Result<u64> = async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM outbox").execute(&mut *tx).await?;
+            let gone = sqlx::query("DELETE FROM declarations")
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM meta WHERE key IN (?, ?)")
+                .bind(ELECTION_KEY)
+                .bind(SOURCE_KEY)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(gone)
+        }
+        .await;
+        self.settle(r).await
+    }
+
+    /// What the store holds, in counts (for `herald store info`).
+    pub async fn summary(&self) -> Result<Summary> {
+        let seats: i64 =
+            sqlx::query_scalar("SELECT COUNT(DISTINCT constituency_id) FROM declarations")
+                .fetch_one(&self.pool)
+                .await?;
+        let events: Vec<(String, i64)> =
+            sqlx::query_as("SELECT kind, COUNT(*) FROM declarations GROUP BY kind ORDER BY kind")
+                .fetch_all(&self.pool)
+                .await?;
+        let outbox: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT sink, state, COUNT(*) FROM outbox GROUP BY sink, state ORDER BY sink, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let (channels, paused): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COUNT(paused_reason) FROM subscriptions")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Summary {
+            election: self.election().await?,
+            source: self.held_source().await?,
+            seats: seats as u64,
+            events: events.into_iter().map(|(k, n)| (k, n as u64)).collect(),
+            outbox: outbox
+                .into_iter()
+                .map(|(sink, state, n)| (sink, state, n as u64))
+                .collect(),
+            channels: channels as u64,
+            paused: paused as u64,
+        })
+    }
+}
