@@ -85,6 +85,16 @@ impl Herald {
     }
 }
 
+/// A test that fails must not leave its herald running (holding a mount, a port).
+impl Drop for Herald {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 async fn healthz(addr: SocketAddr) -> (u16, Value) {
     let r = reqwest::get(format!("http://{addr}/healthz"))
         .await
@@ -718,4 +728,98 @@ async fn a_revoked_token_pauses_sending_keeps_the_queue_and_a_new_token_delivers
             .unwrap()
             .contains(&old)
     );
+}
+
+/// A server that accepts connections and never answers: Discord or a feed in an outage
+/// where packets go nowhere.
+async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Sends SIGTERM and returns how long the process took to exit, and whether it succeeded.
+fn terminate(mut h: Herald) -> (Duration, bool) {
+    let started = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &h.child.id().to_string()])
+        .status();
+    loop {
+        if let Ok(Some(status)) = h.child.try_wait() {
+            return (started.elapsed(), status.success());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = h.child.kill();
+            let _ = h.child.wait();
+            panic!("no exit 30 s after SIGTERM:\n{}", h.log());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_long_running_command_stops_on_sigterm_within_five_seconds() {
+    let nowhere = black_hole().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("herald.db").display().to_string();
+    // `run` whose gateway never connects and whose feed never answers.
+    let config = tmp.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nlocation = \"{nowhere}/feed.json\"\n[store]\npath = \"{store}\"\n[discord]\napi_base = \"{nowhere}\"\n[observe]\nlisten = \"127.0.0.1:0\"\n"
+        ),
+    )
+    .unwrap();
+    let token = support::fake_discord::bot_token(support::fake_discord::snowflake());
+    let run = Herald::start(
+        &["run", "--config", config.to_str().unwrap()],
+        &[("DISCORD_TOKEN", token.as_str())],
+        &tmp.path().join("run.log"),
+    );
+    // Discord never answers, so start-up itself hangs on it: the signal must still work.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (took, ok) = terminate(run);
+    assert!(took < Duration::from_secs(5), "run took {took:?} to stop");
+    assert!(ok, "run exits cleanly on SIGTERM");
+    // `watch` polling a feed that never answers.
+    let console = tmp.path().join("console.txt").display().to_string();
+    let feed = format!("{nowhere}/feed.json");
+    let watch = Herald::start(
+        &watch_args(&feed, &store, &console),
+        &[],
+        &tmp.path().join("watch.log"),
+    );
+    watch.listening().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (took, ok) = terminate(watch);
+    assert!(took < Duration::from_secs(5), "watch took {took:?} to stop");
+    assert!(ok, "watch exits cleanly on SIGTERM");
+    // The store is consistent afterwards: it opens, checks and migrates cleanly.
+    Store::open(&store)
+        .await
+        .expect("the store opens after the stops");
+    // `feed serve`.
+    let results = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/demo/hartlepool-2021.json"
+    );
+    let serve = Herald::start(
+        &["feed", "serve", "--results", results, "--port", "0"],
+        &[],
+        &tmp.path().join("serve.log"),
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (took, ok) = terminate(serve);
+    assert!(
+        took < Duration::from_secs(5),
+        "feed serve took {took:?} to stop"
+    );
+    assert!(ok, "feed serve exits cleanly on SIGTERM");
 }

@@ -161,7 +161,11 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
     init_logging(a.log_format, "info");
     let a = a.clone();
     block_on(async move {
-        let (parties, baseline) = a.compare.load(a.format).await?;
+        let mut stop = super::Stop::listen()?;
+        let Some(loaded) = stop.unless(a.compare.load(a.format)).await else {
+            return Ok(());
+        };
+        let (parties, baseline) = loaded?;
         let label = baseline_label(&baseline);
         let location = Location::parse(&a.source);
         let console = if a.console || a.console_out.is_some() {
@@ -191,28 +195,41 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
             discord: None,
         };
         let metrics = Metrics::default();
-        let pipeline = Pipeline::start(config, parties, baseline, None, metrics.clone())
-            .await
-            .map_err(|e| CliError::new(e.to_string()))?;
+        let started = stop
+            .unless(Pipeline::start(
+                config,
+                parties,
+                baseline,
+                None,
+                metrics.clone(),
+            ))
+            .await;
+        let Some(pipeline) = started
+            .transpose()
+            .map_err(|e| CliError::new(e.to_string()))?
+        else {
+            return Ok(());
+        };
         if let Some(addr) = a.listen {
             super::serve_observe(addr, &pipeline, metrics).await?;
         }
         tracing::info!(store = %a.store, "watching {}", a.source);
-        if a.exit_when_complete {
-            tokio::select! {
-                r = pipeline.wait_complete() => {
-                    r?;
+        let outcome = if a.exit_when_complete {
+            match stop.unless(pipeline.wait_complete()).await {
+                Some(Ok(())) => {
                     let (declared, total) = pipeline.progress();
                     tracing::info!("complete: {declared} of {total} declared and announced");
+                    Ok(())
                 }
-                _ = super::wait_for_signal() => tracing::info!("stopping"),
+                Some(Err(e)) => Err(CliError::new(e.to_string())),
+                None => Ok(()),
             }
         } else {
-            super::wait_for_signal().await;
-            tracing::info!("stopping");
-        }
+            stop.requested().await;
+            Ok(())
+        };
         pipeline.stop().await;
-        Ok(())
+        outcome
     })
 }
 
@@ -221,6 +238,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
     let speed = Speed::parse(&a.speed, a.step).map_err(CliError::new)?;
     let a = a.clone();
     block_on(async move {
+        let mut stop = super::Stop::listen()?;
         let (parties, baseline) = a.compare.load(a.format).await?;
         let results =
             sources::load_files(a.format, &a.results, a.constituencies.as_deref(), &parties)?;
@@ -261,7 +279,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
             "serving {name} ({total} declarations) at {}\n",
             server.url()
         ))?;
-        let _ = tokio::signal::ctrl_c().await;
+        stop.requested().await;
         server.stop().await;
         Ok(())
     })

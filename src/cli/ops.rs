@@ -52,16 +52,22 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
     };
     c.check_files().map_err(|e| CliError::new(e.to_string()))?;
     block_on(async move {
+        let mut stop = super::Stop::listen()?;
         let parties = load_parties(c.parties.as_deref())?;
         let baseline = match &c.baseline {
             Some(b) => {
-                load_baseline(
-                    b,
-                    c.baseline_format.unwrap_or(c.format),
-                    c.baseline_constituencies.as_deref(),
-                    &parties,
-                )
-                .await?
+                let loaded = stop
+                    .unless(load_baseline(
+                        b,
+                        c.baseline_format.unwrap_or(c.format),
+                        c.baseline_constituencies.as_deref(),
+                        &parties,
+                    ))
+                    .await;
+                match loaded {
+                    Some(b) => b?,
+                    None => return Ok(()),
+                }
             }
             None => crate::core::model::Baseline::default(),
         };
@@ -115,14 +121,25 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
             }),
         };
         let metrics = Metrics::default();
-        let pipeline = Pipeline::start(config, parties, baseline, None, metrics.clone())
-            .await
-            .map_err(|e| CliError::new(e.to_string()))?;
+        let started = stop
+            .unless(Pipeline::start(
+                config,
+                parties,
+                baseline,
+                None,
+                metrics.clone(),
+            ))
+            .await;
+        let Some(pipeline) = started
+            .transpose()
+            .map_err(|e| CliError::new(e.to_string()))?
+        else {
+            return Ok(());
+        };
         if let Some(addr) = c.observe_listen {
             serve_observe(addr, &pipeline, metrics).await?;
         }
-        super::wait_for_signal().await;
-        tracing::info!("stopping");
+        stop.requested().await;
         pipeline.stop().await;
         Ok(())
     })

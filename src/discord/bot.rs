@@ -4,6 +4,7 @@
 //! because it ignores the proxy setting otherwise (herald's dispatcher paces announcements).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use tokio::sync::watch;
@@ -42,7 +43,12 @@ pub struct Connection {
 
 /// Builds serenity's HTTP client for a connection.
 pub fn http(conn: &Connection) -> Result<serenity::Http, reqwest::Error> {
-    let client = reqwest::Client::builder().no_proxy().build()?;
+    // Bounded, so that start-up and shutdown are never held by a Discord that does not answer.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?;
     let mut builder = serenity::HttpBuilder::new(conn.token.expose())
         .client(client)
         .default_allowed_mentions(no_mentions());
@@ -213,8 +219,16 @@ impl Bot {
         })
     }
 
-    pub async fn stop(self) {
-        self.shards.shutdown_all().await;
-        let _ = self.task.await;
+    /// Closes the gateway and stops the client, giving up after `within` (a gateway that
+    /// never connected, or is mid-reconnect, must not hold up shutting down).
+    pub async fn stop(mut self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        let _ = tokio::time::timeout_at(deadline, self.shards.shutdown_all()).await;
+        if tokio::time::timeout_at(deadline, &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
     }
 }
