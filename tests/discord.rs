@@ -898,6 +898,13 @@ async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paus
     // A category holds no messages: refused, saying why.
     let r = rig.subscribe(category, &[]).await;
     assert!(reply_text(&r).contains("is a category"), "{r}");
+    // A channel id herald does not know (deleted, or another server's): refused.
+    let unknown = support::fake_discord::snowflake();
+    let r = rig.subscribe(unknown, &[]).await;
+    assert!(
+        reply_text(&r).contains("is not a channel of this server that herald can see"),
+        "{r}"
+    );
     // A channel where herald may not send: refused, naming the permission.
     let closed = rig.channels[2];
     // (The CHANNEL_UPDATE that says so reaches herald on the gateway before the command.)

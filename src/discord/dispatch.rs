@@ -264,7 +264,12 @@ impl Dispatcher {
     async fn seed_buckets(&self) {
         let now = Utc::now();
         let window = chrono::Duration::from_std(CHANNEL_WINDOW).unwrap_or_default();
-        let recent = match self.store.recent_posts(DISCORD, now - window).await {
+        // Twice the window back: a row claimed then may have been sent up to a window later.
+        let recent = match self
+            .store
+            .recent_posts(DISCORD, now - window - window)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!("could not read the last posts before the restart: {e}");
@@ -272,15 +277,20 @@ impl Dispatcher {
             }
         };
         let mut buckets = Self::lock(&self.buckets);
-        for (channel, posted, last) in recent {
-            let age = (now - last).to_std().unwrap_or_default();
-            let Some(left) = CHANNEL_WINDOW.checked_sub(age) else {
+        for r in recent {
+            let age = (now - r.last).to_std().unwrap_or_default();
+            let open_for = if r.in_flight {
+                CHANNEL_WINDOW * 2
+            } else {
+                CHANNEL_WINDOW
+            };
+            let Some(left) = open_for.checked_sub(age) else {
                 continue;
             };
             buckets.insert(
-                format!("POST {channel}"),
+                format!("POST {}", r.target),
                 RouteBucket {
-                    remaining: Some(CHANNEL_ALLOWANCE.saturating_sub(posted)),
+                    remaining: Some(CHANNEL_ALLOWANCE.saturating_sub(r.posted)),
                     reset_at: Some(Instant::now() + left + RESET_MARGIN),
                     blocked_until: None,
                 },

@@ -29,6 +29,9 @@ impl DiscordHealth {
 
     pub fn set_connected(&self, up: bool) {
         self.connected.store(up, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.gateway_connected.set(i64::from(up));
+        }
         if up {
             // The gateway took the token: whatever refused it before has passed.
             self.token_accepted();

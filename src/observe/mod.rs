@@ -1,6 +1,7 @@
 //! What herald reports about itself: metrics (Prometheus/OpenMetrics text) and health.
 
 pub mod metrics;
+mod process;
 pub mod server;
 
 pub use metrics::Metrics;

@@ -40,9 +40,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+pub use state::snowflake;
 #[allow(unused_imports)]
 pub use state::{Attachment, Message, Outcome, Recorded, Request};
-use state::{InteractionState, Original, Shared, State, snowflake};
+use state::{InteractionState, Original, Shared, State};
 
 /// Discord's permission bits used by the fake's defaults.
 pub mod perms {
