@@ -37,7 +37,7 @@ fn no_arguments_runs_the_demo() {
         "+23.0",
         "\u{2212}9.0",
         "Declared 7 May 2021, 07:00 BST",
-        "Conservative have a majority",
+        "Majority for Conservative: 1 of 1 seat (1 needed).",
     ] {
         assert!(out.contains(expected), "missing `{expected}` in:\n{out}");
     }

@@ -369,8 +369,9 @@ pub fn party(board: &Board, p: &Presentation, query: &str) -> Reply {
     }
     let description = match row {
         Some(r) => format!(
-            "**{}** seats ({} on {}) from {} declared of {}.\n{} votes, {} of the vote{}.",
+            "**{}** {} ({} on {}) from {} declared of {}.\n{} votes, {} of the vote{}.",
             r.seats,
+            if r.seats == 1 { "seat" } else { "seats" },
             signed_int(r.seat_change),
             style.baseline_label,
             tally.declared,
@@ -747,7 +748,7 @@ mod tests {
         assert!(
             r.embeds[0]
                 .description
-                .starts_with("**1** seats (+1 on 2019)")
+                .starts_with("**1** seat (+1 on 2019)")
         );
         assert!(
             r.embeds[0].fields[0]

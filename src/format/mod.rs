@@ -71,6 +71,11 @@ pub fn signed1(x: f64) -> String {
 }
 
 /// A signed whole number: "+1", "−2", "0".
+/// `n` and the noun, singular for one: "1 seat", "2 seats".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn signed_int(n: i64) -> String {
     match n {
         n if n > 0 => format!("+{n}"),

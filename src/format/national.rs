@@ -6,25 +6,27 @@ use super::{Style, pct1, signed_int, signed1, thousands};
 use crate::core::national::Tally;
 use crate::core::parties::Colour;
 
-/// "Con have a majority: 365 of 650 seats (326 needed)." or who leads, and what is left.
+/// "Majority for Conservative: 365 of 650 seats (326 needed)." or who leads, and what is
+/// left. (A party's name reads as singular or plural depending on the party, so the
+/// sentences are built around it, not on a verb that agrees with it.)
 pub fn position_sentence(t: &Tally, style: &Style) -> String {
     let mut s = match (&t.majority_party, &t.leader) {
         (Some(p), _) => {
             let seats = t.party(p).map_or(0, |r| r.seats);
             format!(
-                "{} have a majority: {} of {} seats ({} needed).",
+                "Majority for {}: {} of {} ({} needed).",
                 style.name(p),
                 seats,
-                t.total_seats,
+                super::plural(u64::from(t.total_seats), "seat", "seats"),
                 t.majority_line
             )
         }
         (None, Some(p)) => {
             let seats = t.party(p).map_or(0, |r| r.seats);
             format!(
-                "{} lead with {} seats; {} needed for a majority.",
+                "Largest party: {}, with {}; {} needed for a majority.",
                 style.name(p),
-                seats,
+                super::plural(u64::from(seats), "seat", "seats"),
                 t.majority_line
             )
         }
@@ -60,7 +62,7 @@ pub fn national_swing_sentence(t: &Tally, style: &Style) -> Option<String> {
 pub fn tally_table(t: &Tally, style: &Style) -> Vec<String> {
     let mut rows = vec![format!(
         "{:<12} {:>5} {:>6} {:>6} {:>6}",
-        "Party", "Seats", "Change", "Votes", "Change"
+        "Party", "Seats", "Change", "Share", "Change"
     )];
     for p in &t.parties {
         rows.push(format!(

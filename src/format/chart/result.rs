@@ -3,7 +3,7 @@
 //! bar for the party's share at the baseline and the change in points; the swing sentence
 //! below. Beyond the top six, candidates fold into one "Others" bar.
 
-use super::svg::{Font, Svg, Weight, fit_name, ink_on, shrink_to_fit};
+use super::svg::{Font, Svg, Weight, ink_on, shrink_to_fit};
 use super::{HEIGHT, WIDTH, needs_outline, theme};
 use crate::core::arithmetic::{Change, Figures, Winner};
 use crate::core::parties::Colour;
@@ -132,15 +132,17 @@ pub fn result_svg(f: &Figures, style: &Style) -> String {
     if let Some(t) = f.turnout {
         facts.push(format!("Turnout {}", pct1(t.pct)));
     }
+    // Majority and turnout beside the headline, a little smaller if need be; if they still
+    // do not fit (a wide headline), on a line of their own under it. Never one dropped.
+    let line = facts.join("  \u{00B7}  ");
     let facts_x = MARGIN + pill_w + 24.0;
-    let avail = w - MARGIN - facts_x;
-    let facts_font = Font::new(26.0, theme::TEXT);
-    let mut line = facts.join("  \u{00B7}  ");
-    if facts_font.width(&line) > avail {
-        line = facts.first().cloned().unwrap_or_default();
-    }
-    if avail > 120.0 {
-        svg.text(facts_x, 117.0, &facts_font, &facts_font.fit(&line, avail));
+    let (size, _) = shrink_to_fit(&line, 26.0, 1.0, Weight::Regular, w - MARGIN - facts_x);
+    let under = size < 21.0;
+    if under {
+        let font = Font::new(22.0, theme::TEXT);
+        svg.text(MARGIN, 162.0, &font, &font.fit(&line, inner / 2.0));
+    } else {
+        svg.text(facts_x, 117.0, &Font::new(size, theme::TEXT), &line);
     }
 
     let cols = columns(f, style);
@@ -202,6 +204,8 @@ fn draw_bars(svg: &mut Svg, cols: &[Column], style: &Style, w: f64) {
         }
     };
 
+    let room = cw - 16.0;
+    let names = Names::choose(cols, room);
     for (i, c) in cols.iter().enumerate() {
         let cx = x0 + cw * (i as f64 + 0.5);
         if c.elected {
@@ -262,24 +266,21 @@ fn draw_bars(svg: &mut Svg, cols: &[Column], style: &Style, w: f64) {
             &party_font,
             &party_font.fit(&c.party, cw - 10.0),
         );
-        let room = cw - 16.0;
-        let mut person_font =
-            Font::new(20.0, if c.elected { theme::TEXT } else { theme::MUTED }).middle();
+        let mut person_font = Font::new(
+            names.size,
+            if c.elected { theme::TEXT } else { theme::MUTED },
+        )
+        .middle();
         let person = if c.folded > 0 {
+            person_font.size = 20.0;
             let long = format!("{} candidates", c.folded);
             if person_font.width(&long) <= room {
                 long
             } else {
                 person_font.fit(&format!("{} more", c.folded), room)
             }
-        } else if c.elected && Font::new(18.0, theme::TEXT).width(c.person.trim()) <= room {
-            // The winner keeps their whole name, a little smaller if need be.
-            if person_font.width(c.person.trim()) > room {
-                person_font.size = 18.0;
-            }
-            c.person.trim().to_string()
         } else {
-            fit_name(&c.person, 20.0, Weight::Regular, room)
+            person_font.fit(&names.shown(&c.person), room)
         };
         svg.text(cx, AXIS + 60.0, &person_font, &person);
     }
@@ -291,6 +292,59 @@ fn draw_bars(svg: &mut Svg, cols: &[Column], style: &Style, w: f64) {
         theme::FAINT,
         r#"stroke-width="2""#,
     );
+}
+
+/// How the candidates are named under the bars: all in full, or all by surname, never a
+/// mix, at the largest size (20 px down to 14) at which every name fits; only past that is
+/// a name cut.
+struct Names {
+    full: bool,
+    size: f64,
+}
+
+impl Names {
+    const SIZES: [f64; 4] = [20.0, 18.0, 16.0, 14.0];
+
+    fn surname(name: &str) -> &str {
+        let name = name.trim();
+        name.rsplit_once(' ').map_or(name, |(_, s)| s)
+    }
+
+    fn choose(cols: &[Column], room: f64) -> Names {
+        let people: Vec<&str> = cols
+            .iter()
+            .filter(|c| c.folded == 0)
+            .map(|c| c.person.trim())
+            .collect();
+        let fits = |full: bool, size: f64| {
+            people.iter().all(|p| {
+                let shown = if full { p } else { Self::surname(p) };
+                super::svg::text_width(shown, size, Weight::Regular) <= room
+            })
+        };
+        for full in [true, false] {
+            let sizes: &[f64] = if full {
+                &Self::SIZES[..2]
+            } else {
+                &Self::SIZES
+            };
+            if let Some(size) = sizes.iter().copied().find(|s| fits(full, *s)) {
+                return Names { full, size };
+            }
+        }
+        Names {
+            full: false,
+            size: Self::SIZES[Self::SIZES.len() - 1],
+        }
+    }
+
+    fn shown(&self, name: &str) -> String {
+        if self.full {
+            name.trim().to_string()
+        } else {
+            Self::surname(name).to_string()
+        }
+    }
 }
 
 /// "tie between …" as a label: "Tie between …".
@@ -387,5 +441,43 @@ mod tests {
         assert!(svg.contains("Majority 6,940 (23.2%)"));
         assert!(svg.contains("Swing of 16.0 points from Labour to Conservative since 2019."));
         assert!(svg.contains(">Others<"));
+        // Majority and turnout both, however wide the headline.
+        assert!(svg.contains("Turnout 42.6%"), "{svg}");
+    }
+
+    #[test]
+    fn names_are_all_full_or_all_surnames_and_shrink_before_they_are_cut() {
+        let col = |person: &str| Column {
+            party: "X".into(),
+            person: person.into(),
+            folded: 0,
+            colour: Colour(0),
+            share: 10.0,
+            before: None,
+            change: None,
+            elected: false,
+        };
+        let short = [col("Jill Mortimer"), col("Paul Williams")];
+        let n = Names::choose(&short, 400.0);
+        assert!(n.full && n.size == 20.0);
+        // Too narrow for one full name: every name is a surname then, never a mix.
+        let long = [
+            col("Jill Mortimer"),
+            col("Rachel Featherstone"),
+            col("Sam Lee"),
+        ];
+        let room =
+            super::super::svg::text_width("Rachel Featherstone", 18.0, Weight::Regular) - 1.0;
+        let n = Names::choose(&long, room);
+        assert!(!n.full, "surnames for all");
+        assert_eq!(n.shown("Sam Lee"), "Lee");
+        // A surname too long at 20 px is shown smaller, whole.
+        let room = super::super::svg::text_width("Featherstone", 20.0, Weight::Regular) - 1.0;
+        let n = Names::choose(&long, room);
+        assert!(!n.full && n.size < 20.0);
+        assert!(
+            super::super::svg::text_width("Featherstone", n.size, Weight::Regular) <= room,
+            "not cut"
+        );
     }
 }

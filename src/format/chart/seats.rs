@@ -136,13 +136,84 @@ pub(crate) struct Entry {
     pub change: Option<i64>,
 }
 
-/// The parties with seats, largest first, folded into "Others" beyond what the legend holds.
+/// Whether two party colours are hard to tell apart side by side (the "redmean"
+/// approximation of perceived distance between sRGB colours).
+fn look_alike(a: Colour, b: Colour) -> bool {
+    let ((r1, g1, b1), (r2, g2, b2)) = (a.rgb(), b.rgb());
+    let mean = (f64::from(r1) + f64::from(r2)) / 2.0;
+    let (dr, dg, db) = (
+        f64::from(r1) - f64::from(r2),
+        f64::from(g1) - f64::from(g2),
+        f64::from(b1) - f64::from(b2),
+    );
+    let d =
+        ((2.0 + mean / 256.0) * dr * dr + 4.0 * dg * dg + (2.0 + (255.0 - mean) / 256.0) * db * db)
+            .sqrt();
+    d < 160.0
+}
+
+/// Orders the entries so that no two look-alike colours sit side by side (Sinn Féin, Plaid
+/// Cymru and the SDLP are all green; the SNP's yellow and the Liberal Democrats' amber are
+/// close): of the orders that keep them apart, the one that moves parties least from
+/// largest-first. The two largest keep their places (and the majority line its meaning);
+/// where no order keeps every look-alike apart, largest-first stands.
+fn apart(list: Vec<Entry>) -> Vec<Entry> {
+    const FIXED: usize = 2;
+    if list.len() <= FIXED + 1 {
+        return list;
+    }
+    let rest: Vec<usize> = (FIXED..list.len()).collect();
+    let mut best: Option<(usize, Vec<usize>)> = None;
+    let mut order: Vec<usize> = (0..FIXED).collect();
+    let mut used = vec![false; list.len()];
+    fn search(
+        list: &[Entry],
+        rest: &[usize],
+        order: &mut Vec<usize>,
+        used: &mut [bool],
+        moved: usize,
+        best: &mut Option<(usize, Vec<usize>)>,
+    ) {
+        if best.as_ref().is_some_and(|(b, _)| moved >= *b) {
+            return;
+        }
+        if order.len() == list.len() {
+            *best = Some((moved, order.clone()));
+            return;
+        }
+        let at = order.len();
+        for &i in rest {
+            let clash = order
+                .last()
+                .is_some_and(|&prev| look_alike(list[prev].colour, list[i].colour));
+            if used[i] || clash {
+                continue;
+            }
+            used[i] = true;
+            order.push(i);
+            search(list, rest, order, used, moved + at.abs_diff(i), best);
+            order.pop();
+            used[i] = false;
+        }
+    }
+    search(&list, &rest, &mut order, &mut used, 0, &mut best);
+    match best {
+        Some((_, order)) => {
+            let mut slots: Vec<Option<Entry>> = list.into_iter().map(Some).collect();
+            order.into_iter().filter_map(|i| slots[i].take()).collect()
+        }
+        None => list,
+    }
+}
+
+/// The parties with seats, largest first (look-alike colours kept apart), folded into
+/// "Others" beyond what the legend holds.
 pub(crate) fn entries(t: &Tally, style: &Style) -> Vec<Entry> {
     let with_seats: Vec<_> = t.parties.iter().filter(|p| p.seats > 0).collect();
     let rows = MAX_ROWS - usize::from(t.to_declare > 0);
     let fold = with_seats.len() > rows;
     let shown = if fold { rows - 1 } else { with_seats.len() };
-    let mut out: Vec<Entry> = with_seats[..shown]
+    let out: Vec<Entry> = with_seats[..shown]
         .iter()
         .map(|p| Entry {
             label: style.short(&p.party).to_string(),
@@ -151,6 +222,7 @@ pub(crate) fn entries(t: &Tally, style: &Style) -> Vec<Entry> {
             change: Some(p.seat_change),
         })
         .collect();
+    let mut out = apart(out);
     if fold {
         let rest = &with_seats[shown..];
         out.push(Entry {
@@ -421,6 +493,42 @@ mod tests {
         // One seat sits at the top of the arc.
         let one = hemicycle(1, 0.0, 0.0, 300.0, 111.0);
         assert!(one.seats[0].0.abs() < 1e-9 && one.seats[0].1 < 0.0);
+    }
+
+    #[test]
+    fn look_alike_colours_are_kept_apart() {
+        let e = |label: &str, colour: u32, seats: u64| Entry {
+            label: label.into(),
+            colour: Colour(colour),
+            seats,
+            change: None,
+        };
+        // GE2019's order by size: the three Northern Irish and Welsh greens in a row.
+        let list = vec![
+            e("Con", 0x0087DC, 365),
+            e("Lab", 0xE4003B, 202),
+            e("SNP", 0xFDF38E, 48),
+            e("LD", 0xFAA61A, 11),
+            e("DUP", 0xD46A4C, 8),
+            e("SF", 0x3A9E6F, 7),
+            e("PC", 0x3F8428, 4),
+            e("SDLP", 0x2AA82C, 2),
+        ];
+        assert!(look_alike(list[5].colour, list[6].colour));
+        let out = apart(list.clone());
+        assert_eq!(out.len(), list.len());
+        assert_eq!(
+            (out[0].label.as_str(), out[1].label.as_str()),
+            ("Con", "Lab")
+        );
+        for pair in out.windows(2) {
+            assert!(
+                !look_alike(pair[0].colour, pair[1].colour),
+                "{} beside {}",
+                pair[0].label,
+                pair[1].label
+            );
+        }
     }
 
     #[test]

@@ -122,19 +122,6 @@ pub fn shrink_to_fit(s: &str, size: f64, min: f64, weight: Weight, max: f64) -> 
     (min, fit(s, min, weight, max))
 }
 
-/// A person's name as it fits in `max` px: whole, else the surname (the last word), else
-/// the surname cut with an ellipsis.
-pub fn fit_name(name: &str, size: f64, weight: Weight, max: f64) -> String {
-    let name = name.trim();
-    if text_width(name, size, weight) <= max {
-        return name.to_string();
-    }
-    match name.rsplit_once(' ') {
-        Some((_, surname)) if !surname.is_empty() => fit(surname, size, weight, max),
-        _ => fit(name, size, weight, max),
-    }
-}
-
 /// A finite number for an SVG attribute (NaN and infinities become 0).
 pub fn num(x: f64) -> f64 {
     if x.is_finite() { x } else { 0.0 }
@@ -368,10 +355,6 @@ mod tests {
         assert!(text_width(&cut, 20.0, Weight::Regular) <= 60.0);
         // Nothing fits: just the ellipsis, never a panic.
         assert_eq!(fit("Hartlepool", 20.0, Weight::Regular, 1.0), "\u{2026}");
-        assert_eq!(
-            fit_name("Jill Mortimer", 20.0, Weight::Regular, 110.0),
-            "Mortimer"
-        );
         let (size, text) = shrink_to_fit("Hartlepool", 40.0, 20.0, Weight::Bold, 150.0);
         assert!(
             (20.0..40.0).contains(&size) && text == "Hartlepool",
