@@ -4,8 +4,15 @@
 //!
 //! * [`core`]: the pure election model and arithmetic (no I/O, no Discord types).
 //! * [`sources`]: the edge where outside data (results files, feeds) becomes declarations.
-//! * [`format`]: text, embeds and JSON as plain functions of computed figures.
-//! * [`cli`]: the `herald` command line.
+//! * [`watch`]: polls a source, detects what changed, records it.
+//! * [`store`]: the SQLite store between the two edges (events, outbox, subscriptions).
+//! * [`format`]: text, embeds, JSON and charts as plain functions of computed figures.
+//! * [`sinks`] and [`discord`]: the output edge (the console; the bot, its commands and the
+//!   announcement dispatcher).
+//! * [`app`]: wires the watcher, the store and the sinks into one pipeline.
+//! * [`observe`]: metrics, `/healthz` and `/metrics`; [`errors`]: how errors are shown.
+//! * [`config`], [`cli`]: the configuration file and the `herald` command line;
+//!   [`rehearsal`] serves recorded elections, [`demo`] holds the bundled one.
 
 pub mod app;
 pub mod cli;
@@ -13,6 +20,7 @@ pub mod config;
 pub mod core;
 pub mod demo;
 pub mod discord;
+pub mod errors;
 pub mod format;
 pub mod observe;
 pub mod rehearsal;

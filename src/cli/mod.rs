@@ -376,9 +376,9 @@ pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
         .block_on(f)
 }
 
-impl<E: std::error::Error> From<E> for CliError {
+impl<E: std::error::Error + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError::new(e.to_string())
+        CliError::new(crate::errors::chain(&e))
     }
 }
 

@@ -249,7 +249,7 @@ pub fn health(url: &str) -> Result<(), CliError> {
             .get(url)
             .send()
             .await
-            .map_err(|e| CliError::new(format!("{url}: {e}")))?;
+            .map_err(|e| CliError::new(format!("{url}: {}", crate::errors::chain(&e))))?;
         let ok = response.status().is_success();
         let body = response.text().await.unwrap_or_default();
         out(&format!("{body}\n"))?;

@@ -151,14 +151,7 @@ impl HttpSource {
         } else {
             FeedCause::io
         };
-        // reqwest's Display names the URL; keep the chain short and on one line.
-        let mut message = format!("{}: {e}", self.url);
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            message.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        SourceError::new(cause, message)
+        SourceError::new(cause, format!("{}: {}", self.url, crate::errors::chain(e)))
     }
 }
 
