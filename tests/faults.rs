@@ -823,3 +823,66 @@ async fn every_long_running_command_stops_on_sigterm_within_five_seconds() {
     );
     assert!(ok, "feed serve exits cleanly on SIGTERM");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_online_asks_discord_whom_the_token_belongs_to() {
+    use support::fake_discord::{FakeConfig, FakeDiscord};
+    let fake = FakeDiscord::start(FakeConfig::new(1, 1)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("herald.toml");
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/demo/hartlepool-2021.json"
+    );
+    std::fs::write(
+        &config,
+        format!(
+            "[source]\nlocation = \"{demo}\"\n[discord]\napi_base = \"{}\"\n",
+            fake.api_base()
+        ),
+    )
+    .unwrap();
+    let check = |token: String| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_herald"))
+                .args([
+                    "config",
+                    "check",
+                    "--online",
+                    "--config",
+                    config.to_str().unwrap(),
+                ])
+                .env("DISCORD_TOKEN", token)
+                .env_remove("HERALD_DISCORD_API_BASE")
+                .output()
+                .unwrap()
+        })
+    };
+    let token = fake.token();
+    let o = check(token.clone()).await.unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bot = fake.config().bot_user_id;
+    assert!(
+        out.contains(&format!(
+            "token has the shape of a bot token (bot id {bot})"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Discord says it is herald ({bot})")),
+        "{out}"
+    );
+    assert!(out.contains("answered and parsed, 1 declarations"), "{out}");
+    assert!(!out.contains(&token), "the token is never printed");
+    // Once the token is reset, the same check fails, saying why.
+    fake.reset_token().await;
+    let o = check(token).await.unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Discord refuses the token (401"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -61,7 +61,7 @@ fn broken_configs_fail_with_the_expected_message() {
     let cases = [
         (
             "[source]\nlocaton = \"feed.json\"\n",
-            "unknown field `locaton`",
+            "c0.toml:2: source.locaton: unknown key",
         ),
         (
             "[source]\nlocation = \"http//example\"\n",
@@ -97,6 +97,18 @@ fn broken_configs_fail_with_the_expected_message() {
         ),
         ("[store\npath = 1\n", "invalid table header"),
         ("", "source.location: not set"),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[election]\nbaseline = \"config/demo/baseline-ge2019.json\"\nbaseline_format = \"parliament-csv\"\n",
+            "election.baseline: config/demo/baseline-ge2019.json",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\nformat = \"parliament-csv\"\n",
+            "source.location: one poll failed",
+        ),
+        (
+            "[source]\nlocation = \"config/demo/hartlepool-2021.json\"\n[discord]\ndigest_after = 0\n",
+            ":4: discord.digest_after: `0`: must be",
+        ),
     ];
     for (i, (config, expected)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("c{i}.toml"));
@@ -262,28 +274,48 @@ fn the_docker_build_uses_the_readme_build_command() {
     );
 }
 
+/// docs/configuration.md lists exactly the keys herald reads, each with its own variable
+/// and herald's own default: nothing documented that does not exist, nothing unlisted.
 #[test]
-fn every_environment_variable_is_documented() {
+fn the_configuration_reference_matches_the_keys_herald_reads() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let code = std::fs::read_to_string(root.join("src/config.rs")).unwrap();
     let docs = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
-    let mut names: Vec<&str> = code
-        .match_indices("\"HERALD_")
-        .map(|(i, _)| {
-            let rest = &code[i + 1..];
-            &rest[..rest.find('"').unwrap()]
-        })
-        .collect();
-    names.push("DISCORD_TOKEN");
-    names.sort();
-    names.dedup();
-    assert!(names.len() > 10);
-    for n in names {
+    let mut documented = Vec::new();
+    let mut section = String::new();
+    for line in docs.lines() {
+        if let Some(rest) = line.strip_prefix("## `[") {
+            section = rest.split(']').next().unwrap_or("").to_string();
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 5 || !cells[1].starts_with('`') || section.is_empty() {
+            continue;
+        }
+        let key = cells[1].trim_matches('`');
+        let env = cells[3].split('`').nth(1).unwrap_or("").to_string();
+        documented.push((format!("{section}.{key}"), env, cells[2].to_string()));
+    }
+    let keys = herald::config::keys::KEYS;
+    for k in keys {
+        let Some((_, env, default)) = documented.iter().find(|(n, _, _)| n == k.name) else {
+            panic!("{} is not in docs/configuration.md", k.name);
+        };
+        assert_eq!(env, k.env, "{}: the documented variable", k.name);
+        if let Some(d) = k.default {
+            assert!(
+                default.contains(d),
+                "{}: documented default {default:?}, herald's {d:?}",
+                k.name
+            );
+        }
+    }
+    for (name, _, _) in &documented {
         assert!(
-            docs.contains(&format!("`{n}`")),
-            "{n} is not in docs/configuration.md"
+            keys.iter().any(|k| k.name == name),
+            "docs/configuration.md lists {name}, which herald does not read"
         );
     }
+    assert!(docs.contains("`DISCORD_TOKEN`"));
 }
 
 #[test]
@@ -358,4 +390,113 @@ fn a_store_left_by_another_election_is_refused_until_reset() {
     assert!(o.status.success(), "{}", text(&o).1);
     let o = herald(&["store", "info", "--store", store_s], &[]);
     assert!(text(&o).0.contains("election: Hartlepool by-election 2031"));
+}
+
+/// The commands listed in the README's table are exactly those `herald --help` offers.
+#[test]
+fn the_readme_lists_every_command_and_no_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("### Commands"))
+        .take_while(|l| !l.starts_with("In Discord"))
+        .filter(|l| l.starts_with("| `herald"))
+        .collect();
+    let commands = |args: &[&str]| -> Vec<String> {
+        let (out, _) = text(&herald(args, &[]));
+        out.lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .filter(|c| c != "help")
+            .collect()
+    };
+    let mut offered = Vec::new();
+    for c in commands(&["--help"]) {
+        let subs = commands(&[c.as_str(), "--help"]);
+        if subs.is_empty() {
+            offered.push(c);
+        } else {
+            offered.extend(subs.into_iter().map(|s| format!("{c} {s}")));
+        }
+    }
+    assert!(offered.len() > 10, "{offered:?}");
+    for c in &offered {
+        let named = format!("`herald {c}");
+        assert!(
+            table
+                .iter()
+                .any(|row| row.contains(&named) || row.contains(&format!("`herald {c}`"))),
+            "`herald {c}` is missing from the README's table"
+        );
+    }
+    for row in &table {
+        for listed in row.split("`herald ").skip(1) {
+            let words: Vec<&str> = listed
+                .split(|ch: char| ch == '`' || ch == ' ')
+                .take(2)
+                .collect();
+            let known = offered.iter().any(|c| {
+                c == words[0]
+                    || words
+                        .get(1)
+                        .is_some_and(|w| *c == format!("{} {w}", words[0]))
+            });
+            assert!(
+                known,
+                "the README lists `herald {listed}`, which herald does not have"
+            );
+        }
+    }
+}
+
+/// Every metric herald serves is in the README's table, and the table names no other.
+#[test]
+fn the_readme_lists_every_metric_and_no_other() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let served = herald::observe::Metrics::default().encode();
+    let mut names: Vec<String> = served
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (name, kind) = (w.next()?, w.next()?);
+            Some(if kind == "counter" {
+                format!("{name}_total")
+            } else {
+                name.to_string()
+            })
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() > 15, "{names:?}");
+    let table = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| metric |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for n in &names {
+        // `_sent_total` style abbreviations in a row stand for herald_announcements_sent_total.
+        let short = n
+            .rsplit_once("announcements")
+            .map(|(_, rest)| rest.to_string());
+        assert!(
+            table.contains(&format!("`{n}"))
+                || short.is_some_and(|s| table.contains(&format!("`{s}`"))),
+            "{n} is served but not in the README's metrics table"
+        );
+    }
+    for listed in table.split('`').skip(1).step_by(2) {
+        let base = listed.split('{').next().unwrap_or(listed);
+        if base.starts_with("herald_") || base.starts_with("process_") {
+            assert!(
+                names.iter().any(|n| n == base),
+                "the README lists {base}, which herald does not serve"
+            );
+        }
+    }
 }

@@ -95,6 +95,9 @@ pub enum ConfigCommand {
         /// Do not require a Discord token (a watch-only set-up).
         #[arg(long)]
         no_discord: bool,
+        /// Also ask Discord whom the token belongs to (needs the network).
+        #[arg(long, conflicts_with = "no_discord")]
+        online: bool,
     },
 }
 
@@ -117,7 +120,7 @@ pub enum StoreCommand {
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// The store file.
-    #[arg(long, env = "HERALD_STORE", default_value = "herald.db")]
+    #[arg(long, env = "HERALD_STORE", default_value = crate::config::keys::DEFAULT_STORE)]
     pub store: String,
 }
 
@@ -187,7 +190,7 @@ pub struct WatchArgs {
     #[command(flatten)]
     pub compare: CompareArgs,
     /// The store (SQLite file); herald remembers what it announced there across restarts.
-    #[arg(long, default_value = "herald.db")]
+    #[arg(long, default_value = crate::config::keys::DEFAULT_STORE)]
     pub store: String,
     /// Time between polls.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
@@ -404,9 +407,11 @@ pub fn main() -> ExitCode {
             config,
             application_id,
         }) => ops::invite_url(config.config.as_deref(), application_id),
-        Command::Config(ConfigCommand::Check { config, no_discord }) => {
-            ops::config_check(config.config.as_deref(), no_discord)
-        }
+        Command::Config(ConfigCommand::Check {
+            config,
+            no_discord,
+            online,
+        }) => ops::config_check(config.config.as_deref(), no_discord, online),
         Command::Health { url } => ops::health(&url),
         Command::Store(StoreCommand::Info(a)) => store::info(&a),
         Command::Store(StoreCommand::Reset { store: a, yes }) => store::reset(&a, yes),

@@ -7,7 +7,7 @@ use super::inputs::{load_baseline, load_parties};
 use super::offline::{baseline_label, out};
 use super::{CliError, LogFormat, block_on, init_logging, serve_observe};
 use crate::app::{DiscordOptions, Pipeline, PipelineConfig};
-use crate::config::{Config, Registration, process_env};
+use crate::config::{Config, Registration, Secret, process_env};
 use crate::discord::bot::Connection;
 use crate::discord::dispatch::DispatchConfig;
 use crate::discord::replies::Presentation;
@@ -201,42 +201,145 @@ pub fn invite_url(config: Option<&Path>, application_id: Option<u64>) -> Result<
     out(&format!("{}\n", invite_url_for(id)))
 }
 
-pub fn config_check(config: Option<&Path>, no_discord: bool) -> Result<(), CliError> {
+/// The bot's user id, read from the token's first part (public: it is the bot's id).
+fn token_bot_id(token: &Secret) -> Option<String> {
+    use base64::Engine;
+    let first = token.expose().split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(first.trim_end_matches('='))
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Checks a configuration as `herald run` would use it: the values (at load), the files it
+/// names, the baseline (loaded), one poll of the source (parsed), the token's shape, and with
+/// `--online` whom Discord says the token belongs to. Prints what it found; fails if
+/// anything would stop herald.
+pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Result<(), CliError> {
     let c = load_config(config)?;
     c.check_files().map_err(|e| CliError::new(e.to_string()))?;
-    if let Some(p) = &c.parties {
-        load_parties(Some(p))?;
-    }
-    if !no_discord && c.token.is_none() {
-        return Err(CliError::new(
-            "discord: no token: set DISCORD_TOKEN or discord.token_file (herald run needs it; use --no-discord to check a watch-only setup)",
-        ));
-    }
+    let parties = load_parties(c.parties.as_deref())?;
     let file = c
         .file
         .as_ref()
         .map_or("defaults and environment".to_string(), |p| {
             p.display().to_string()
         });
-    out(&format!(
-        "{file}: OK\n  source: {} ({})\n  store: {}\n  baseline: {}\n  timezone: {}\n  discord: {}\n",
-        c.source_text.as_deref().unwrap_or("-"),
-        c.format.name(),
-        c.store,
-        c.baseline.as_deref().unwrap_or("none"),
-        c.timezone,
-        if no_discord {
-            "not checked".to_string()
-        } else {
-            format!(
-                "token set{}",
-                c.api_base
-                    .as_ref()
-                    .map(|b| format!(", API at {b}"))
-                    .unwrap_or_default()
-            )
+    block_on(async move {
+        let mut problems = Vec::new();
+        if !no_discord && c.token.is_none() {
+            problems.push("discord: no token: set DISCORD_TOKEN or discord.token_file (herald run needs it; use --no-discord to check a watch-only setup)".to_string());
         }
-    ))
+        let baseline = match &c.baseline {
+            None => "none (no change, gain or swing will be given)".to_string(),
+            Some(b) => match load_baseline(
+                b,
+                c.baseline_format.unwrap_or(c.format),
+                c.baseline_constituencies.as_deref(),
+                &parties,
+            )
+            .await
+            {
+                Ok(base) => format!(
+                    "{b}: {} constituencies{}",
+                    base.len(),
+                    base.election
+                        .as_ref()
+                        .map(|e| format!(", {}", e.name))
+                        .unwrap_or_default()
+                ),
+                Err(e) => {
+                    problems.push(format!("election.baseline: {}", e.message));
+                    format!("{b}: could not be loaded")
+                }
+            },
+        };
+        let source = match &c.source {
+            None => "not set".to_string(),
+            Some(location) => {
+                let options = crate::sources::live::SourceOptions {
+                    format: c.format,
+                    constituencies: c.constituencies.clone(),
+                    timeout: c.timeout,
+                    max_body_bytes: c.max_body_bytes,
+                };
+                let polled = match crate::sources::live::open(
+                    location,
+                    &options,
+                    std::sync::Arc::new(parties.clone()),
+                ) {
+                    Ok(mut s) => s.poll().await,
+                    Err(e) => Err(e),
+                };
+                let name = c.source_text.as_deref().unwrap_or("-");
+                match polled {
+                    Ok(crate::sources::live::Polled::Changed(snap)) => format!(
+                        "{name} ({}): answered and parsed, {} declarations{}",
+                        c.format.name(),
+                        snap.declarations.len(),
+                        snap.election
+                            .as_ref()
+                            .map(|e| format!(" of {}", e.name))
+                            .unwrap_or_default()
+                    ),
+                    Ok(crate::sources::live::Polled::Unchanged) => {
+                        format!("{name} ({}): answered", c.format.name())
+                    }
+                    Err(e) => {
+                        problems.push(format!("source.location: one poll failed: {e}"));
+                        format!("{name} ({}): did not answer with a feed", c.format.name())
+                    }
+                }
+            }
+        };
+        let discord = match (&c.token, no_discord) {
+            (_, true) => "not checked".to_string(),
+            (None, false) => "no token".to_string(),
+            (Some(token), false) => {
+                let mut s = format!(
+                    "token has the shape of a bot token (bot id {})",
+                    token_bot_id(token).unwrap_or_else(|| "?".into())
+                );
+                if let Some(b) = &c.api_base {
+                    s.push_str(&format!(", API at {b}"));
+                }
+                if online {
+                    let health = crate::discord::health::DiscordHealth::default();
+                    let rest = crate::discord::rest::Rest::new(
+                        c.api_base.as_deref(),
+                        token.clone(),
+                        std::time::Duration::from_secs(10),
+                        health,
+                    )?;
+                    match rest.whoami().await {
+                        Ok((id, name)) => {
+                            s.push_str(&format!("; Discord says it is {name} ({id})"))
+                        }
+                        Err(e) => {
+                            problems.push(format!("discord: asking Discord about the token: {e}"))
+                        }
+                    }
+                }
+                s
+            }
+        };
+        let report = format!(
+            "{file}: {}\n  source: {source}\n  store: {}\n  baseline: {baseline}\n  timezone: {}\n  discord: {discord}\n",
+            if problems.is_empty() {
+                "OK"
+            } else {
+                "problems found"
+            },
+            c.store,
+            c.timezone,
+        );
+        out(&report)?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CliError::new(problems.join("\n")))
+        }
+    })
 }
 
 pub fn health(url: &str) -> Result<(), CliError> {

@@ -176,6 +176,20 @@ impl Rest {
         (list, bucket)
     }
 
+    /// Whom the token belongs to: the bot's id and name (`GET /users/@me`), or what went
+    /// wrong, in words.
+    pub async fn whoami(&self) -> Result<(String, String), String> {
+        let req = self.client.get(self.url("/users/@me"));
+        match self.exchange(req).await.0 {
+            Ok(v) => {
+                let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+                Ok((field("id"), field("username")))
+            }
+            Err(Outcome::Unauthorized(m)) => Err(format!("Discord refuses the token (401: {m})")),
+            Err(other) => Err(format!("{other:?}")),
+        }
+    }
+
     /// Whether Discord accepts the token now (`GET /users/@me`): Ok, or what it said.
     pub async fn check_token(&self) -> Result<(), Outcome> {
         let req = self.client.get(self.url("/users/@me"));

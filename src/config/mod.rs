@@ -1,11 +1,17 @@
 //! Configuration: `config/herald.toml` (documented in `docs/configuration.md`), with an
-//! environment override for every key. The bot token comes only from the environment
-//! (`DISCORD_TOKEN`) or a token file named here, never from this file, and is never logged.
+//! environment override for every key ([`keys`]: each key, its variable and its default,
+//! once). A bad value is refused naming where it came from: `file:line` or the variable.
+//! The bot token comes only from the environment (`DISCORD_TOKEN`) or a token file named
+//! here, never from the file itself, and is never logged.
+
+pub mod keys;
+mod layers;
+
+pub use layers::Origin;
+use layers::{Layers, Raw};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use serde::Deserialize;
 
 use crate::sources::Format;
 use crate::sources::live::Location;
@@ -38,93 +44,40 @@ pub enum ConfigError {
     Unreadable { file: String, reason: String },
     #[error("{file}: {reason}")]
     Invalid { file: String, reason: String },
-    #[error("{key}: {reason}")]
-    Value { key: String, reason: String },
+    /// A value that cannot be used, and where it came from (`file:line: key`, or the
+    /// variable that set it).
+    #[error("{}{key}: {reason}", where_from(origin))]
+    Value {
+        key: String,
+        origin: Option<Origin>,
+        reason: String,
+    },
+}
+
+fn where_from(origin: &Option<Origin>) -> String {
+    match origin {
+        Some(Origin::File { file, line }) => format!("{file}:{line}: "),
+        Some(Origin::Env(var)) => format!("{var}: "),
+        Some(Origin::Default) | None => String::new(),
+    }
+}
+
+impl ConfigError {
+    pub(crate) fn at(origin: &Origin, key: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError::Value {
+            key: key.to_string(),
+            origin: Some(origin.clone()),
+            reason: reason.into(),
+        }
+    }
 }
 
 fn value_error(key: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Value {
         key: key.to_string(),
+        origin: None,
         reason: reason.into(),
     }
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    #[serde(default)]
-    source: SourceSection,
-    #[serde(default)]
-    election: ElectionSection,
-    #[serde(default)]
-    store: StoreSection,
-    #[serde(default)]
-    display: DisplaySection,
-    #[serde(default)]
-    discord: DiscordSection,
-    #[serde(default)]
-    console: ConsoleSection,
-    #[serde(default)]
-    observe: ObserveSection,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct SourceSection {
-    location: Option<String>,
-    format: Option<String>,
-    constituencies: Option<PathBuf>,
-    interval: Option<String>,
-    timeout: Option<String>,
-    max_body_bytes: Option<usize>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct ElectionSection {
-    baseline: Option<String>,
-    baseline_format: Option<String>,
-    baseline_constituencies: Option<PathBuf>,
-    parties: Option<PathBuf>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct StoreSection {
-    path: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct DisplaySection {
-    timezone: Option<String>,
-    source_label: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct DiscordSection {
-    token_file: Option<PathBuf>,
-    application_id: Option<u64>,
-    api_base: Option<String>,
-    register_commands: Option<String>,
-    global_rate_per_second: Option<u32>,
-    digest_after: Option<usize>,
-    charts: Option<bool>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct ConsoleSection {
-    enabled: Option<bool>,
-    output: Option<PathBuf>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-struct ObserveSection {
-    listen: Option<String>,
-    log_format: Option<String>,
 }
 
 /// Where slash commands are registered when herald starts.
@@ -176,39 +129,70 @@ pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
-fn duration(key: &str, s: &str) -> Result<Duration, ConfigError> {
-    humantime::parse_duration(s).map_err(|e| {
-        value_error(
-            key,
-            format!("`{s}` is not a duration ({e}); write e.g. \"2s\" or \"500ms\""),
-        )
-    })
+/// Reads `name` through the layers and parses it; an error names the key and where the
+/// value came from. None when the key is unset and has no default.
+fn setting<T>(
+    layers: &Layers,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    let key = keys::find(name).unwrap_or_else(|| unreachable!("{name} is not in keys::KEYS"));
+    let Some(Raw { text, origin }) = layers.get(key) else {
+        return Ok(None);
+    };
+    parse(text.trim())
+        .map(Some)
+        .map_err(|reason| ConfigError::at(&origin, name, reason))
 }
 
-fn format_of(key: &str, s: &str) -> Result<Format, ConfigError> {
+/// Like [`setting`], for a key that has a default.
+fn required<T>(
+    layers: &Layers,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    setting(layers, name, parse)?.ok_or_else(|| value_error(name, "not set, and it has no default"))
+}
+
+fn plain(s: &str) -> Result<String, String> {
+    Ok(s.to_string())
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. \"2s\" or \"500ms\""))
+}
+
+fn number<T: std::str::FromStr>(what: &'static str) -> impl Fn(&str) -> Result<T, String> {
+    move |s| s.parse().map_err(|_| format!("`{s}` is not {what}"))
+}
+
+/// What people type for yes and no.
+fn boolean(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!(
+            "`{s}` is not yes or no (write true/false, yes/no, on/off or 1/0)"
+        )),
+    }
+}
+
+fn format_of(s: &str) -> Result<Format, String> {
     <Format as clap::ValueEnum>::from_str(s, true).map_err(|_| {
-        value_error(
-            key,
-            format!(
-                "unknown format `{s}` (expected herald-json, parliament-csv, hoc-csv or pa-xml)"
-            ),
-        )
+        format!("unknown format `{s}` (expected herald-json, parliament-csv, hoc-csv or pa-xml)")
     })
 }
 
-fn check_url(key: &str, s: &str) -> Result<(), ConfigError> {
-    let url = reqwest::Url::parse(s)
-        .map_err(|e| value_error(key, format!("`{s}` is not a URL ({e})")))?;
+fn url(s: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(s).map_err(|e| format!("`{s}` is not a URL ({e})"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(value_error(
-            key,
-            format!("`{s}` must be an http:// or https:// URL"),
-        ));
+        return Err(format!("`{s}` must be an http:// or https:// URL"));
     }
     if url.host().is_none() {
-        return Err(value_error(key, format!("`{s}` has no host")));
+        return Err(format!("`{s}` has no host"));
     }
-    Ok(())
+    Ok(s.to_string())
 }
 
 /// The most a token file may hold. A Discord bot token is about 70 characters; reading
@@ -318,99 +302,74 @@ impl Config {
         let name = file
             .as_ref()
             .map_or("configuration".to_string(), |p| p.display().to_string());
-        let f: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            file: name.clone(),
-            reason: e.to_string().trim().replace('\n', " "),
-        })?;
-        // Relative paths in the file are relative to the working directory, as on the
-        // command line.
-        let pick = |env_key: &str, v: Option<String>| env(env_key).or(v);
+        let l = Layers::read(&name, text, env)?;
+        // Relative paths are relative to the working directory, as on the command line.
+        let path = |s: &str| Ok::<_, String>(PathBuf::from(s));
 
-        let source_text = pick("HERALD_SOURCE", f.source.location.clone());
-        if let Some(s) = &source_text
-            && (s.starts_with("http://") || s.starts_with("https://"))
-        {
-            check_url("source.location", s)?;
-        }
-        let format = match pick("HERALD_SOURCE_FORMAT", f.source.format.clone()) {
-            Some(s) => format_of("source.format", &s)?,
-            None => Format::HeraldJson,
-        };
-        let interval = match pick("HERALD_SOURCE_INTERVAL", f.source.interval.clone()) {
-            Some(s) => duration("source.interval", &s)?,
-            None => Duration::from_secs(2),
-        };
-        if interval < Duration::from_millis(10) {
-            return Err(value_error("source.interval", "must be at least 10ms"));
-        }
-        let timeout = match pick("HERALD_SOURCE_TIMEOUT", f.source.timeout.clone()) {
-            Some(s) => duration("source.timeout", &s)?,
-            None => Duration::from_secs(10),
-        };
-        let max_body_bytes = match env("HERALD_SOURCE_MAX_BODY_BYTES") {
-            Some(s) => s.parse().map_err(|_| {
-                value_error(
-                    "source.max_body_bytes",
-                    format!("`{s}` is not a number of bytes"),
-                )
-            })?,
-            None => f.source.max_body_bytes.unwrap_or(32 * 1024 * 1024),
-        };
-        let baseline = pick("HERALD_BASELINE", f.election.baseline.clone());
-        let baseline_format = pick("HERALD_BASELINE_FORMAT", f.election.baseline_format.clone())
-            .map(|s| format_of("election.baseline_format", &s))
-            .transpose()?;
-        let timezone_text = pick("HERALD_TIMEZONE", f.display.timezone.clone())
-            .unwrap_or_else(|| "Europe/London".into());
-        let timezone = timezone_text.parse::<chrono_tz::Tz>().map_err(|_| {
-            value_error("display.timezone", format!("unknown timezone `{timezone_text}` (expected an IANA name such as Europe/London)"))
+        let source_text = setting(&l, "source.location", |s| {
+            if s.starts_with("http://") || s.starts_with("https://") {
+                url(s)
+            } else {
+                Ok(s.to_string())
+            }
         })?;
-        let api_base = pick("HERALD_DISCORD_API_BASE", f.discord.api_base.clone());
-        if let Some(b) = &api_base {
-            check_url("discord.api_base", b)?;
-        }
-        let application_id = match env("HERALD_DISCORD_APPLICATION_ID") {
-            Some(s) => Some(s.parse().map_err(|_| {
-                value_error(
-                    "discord.application_id",
-                    format!("`{s}` is not a Discord id (a number)"),
-                )
-            })?),
-            None => f.discord.application_id,
-        };
-        let register = match pick(
-            "HERALD_DISCORD_REGISTER_COMMANDS",
-            f.discord.register_commands.clone(),
-        )
-        .as_deref()
-        {
-            None | Some("off") => Registration::Off,
-            Some("global") => Registration::Global,
-            Some(other) => match other.strip_prefix("guild:").map(str::parse::<u64>) {
-                Some(Ok(id)) => Registration::Guild(id),
-                _ => {
-                    return Err(value_error(
-                        "discord.register_commands",
-                        format!("`{other}`: expected \"off\", \"global\" or \"guild:ID\""),
-                    ));
+        let format = required(&l, "source.format", format_of)?;
+        let interval = required(&l, "source.interval", |s| {
+            duration(s).and_then(|d| {
+                if d < Duration::from_millis(10) {
+                    Err("must be at least 10ms".into())
+                } else {
+                    Ok(d)
                 }
+            })
+        })?;
+        let timeout = required(&l, "source.timeout", duration)?;
+        let max_body_bytes = required(&l, "source.max_body_bytes", number("a number of bytes"))?;
+        let timezone = required(&l, "display.timezone", |s| {
+            s.parse::<chrono_tz::Tz>().map_err(|_| {
+                format!("unknown timezone `{s}` (expected an IANA name such as Europe/London)")
+            })
+        })?;
+        let application_id = setting(
+            &l,
+            "discord.application_id",
+            number("a Discord id (a number)"),
+        )?;
+        let register = required(&l, "discord.register_commands", |s| match s {
+            "off" => Ok(Registration::Off),
+            "global" => Ok(Registration::Global),
+            other => match other.strip_prefix("guild:").map(str::parse::<u64>) {
+                Some(Ok(id)) => Ok(Registration::Guild(id)),
+                _ => Err(format!(
+                    "`{other}`: expected \"off\", \"global\" or \"guild:ID\""
+                )),
             },
-        };
-        let global_rate_per_second = f.discord.global_rate_per_second.unwrap_or(45);
-        if global_rate_per_second == 0 || global_rate_per_second > 50 {
-            return Err(value_error(
-                "discord.global_rate_per_second",
-                "must be between 1 and 50 (Discord allows a bot about 50 requests per second)",
-            ));
-        }
-        let token_file = env("HERALD_DISCORD_TOKEN_FILE")
-            .map(PathBuf::from)
-            .or(f.discord.token_file.clone());
-        let token = match env("DISCORD_TOKEN") {
+        })?;
+        let global_rate_per_second = required(&l, "discord.global_rate_per_second", |s| {
+            match s.parse::<u32>() {
+                Ok(n) if (1..=50).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "`{s}`: must be between 1 and 50 (Discord allows a bot about 50 requests per second)"
+                )),
+            }
+        })?;
+        let digest_after = required(&l, "discord.digest_after", |s| match s.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!(
+                "`{s}`: must be a whole number of at least 1 (pending declarations in one channel before they are merged into digests)"
+            )),
+        })?;
+        let token_file = setting(&l, "discord.token_file", path)?;
+        let token = match l.env(keys::TOKEN_ENV) {
             Some(t) => {
                 let t = t.trim();
-                check_token_shape(t)
-                    .map_err(|why| value_error("DISCORD_TOKEN", format!("the token {why}")))?;
+                check_token_shape(t).map_err(|why| {
+                    ConfigError::at(
+                        &Origin::Env(keys::TOKEN_ENV),
+                        "the bot token",
+                        format!("it {why}"),
+                    )
+                })?;
                 Some(Secret::new(t))
             }
             None => match &token_file {
@@ -418,58 +377,43 @@ impl Config {
                 None => None,
             },
         };
-        let listen = pick("HERALD_OBSERVE_LISTEN", f.observe.listen.clone());
-        let observe_listen = match listen.as_deref() {
-            None => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9184))),
-            Some("off") => None,
-            Some(s) => Some(s.parse().map_err(|_| {
-                value_error(
-                    "observe.listen",
-                    format!("`{s}` is not an address such as 127.0.0.1:9184 (or \"off\")"),
-                )
-            })?),
-        };
-        let log_json = match pick("HERALD_LOG_FORMAT", f.observe.log_format.clone()).as_deref() {
-            None | Some("text") => false,
-            Some("json") => true,
-            Some(other) => {
-                return Err(value_error(
-                    "observe.log_format",
-                    format!("`{other}`: expected \"text\" or \"json\""),
-                ));
-            }
-        };
+        let observe_listen = required(&l, "observe.listen", |s| match s {
+            "off" => Ok(None),
+            s => s.parse::<std::net::SocketAddr>().map(Some).map_err(|_| {
+                format!("`{s}` is not an address such as 127.0.0.1:9184 (or \"off\")")
+            }),
+        })?;
+        let log_json = required(&l, "observe.log_format", |s| match s {
+            "text" => Ok(false),
+            "json" => Ok(true),
+            other => Err(format!("`{other}`: expected \"text\" or \"json\"")),
+        })?;
         Ok(Config {
             file,
             source: source_text.as_deref().map(Location::parse),
             source_text,
             format,
-            constituencies: f.source.constituencies.clone(),
+            constituencies: setting(&l, "source.constituencies", path)?,
             interval,
             timeout,
             max_body_bytes,
-            baseline,
-            baseline_format,
-            baseline_constituencies: f.election.baseline_constituencies.clone(),
-            parties: env("HERALD_PARTIES")
-                .map(PathBuf::from)
-                .or(f.election.parties.clone()),
-            store: pick("HERALD_STORE", f.store.path.clone()).unwrap_or_else(|| "herald.db".into()),
+            baseline: setting(&l, "election.baseline", plain)?,
+            baseline_format: setting(&l, "election.baseline_format", format_of)?,
+            baseline_constituencies: setting(&l, "election.baseline_constituencies", path)?,
+            parties: setting(&l, "election.parties", path)?,
+            store: required(&l, "store.path", plain)?,
             timezone,
-            source_label: pick("HERALD_SOURCE_LABEL", f.display.source_label.clone()),
+            source_label: setting(&l, "display.source_label", plain)?,
             token,
             token_file,
             application_id,
-            api_base,
+            api_base: setting(&l, "discord.api_base", url)?,
             register,
             global_rate_per_second,
-            digest_after: f.discord.digest_after.unwrap_or(5).max(1),
-            charts: f.discord.charts.unwrap_or(true),
-            console: env("HERALD_CONSOLE")
-                .map(|v| v == "1" || v == "true")
-                .or(f.console.enabled)
-                .unwrap_or(false),
-            console_output: f.console.output.clone(),
+            digest_after,
+            charts: required(&l, "discord.charts", boolean)?,
+            console: required(&l, "console.enabled", boolean)?,
+            console_output: setting(&l, "console.output", path)?,
             observe_listen,
             log_json,
         })
@@ -562,29 +506,102 @@ mod tests {
     }
 
     #[test]
-    fn errors_name_the_key() {
+    fn errors_name_the_key_and_where_the_value_came_from() {
         let e = |text: &str| Config::parse(None, text, &no_env).unwrap_err().to_string();
-        assert!(e("[source]\nlocaton = \"x\"\n").contains("unknown field `locaton`"));
         assert_eq!(
-            e("[source]\ninterval = \"soon\"\n").split(':').next(),
-            Some("source.interval")
+            e("[source]\nlocaton = \"x\"\n"),
+            "configuration:2: source.locaton: unknown key"
+        );
+        assert!(e("[discord]\ntoken = \"x\"\n").contains("never goes in the file"));
+        assert!(
+            e("\n[source]\ninterval = \"soon\"\n")
+                .starts_with("configuration:3: source.interval: `soon` is not a duration")
         );
         assert!(
             e("[source]\nlocation = \"http://\"\n")
-                .starts_with("source.location: `http://` is not a URL")
+                .starts_with("configuration:2: source.location: `http://` is not a URL")
         );
-        assert!(e("[discord]\napi_base = \"ftp://x\"\n").starts_with("discord.api_base"));
         assert!(
-            e("[display]\ntimezone = \"Mars\"\n").starts_with("display.timezone: unknown timezone")
+            e("[discord]\napi_base = \"ftp://x\"\n")
+                .contains("discord.api_base: `ftp://x` must be")
+        );
+        assert!(
+            e("[display]\ntimezone = \"Mars\"\n").contains("display.timezone: unknown timezone")
         );
         assert!(
             e("[discord]\nregister_commands = \"sometimes\"\n")
-                .starts_with("discord.register_commands")
+                .contains("discord.register_commands")
         );
         assert!(
             e("[discord]\nglobal_rate_per_second = 500\n")
-                .starts_with("discord.global_rate_per_second")
+                .contains("discord.global_rate_per_second")
         );
+        // Nothing is quietly changed: a digest threshold of 0 is refused, not made 1.
+        assert!(e("[discord]\ndigest_after = 0\n").contains("discord.digest_after: `0`: must be"));
+        assert!(e("[console]\nenabled = [1]\n").contains("expected a single value"));
+        // A bad value from the environment names the variable, not the file's key.
+        let env = |k: &str| (k == "HERALD_SOURCE_INTERVAL").then(|| "soon".to_string());
+        let err = Config::parse(None, "[source]\ninterval = \"5s\"\n", &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("HERALD_SOURCE_INTERVAL: source.interval: `soon` is not a duration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn booleans_accept_what_people_type_or_refuse() {
+        for (typed, want) in [
+            ("yes", true),
+            ("YES", true),
+            ("1", true),
+            ("on", true),
+            ("no", false),
+            ("0", false),
+            ("false", false),
+        ] {
+            let env = |k: &str| (k == "HERALD_CONSOLE").then(|| typed.to_string());
+            assert_eq!(
+                Config::parse(None, "", &env).unwrap().console,
+                want,
+                "{typed}"
+            );
+        }
+        let env = |k: &str| (k == "HERALD_CONSOLE").then(|| "sometimes".to_string());
+        let err = Config::parse(None, "", &env).unwrap_err().to_string();
+        assert!(
+            err.starts_with("HERALD_CONSOLE: console.enabled: `sometimes` is not yes or no"),
+            "{err}"
+        );
+        let c = Config::parse(None, "[discord]\ncharts = false\n", &no_env).unwrap();
+        assert!(!c.charts);
+    }
+
+    #[test]
+    fn every_key_has_its_own_variable_and_a_file_value_reaches_the_config() {
+        let vars: std::collections::BTreeSet<&str> = keys::KEYS.iter().map(|k| k.env).collect();
+        assert_eq!(vars.len(), keys::KEYS.len(), "one variable per key");
+        // The six keys that had no variable before: each overrides the file.
+        let env = |k: &str| match k {
+            "HERALD_SOURCE_CONSTITUENCIES" => Some("c.csv".to_string()),
+            "HERALD_BASELINE_CONSTITUENCIES" => Some("b.csv".to_string()),
+            "HERALD_DISCORD_GLOBAL_RATE_PER_SECOND" => Some("30".to_string()),
+            "HERALD_DISCORD_DIGEST_AFTER" => Some("9".to_string()),
+            "HERALD_DISCORD_CHARTS" => Some("no".to_string()),
+            "HERALD_CONSOLE_OUTPUT" => Some("out.txt".to_string()),
+            _ => None,
+        };
+        let c = Config::parse(None, "", &env).unwrap();
+        assert_eq!(c.constituencies.as_deref(), Some(Path::new("c.csv")));
+        assert_eq!(
+            c.baseline_constituencies.as_deref(),
+            Some(Path::new("b.csv"))
+        );
+        assert_eq!(c.global_rate_per_second, 30);
+        assert_eq!(c.digest_after, 9);
+        assert!(!c.charts);
+        assert_eq!(c.console_output.as_deref(), Some(Path::new("out.txt")));
     }
 
     #[test]
@@ -649,6 +666,9 @@ mod tests {
         // From the environment: trimmed, and a token of spaces is refused naming the variable.
         let env = |k: &str| (k == "DISCORD_TOKEN").then(|| "   ".to_string());
         let e = Config::parse(None, "", &env).unwrap_err().to_string();
-        assert!(e.starts_with("DISCORD_TOKEN: the token is empty"), "{e}");
+        assert!(
+            e.starts_with("DISCORD_TOKEN: the bot token: it is empty"),
+            "{e}"
+        );
     }
 }
