@@ -434,10 +434,7 @@ fn the_readme_lists_every_command_and_no_other() {
     }
     for row in &table {
         for listed in row.split("`herald ").skip(1) {
-            let words: Vec<&str> = listed
-                .split(|ch: char| ch == '`' || ch == ' ')
-                .take(2)
-                .collect();
+            let words: Vec<&str> = listed.split(['`', ' ']).take(2).collect();
             let known = offered.iter().any(|c| {
                 c == words[0]
                     || words
