@@ -583,6 +583,26 @@ async fn a_results_file_cut_at_a_seat_boundary_is_missing_not_retracted() {
         "a missing seat is a warning, not a failure: {v:#}"
     );
     assert_eq!(v["source"]["missing"], 1);
+    // `feed check` against the store says the same.
+    let o = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args([
+            "feed",
+            "check",
+            "--format",
+            "parliament-csv",
+            "--source",
+            &results_s,
+            "--store",
+            &store_s,
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("missing from the feed: 1 declaration(s) the store"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::fs::write(&results, &full).unwrap();
     health_until(addr, Duration::from_secs(10), |_, v| {
         v["source"]["missing"] == 0

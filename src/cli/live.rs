@@ -387,6 +387,37 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                 ));
             }
         }
+        if let Some(path) = &a.store {
+            let store = crate::store::Store::inspect(path).await?;
+            if let (Some(held), Some(feed)) = (store.election().await?, &snapshot.election)
+                && held.id != feed.id
+            {
+                problems.push(format!(
+                    "the feed is {} ({}), but the store {path} holds {} ({})",
+                    feed.name, feed.id, held.name, held.id
+                ));
+            }
+            let known = store.known().await?;
+            if snapshot.complete
+                && let Ok(found) = crate::core::changes::detect(&known, &decls, true)
+                && !found.missing.is_empty()
+            {
+                let names: Vec<String> = found
+                    .missing
+                    .iter()
+                    .map(|id| {
+                        known
+                            .get(id)
+                            .map_or(id.to_string(), |d| d.result.constituency.name.clone())
+                    })
+                    .collect();
+                problems.push(format!(
+                    "missing from the feed: {} declaration(s) the store {path} holds (not retracted: reported): {}",
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+        }
         let tally = board.tally(&crate::core::board::Scope::All);
         let seats: Vec<String> = tally
             .parties

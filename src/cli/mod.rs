@@ -166,6 +166,10 @@ pub struct CheckArgs {
     /// Display timezone.
     #[arg(long, default_value = "Europe/London")]
     pub tz: String,
+    /// Compare with what this store holds (read-only): seats it holds that the feed lacks
+    /// are reported missing, and a feed for another election is reported.
+    #[arg(long)]
+    pub store: Option<String>,
 }
 
 /// How logs are written (to standard error).
