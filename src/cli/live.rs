@@ -194,25 +194,11 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
             console,
             discord: None,
         };
-        let metrics = Metrics::default();
-        let started = stop
-            .unless(Pipeline::start(
-                config,
-                parties,
-                baseline,
-                None,
-                metrics.clone(),
-            ))
-            .await;
-        let Some(pipeline) = started
-            .transpose()
-            .map_err(|e| CliError::new(e.to_string()))?
+        let Some(pipeline) =
+            super::start_pipeline(&mut stop, config, parties, baseline, a.listen).await?
         else {
             return Ok(());
         };
-        if let Some(addr) = a.listen {
-            super::serve_observe(addr, &pipeline, metrics).await?;
-        }
         tracing::info!(store = %a.store, "watching {}", a.source);
         let outcome = if a.exit_when_complete {
             match stop.unless(pipeline.wait_complete()).await {

@@ -479,6 +479,37 @@ impl Stop {
     }
 }
 
+/// Starts the pipeline unless a stop is requested first (then None), and serves
+/// `/healthz` and `/metrics` for it on `listen`.
+pub(crate) async fn start_pipeline(
+    stop: &mut Stop,
+    config: crate::app::PipelineConfig,
+    parties: crate::core::parties::PartyRegistry,
+    baseline: crate::core::model::Baseline,
+    listen: Option<std::net::SocketAddr>,
+) -> Result<Option<crate::app::Pipeline>, CliError> {
+    let metrics = crate::observe::Metrics::default();
+    let started = stop
+        .unless(crate::app::Pipeline::start(
+            config,
+            parties,
+            baseline,
+            None,
+            metrics.clone(),
+        ))
+        .await;
+    let Some(pipeline) = started
+        .transpose()
+        .map_err(|e| CliError::new(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    if let Some(addr) = listen {
+        serve_observe(addr, &pipeline, metrics).await?;
+    }
+    Ok(Some(pipeline))
+}
+
 /// Serves `/healthz` and `/metrics` for a running pipeline on `addr` (port 0 picks one; the
 /// address is logged).
 pub(crate) async fn serve_observe(

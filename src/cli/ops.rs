@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use super::inputs::{load_baseline, load_parties};
 use super::offline::{baseline_label, out};
-use super::{CliError, LogFormat, block_on, init_logging, serve_observe};
-use crate::app::{DiscordOptions, Pipeline, PipelineConfig};
+use super::{CliError, LogFormat, block_on, init_logging};
+use crate::app::{DiscordOptions, PipelineConfig};
 use crate::config::{Config, Registration, Secret, process_env};
 use crate::discord::bot::Connection;
 use crate::discord::dispatch::DispatchConfig;
 use crate::discord::replies::Presentation;
-use crate::observe::Metrics;
 use crate::sinks::console::{ConsoleStyle, Output};
 use crate::sources::live::SourceOptions;
 
@@ -120,25 +119,11 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
                 presentation,
             }),
         };
-        let metrics = Metrics::default();
-        let started = stop
-            .unless(Pipeline::start(
-                config,
-                parties,
-                baseline,
-                None,
-                metrics.clone(),
-            ))
-            .await;
-        let Some(pipeline) = started
-            .transpose()
-            .map_err(|e| CliError::new(e.to_string()))?
+        let Some(pipeline) =
+            super::start_pipeline(&mut stop, config, parties, baseline, c.observe_listen).await?
         else {
             return Ok(());
         };
-        if let Some(addr) = c.observe_listen {
-            serve_observe(addr, &pipeline, metrics).await?;
-        }
         stop.requested().await;
         pipeline.stop().await;
         Ok(())

@@ -162,6 +162,16 @@ impl Store {
         self.settle(r).await.map(|_| ())
     }
 
+    /// Runs one write statement and notes its outcome (see [`Store::settle`]): the rows it
+    /// changed.
+    pub(crate) async fn exec<'q>(
+        &self,
+        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<u64> {
+        let r = q.execute(&self.pool).await.map(|d| d.rows_affected());
+        self.settle(r).await
+    }
+
     /// Notes a write's outcome (see [`Store::fault`]). After a failed write the connection
     /// is replaced: SQLite may keep a failed COMMIT's transaction open (seen on a full disk),
     /// and every later write on that connection would then look committed to herald while

@@ -241,53 +241,46 @@ impl Store {
 
     /// Marks a row delivered, with the message id where the sink has one.
     pub async fn mark_sent(&self, key: &str, message_id: Option<&str>) -> Result<()> {
-        let r: Result<()> = async {
+        self.exec(
             sqlx::query(
                 "UPDATE outbox SET state = 'sent', message_id = COALESCE(?, message_id), last_error = NULL, updated_at = ?
                  WHERE idempotency_key = ?",
             )
             .bind(message_id)
             .bind(now_text())
-            .bind(key)
-            .execute(self.pool())
-            .await?;
-            Ok(())
-        }
-        .await;
-        self.settle(r).await
+            .bind(key),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Puts a claimed row back to be retried no earlier than `at`.
     pub async fn mark_retry(&self, key: &str, at: DateTime<Utc>, error: &str) -> Result<()> {
-        let r: Result<()> = async {
+        self.exec(
             sqlx::query(
                 "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE idempotency_key = ?",
             )
             .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
             .bind(error)
             .bind(now_text())
-            .bind(key)
-            .execute(self.pool())
-            .await?;
-            Ok(())
-        }
-        .await;
-        self.settle(r).await
+            .bind(key),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Gives up on a row (a permanent failure).
     pub async fn mark_failed(&self, key: &str, error: &str) -> Result<()> {
-        let r: Result<()> = async {
-            sqlx::query("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE idempotency_key = ?")
-                .bind(error)
-                .bind(now_text())
-                .bind(key)
-                .execute(self.pool())
-                .await?;
-            Ok(())
-        }
-        .await;
-        self.settle(r).await
+        self.exec(
+            sqlx::query(
+                "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE idempotency_key = ?",
+            )
+            .bind(error)
+            .bind(now_text())
+            .bind(key),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The first message posted for this constituency to this target (what corrections
@@ -383,20 +376,16 @@ impl Store {
 
     /// Marks every row of a digest as carried by the posted message.
     pub async fn finish_digest(&self, digest_key: &str, message_id: &str) -> Result<u64> {
-        let r: Result<u64> = async {
-            let done = sqlx::query(
+        self.exec(
+            sqlx::query(
                 "UPDATE outbox SET state = 'merged', message_id = ?, last_error = NULL, updated_at = ?
                  WHERE digest_key = ? AND state = 'claimed'",
             )
             .bind(message_id)
             .bind(now_text())
-            .bind(digest_key)
-            .execute(self.pool())
-            .await?;
-            Ok(done.rows_affected())
-        }
-        .await;
-        self.settle(r).await
+            .bind(digest_key),
+        )
+        .await
     }
 
     /// Puts a digest's rows back to be retried no earlier than `at` (keeping them together).
@@ -406,39 +395,32 @@ impl Store {
         at: DateTime<Utc>,
         error: &str,
     ) -> Result<()> {
-        let r: Result<()> = async {
+        self.exec(
             sqlx::query(
                 "UPDATE outbox SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE digest_key = ? AND state = 'claimed'",
             )
             .bind(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
             .bind(error)
             .bind(now_text())
-            .bind(digest_key)
-            .execute(self.pool())
-            .await?;
-            Ok(())
-        }
-        .await;
-        self.settle(r).await
+            .bind(digest_key),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Gives up every undelivered row of a target (its channel is gone or refuses herald).
     pub async fn fail_target(&self, sink: &str, target: &str, error: &str) -> Result<u64> {
-        let r: Result<u64> = async {
-            let done = sqlx::query(
+        self.exec(
+            sqlx::query(
                 "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
                  WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed')",
             )
             .bind(error)
             .bind(now_text())
             .bind(sink)
-            .bind(target)
-            .execute(self.pool())
-            .await?;
-            Ok(done.rows_affected())
-        }
-        .await;
-        self.settle(r).await
+            .bind(target),
+        )
+        .await
     }
 
     /// Messages posted (or, claimed and not marked, perhaps posted) to each target of a sink

@@ -141,16 +141,15 @@ impl Store {
     /// Pauses a channel that Discord refuses (403 Missing Access, 404 Unknown Channel).
     /// Returns true the first time, so that it is logged once.
     pub async fn pause(&self, channel_id: &str, reason: &str) -> Result<bool> {
-        let r: Result<bool> = async {
-            let done = sqlx::query("UPDATE subscriptions SET paused_reason = ? WHERE channel_id = ? AND paused_reason IS NULL")
-                .bind(reason)
-                .bind(channel_id)
-                .execute(self.pool())
-                .await?;
-            Ok(done.rows_affected() == 1)
-        }
-        .await;
-        self.settle(r).await
+        self.exec(
+            sqlx::query(
+                "UPDATE subscriptions SET paused_reason = ? WHERE channel_id = ? AND paused_reason IS NULL",
+            )
+            .bind(reason)
+            .bind(channel_id),
+        )
+        .await
+        .map(|n| n == 1)
     }
 
     pub async fn subscription_count(&self) -> Result<i64> {
