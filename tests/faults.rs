@@ -450,7 +450,9 @@ async fn a_store_busy_during_a_poll_loses_nothing_and_health_counts_it() {
         c
     };
     feed.set(Answer::Ok(doc(8)));
-    health_until(addr, Duration::from_secs(30), |code, v| {
+    // Each write waits for the database up to 10 s before failing: the store's own probe
+    // may fail first ("database is locked"), then the record of the poll.
+    health_until(addr, Duration::from_secs(60), |code, v| {
         code == 503 && reasons(v).contains("could not be recorded")
     })
     .await;

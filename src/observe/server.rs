@@ -34,7 +34,9 @@ async fn healthz(State(p): State<Probe>) -> Response {
     let source_ok = status.failures == 0 && status.last_success.is_some();
     let connected = p.discord.as_ref().map(DiscordHealth::connected);
     let token = p.discord.as_ref().and_then(DiscordHealth::token_refused);
-    let store_check = p.store.verify().await.err().map(|e| e.to_string());
+    // The file is checked here; writability is probed once a poll interval by the pipeline
+    // (a probe here would wait behind a busy database and hold up the answer).
+    let store_check = p.store.check_file().err().map(|e| e.to_string());
     let store_fault = p.store.fault().or(store_check);
     let mut reasons = Vec::new();
     if let Some(e) = &status.store_error {

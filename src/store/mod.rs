@@ -132,8 +132,13 @@ impl Store {
         self.guard.fault()
     }
 
+    /// Checks the store is still the file herald opened (a stat: cheap, never waits).
+    pub fn check_file(&self) -> Result<()> {
+        self.guard.check_file()
+    }
+
     /// Checks the store is still the file herald opened and can be written: run once a
-    /// poll interval, and by `/healthz`.
+    /// poll interval (a write, which may wait for the database).
     pub async fn verify(&self) -> Result<()> {
         self.guard.check_file()?;
         self.check_writable().await
