@@ -8,52 +8,26 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
-use crate::core::board::{Board, Scope};
+use crate::core::board::Board;
 use crate::core::changes::{Refusal, detect};
-use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus, Election};
+use crate::core::model::{ConstituencyId, Declaration, Election};
 use crate::observe::metrics::{FeedCause, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
 use crate::store::{CONSOLE, DISCORD, Recorded, Sinks, Store, StoreError, StoredEvent};
+
+mod control;
+mod report;
+
+pub use control::Control;
+use control::Request;
 
 /// The shared results board.
 pub type SharedBoard = Arc<RwLock<Board>>;
 
 /// Wakes the sinks when events are recorded: a counter each sink watches for changes.
 pub type Wake = Arc<watch::Sender<u64>>;
-
-/// What an operator asks of the watcher, the one writer of declarations.
-enum Request {
-    /// Withdraw a seat's declaration (`/retract`), on behalf of `by`.
-    Retract {
-        id: ConstituencyId,
-        by: String,
-        reply: oneshot::Sender<Result<StoredEvent, String>>,
-    },
-}
-
-/// A handle for operators' requests to the watcher (`/retract`): cheap to clone; each
-/// request is carried out between two polls, so it never races the feed.
-#[derive(Clone)]
-pub struct Control {
-    tx: mpsc::Sender<Request>,
-}
-
-impl Control {
-    /// Withdraws the declaration of `id` and announces the retraction; `by` names who asked
-    /// (logged). Refused if the seat has no standing declaration.
-    pub async fn retract(&self, id: ConstituencyId, by: String) -> Result<StoredEvent, String> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Request::Retract { id, by, reply })
-            .await
-            .map_err(|_| "herald is stopping: nothing was changed".to_string())?;
-        answer
-            .await
-            .map_err(|_| "herald is stopping: nothing was changed".to_string())?
-    }
-}
 
 /// A new wake signal with no waiters yet.
 pub fn wake() -> Wake {
@@ -325,7 +299,7 @@ impl Watcher {
             && self.last_totals.as_ref() != Some(&totals)
         {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-            cross_check(&board, &totals);
+            report::cross_check(&board, &totals);
             self.last_totals = Some(totals);
         }
         Step::Recorded(recorded.events)
@@ -374,35 +348,6 @@ impl Watcher {
         }
     }
 
-    /// Reports declarations a complete snapshot lacks: logged when the set changes,
-    /// counted, and shown by `/healthz`; never announced.
-    fn report_missing(&mut self, missing: &[ConstituencyId]) {
-        let names: Vec<String> = {
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-            missing
-                .iter()
-                .map(|id| {
-                    board
-                        .constituency(id)
-                        .map_or_else(|| id.to_string(), |c| c.name.clone())
-                })
-                .collect()
-        };
-        self.metrics.missing.set(names.len() as i64);
-        if self.status.borrow().missing != names {
-            if names.is_empty() {
-                tracing::info!("no declaration is missing from the feed any more");
-            } else {
-                tracing::warn!(
-                    count = names.len(),
-                    "declarations herald holds are missing from the feed (a cut transfer, or a retraction the feed does not mark): not announced as withdrawn: {}",
-                    names.join(", ")
-                );
-            }
-            self.status.send_modify(|s| s.missing = names);
-        }
-    }
-
     /// The wait before the next poll: the interval, or after failures an exponential
     /// backoff with ±25% jitter, capped.
     pub fn next_delay(&self) -> Duration {
@@ -418,51 +363,6 @@ impl Watcher {
             .min(self.config.max_backoff);
         let jitter: f64 = rand::random_range(0.75..1.25);
         base.mul_f64(jitter).min(self.config.max_backoff)
-    }
-
-    /// Carries out an operator's request.
-    async fn serve(&mut self, request: Request) {
-        match request {
-            Request::Retract { id, by, reply } => {
-                let answer = self.retract(&id, &by).await;
-                let _ = reply.send(answer);
-            }
-        }
-    }
-
-    async fn retract(&mut self, id: &ConstituencyId, by: &str) -> Result<StoredEvent, String> {
-        use crate::core::changes::{Change, Difference, EventKind};
-        use crate::core::model::DeclarationStatus as S;
-        let Some(old) = self.known.get(id).filter(|d| d.status != S::Withdrawn) else {
-            return Err("that seat has no declaration standing: nothing to withdraw".into());
-        };
-        let mut gone = old.clone();
-        gone.status = S::Withdrawn;
-        let change = Change {
-            kind: EventKind::Retracted,
-            differences: vec![Difference::Status {
-                from: old.status,
-                to: S::Withdrawn,
-            }],
-            declaration: gone,
-        };
-        let recorded = self
-            .store
-            .record(std::slice::from_ref(&change), self.config.sinks)
-            .await
-            .map_err(|e| format!("nothing was withdrawn: {e}"))?;
-        tracing::warn!(
-            constituency = %id,
-            name = %change.declaration.result.constituency.name,
-            by,
-            "declaration withdrawn by an operator"
-        );
-        self.publish(&recorded);
-        recorded
-            .events
-            .into_iter()
-            .next()
-            .ok_or_else(|| "nothing was recorded".to_string())
     }
 
     /// Polls until `shutdown` turns true, carrying out operators' requests between polls.
@@ -486,34 +386,5 @@ impl Watcher {
 
     pub fn known(&self) -> &BTreeMap<ConstituencyId, Declaration> {
         &self.known
-    }
-}
-
-/// Compares a source's published national totals with the board's own, and logs any
-/// disagreement (herald's figures stand; the log is for the duty editor).
-fn cross_check(board: &Board, totals: &PublishedTotals) {
-    let tally = board.tally(&Scope::All);
-    let declared = board
-        .entries()
-        .filter(|e| {
-            e.declaration.status != DeclarationStatus::Withdrawn
-                && e.figures.winning_party().is_some()
-        })
-        .count() as u32;
-    if declared != totals.results {
-        tracing::warn!(
-            "state of parties covers {} results; herald holds {} declared or called seats",
-            totals.results,
-            declared
-        );
-    }
-    for (label, party, seats) in &totals.seats {
-        let ours = party
-            .as_ref()
-            .and_then(|p| tally.party(p))
-            .map_or(0, |t| t.seats);
-        if ours != *seats {
-            tracing::warn!("state of parties gives {label} {seats} seats; herald counts {ours}");
-        }
     }
 }

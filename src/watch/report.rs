@@ -1,0 +1,67 @@
+//! What the watcher reports without announcing it: declarations a complete feed lacks
+//! (missing, never withdrawn), and disagreements with a source's own national totals.
+
+use super::Watcher;
+use crate::core::board::{Board, Scope};
+use crate::core::model::{ConstituencyId, DeclarationStatus};
+use crate::sources::live::PublishedTotals;
+
+impl Watcher {
+    /// Reports declarations a complete snapshot lacks: logged when the set changes,
+    /// counted, and shown by `/healthz`; never announced.
+    pub(super) fn report_missing(&mut self, missing: &[ConstituencyId]) {
+        let names: Vec<String> = {
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            missing
+                .iter()
+                .map(|id| {
+                    board
+                        .constituency(id)
+                        .map_or_else(|| id.to_string(), |c| c.name.clone())
+                })
+                .collect()
+        };
+        self.metrics.missing.set(names.len() as i64);
+        if self.status.borrow().missing != names {
+            if names.is_empty() {
+                tracing::info!("no declaration is missing from the feed any more");
+            } else {
+                tracing::warn!(
+                    count = names.len(),
+                    "declarations herald holds are missing from the feed (a cut transfer, or a retraction the feed does not mark): not announced as withdrawn: {}",
+                    names.join(", ")
+                );
+            }
+            self.status.send_modify(|s| s.missing = names);
+        }
+    }
+}
+
+/// Compares a source's published national totals with the board's own, and logs any
+/// disagreement (herald's figures stand; the log is for the duty editor).
+pub(super) fn cross_check(board: &Board, totals: &PublishedTotals) {
+    let tally = board.tally(&Scope::All);
+    let declared = board
+        .entries()
+        .filter(|e| {
+            e.declaration.status != DeclarationStatus::Withdrawn
+                && e.figures.winning_party().is_some()
+        })
+        .count() as u32;
+    if declared != totals.results {
+        tracing::warn!(
+            "state of parties covers {} results; herald holds {} declared or called seats",
+            totals.results,
+            declared
+        );
+    }
+    for (label, party, seats) in &totals.seats {
+        let ours = party
+            .as_ref()
+            .and_then(|p| tally.party(p))
+            .map_or(0, |t| t.seats);
+        if ours != *seats {
+            tracing::warn!("state of parties gives {label} {seats} seats; herald counts {ours}");
+        }
+    }
+}
