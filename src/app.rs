@@ -231,8 +231,8 @@ impl Pipeline {
         // stopped with SIGTERM and killed soon after. Each part gets its share of the time,
         // then is abandoned; the store stays consistent, since every write is a transaction
         // and an unfinished one is rolled back.
-        const BOT: Duration = Duration::from_secs(2);
-        const TASKS: Duration = Duration::from_millis(2500);
+        const BOT: Duration = Duration::from_millis(1500);
+        const TASKS: Duration = Duration::from_secs(2);
         let _ = self.shutdown.send(true);
         if let Some(bot) = self.bot {
             bot.stop(BOT).await;
