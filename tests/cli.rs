@@ -277,3 +277,42 @@ fn the_demo_names_the_folder_of_its_charts() {
             && files.contains("swing.png")
     );
 }
+
+#[test]
+fn the_format_is_told_from_the_file_when_not_given() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    // The Parliament export, its baseline too, with no --format anywhere.
+    let o = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args([
+            "result",
+            "Hartlepool",
+            "--json",
+            "--results",
+            &p("candidate-level-results-general-election-12-12-2019.csv"),
+            "--baseline",
+            &p("candidate-level-results-general-election-08-06-2017.csv"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["majority"], 3595);
+    // A file herald cannot tell is refused naming every format, not parsed as JSON.
+    let tmp = tempfile::tempdir().unwrap();
+    let odd = tmp.path().join("results.txt");
+    std::fs::write(&odd, "seat;votes\nHartlepool;1\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["seats", "--results", odd.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("cannot tell the format"), "{err}");
+    assert!(
+        err.contains("parliament-csv") && err.contains("pa-xml"),
+        "{err}"
+    );
+}

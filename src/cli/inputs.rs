@@ -42,6 +42,18 @@ pub(super) async fn load_baseline(
     Ok(sources::load_files(format, Path::new(location), constituencies, parties)?.into_baseline())
 }
 
+/// The format given, else the one the file or folder at `location` shows (herald JSON for
+/// a URL); a file it cannot tell is refused with every format named.
+pub(super) fn format_for(given: Option<Format>, location: &str) -> Result<Format, CliError> {
+    if let Some(f) = given {
+        return Ok(f);
+    }
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Ok(Format::HeraldJson);
+    }
+    sources::infer_format(Path::new(location)).map_err(CliError::new)
+}
+
 impl CompareArgs {
     /// The registry and the baseline (empty without `--baseline`). A local baseline is read
     /// in `results_format` unless `--baseline-format` says otherwise; a URL in herald JSON.
@@ -52,18 +64,12 @@ impl CompareArgs {
         let parties = load_parties(self.parties.as_deref())?;
         let baseline = match &self.baseline {
             Some(b) => {
-                let default = if b.starts_with("http://") || b.starts_with("https://") {
-                    Format::HeraldJson
-                } else {
-                    results_format
+                // Given, else told from the file, else that of the results.
+                let format = match self.baseline_format {
+                    Some(f) => f,
+                    None => format_for(None, b).unwrap_or(results_format),
                 };
-                load_baseline(
-                    b,
-                    self.baseline_format.unwrap_or(default),
-                    self.baseline_constituencies.as_deref(),
-                    &parties,
-                )
-                .await?
+                load_baseline(b, format, self.baseline_constituencies.as_deref(), &parties).await?
             }
             None => Baseline::default(),
         };

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::inputs::format_for;
 use super::offline::{baseline_label, out, parse_tz};
 use super::{
     CheckArgs, CliError, DemoArgs, LogFormat, ServeArgs, WatchArgs, block_on, init_logging,
@@ -162,7 +163,8 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
     let a = a.clone();
     block_on(async move {
         let mut stop = super::Stop::listen()?;
-        let Some(loaded) = stop.unless(a.compare.load(a.format)).await else {
+        let format = format_for(a.format, &a.source)?;
+        let Some(loaded) = stop.unless(a.compare.load(format)).await else {
             return Ok(());
         };
         let (parties, baseline) = loaded?;
@@ -184,7 +186,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
         let config = PipelineConfig {
             location,
             source: SourceOptions {
-                format: a.format,
+                format,
                 constituencies: a.constituencies.clone(),
                 timeout: a.timeout,
                 max_body_bytes: a.max_body_bytes,
@@ -225,9 +227,10 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
     let a = a.clone();
     block_on(async move {
         let mut stop = super::Stop::listen()?;
-        let (parties, baseline) = a.compare.load(a.format).await?;
+        let format = format_for(a.format, &a.results.display().to_string())?;
+        let (parties, baseline) = a.compare.load(format).await?;
         let results =
-            sources::load_files(a.format, &a.results, a.constituencies.as_deref(), &parties)?;
+            sources::load_files(format, &a.results, a.constituencies.as_deref(), &parties)?;
         // The baseline is served as herald JSON, whatever format it was read in.
         let baseline = match (&a.compare.baseline, baseline.election.clone()) {
             (Some(_), Some(election)) => {
@@ -278,11 +281,12 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
     block_on(async move {
         use crate::core::model::DeclarationStatus as S;
         use crate::sources::live::{Polled, open};
-        let (parties, loaded) = a.compare.load(a.format).await?;
+        let format = format_for(a.format, &a.source)?;
+        let (parties, loaded) = a.compare.load(format).await?;
         let baseline = a.compare.baseline.is_some().then_some(loaded);
         let location = Location::parse(&a.source);
         let options = SourceOptions {
-            format: a.format,
+            format,
             constituencies: a.constituencies.clone(),
             ..SourceOptions::default()
         };

@@ -155,9 +155,9 @@ pub struct CheckArgs {
     /// The feed: an http(s) URL, a file, or a folder of per-declaration files.
     #[arg(long)]
     pub source: String,
-    /// Format of the feed.
-    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
-    pub format: Format,
+    /// Format (default: told from the file or folder itself; herald-json for a URL).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
@@ -185,9 +185,9 @@ pub struct WatchArgs {
     /// The results source: an http(s) URL, a file, or a folder of per-declaration files.
     #[arg(long)]
     pub source: String,
-    /// Format of the source.
-    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
-    pub format: Format,
+    /// Format (default: told from the file or folder itself; herald-json for a URL).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// HoC constituency file, paired with a HoC candidate file source.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
@@ -230,9 +230,9 @@ pub struct ServeArgs {
     /// The recorded results to replay.
     #[arg(long)]
     pub results: PathBuf,
-    /// Format of the results file.
-    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
-    pub format: Format,
+    /// Format (default: told from the file or folder itself; herald-json for a URL).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
@@ -268,9 +268,9 @@ pub struct DataArgs {
     /// Results file (default: the bundled demo election).
     #[arg(long)]
     pub results: Option<PathBuf>,
-    /// Format of the results file.
-    #[arg(long, value_enum, default_value_t = Format::HeraldJson)]
-    pub format: Format,
+    /// Format (default: told from the file or folder itself; herald-json for a URL).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// HoC constituency file, paired with a HoC candidate file.
     #[arg(long)]
     pub constituencies: Option<PathBuf>,
@@ -321,9 +321,9 @@ pub struct SeatsArgs {
 
 #[derive(Args, Debug)]
 pub struct ComputeArgs {
-    /// Format of the results file.
+    /// Format (default: told from the file or folder itself; herald-json for a URL).
     #[arg(long, value_enum)]
-    pub format: Format,
+    pub format: Option<Format>,
     /// Results file.
     #[arg(long)]
     pub results: PathBuf,

@@ -101,13 +101,9 @@ fn data_session(a: &DataArgs) -> Result<Session, CliError> {
         }
         return Ok(demo_session(tz));
     };
-    let (parties, baseline) = a.compare.load_now(a.format)?;
-    let results = sources::load_files(
-        a.format,
-        results_path,
-        a.constituencies.as_deref(),
-        &parties,
-    )?;
+    let format = super::inputs::format_for(a.format, &results_path.display().to_string())?;
+    let (parties, baseline) = a.compare.load_now(format)?;
+    let results = sources::load_files(format, results_path, a.constituencies.as_deref(), &parties)?;
     let source = results_path.file_name().map_or_else(
         || results_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

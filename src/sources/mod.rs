@@ -10,12 +10,14 @@ pub mod folder;
 pub mod formats;
 pub mod fuzzing;
 pub mod http;
+pub mod infer;
 pub mod live;
 
 use std::path::Path;
 
 pub use error::{LoadError, LoadErrorKind};
 pub use formats::Loaded;
+pub use infer::infer_format;
 
 use crate::core::parties::PartyRegistry;
 
