@@ -316,3 +316,75 @@ fn the_format_is_told_from_the_file_when_not_given() {
         "{err}"
     );
 }
+
+/// A notional baseline in the UK Parliament export layout: a row per party with no candidate
+/// name, two Independent aggregates in one seat. Every figure checked against the hand
+/// computation in the comments.
+#[test]
+fn compute_against_a_notional_baseline_of_party_aggregates() {
+    const HEADER: &str = "Constituency geographic code,Constituency name,Country name,English region name,Electorate,Election polling date,Election is by-election,Declaration time,Election valid vote count,Election invalid vote count,Election result summary,Candidate family name,Candidate given name,Main party name,Main party abbreviation,Candidate is standing as Commons Speaker,Candidate is standing as independent,Candidate vote count,Candidate result position";
+    let seat = "E14009991,Alphaton,England,North East";
+    let notional = format!(
+        "{HEADER},Candidate is notional political party aggregate\n\
+         {seat},60000,2019-12-12,false,,41500,,Con hold,,,Conservative,Con,false,false,20000,1,true\n\
+         {seat},60000,2019-12-12,false,,41500,,Con hold,,,Labour,Lab,false,false,15000,2,true\n\
+         {seat},60000,2019-12-12,false,,41500,,Con hold,,,Liberal Democrat,LD,false,false,5000,3,true\n\
+         {seat},60000,2019-12-12,false,,41500,,Con hold,,,,,false,true,1000,4,true\n\
+         {seat},60000,2019-12-12,false,,41500,,Con hold,,,,,false,true,500,5,true\n"
+    );
+    let results = format!(
+        "{HEADER}\n\
+         {seat},61000,2024-07-04,false,2024-07-05 01:30:00 UTC,40000,,Lab gain,Ray,Ann,Labour,Lab,false,false,18000,1\n\
+         {seat},61000,2024-07-04,false,2024-07-05 01:30:00 UTC,40000,,Lab gain,Cole,Ben,Conservative,Con,false,false,16000,2\n\
+         {seat},61000,2024-07-04,false,2024-07-05 01:30:00 UTC,40000,,Lab gain,Day,Cal,Liberal Democrat,LD,false,false,4000,3\n\
+         {seat},61000,2024-07-04,false,2024-07-05 01:30:00 UTC,40000,,Lab gain,Eve,Dee,Green Party,Green,false,false,2000,4\n"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, new) = (
+        tmp.path().join("notional.csv"),
+        tmp.path().join("results.csv"),
+    );
+    std::fs::write(&base, notional).unwrap();
+    std::fs::write(&new, results).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args([
+            "compute",
+            "--results",
+            new.to_str().unwrap(),
+            "--baseline",
+            base.to_str().unwrap(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let v: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() < 1e-3;
+    // Lab 18,000 beats Con 16,000: a gain from the party that held it notionally.
+    assert_eq!(v["status"], "gain", "{v:#}");
+    assert_eq!(v["gained_from"], "con");
+    assert_eq!(v["majority"], 2000);
+    assert!(close(&v["majority_pct"], 5.0));
+    // Turnout on valid votes (no rejected ballots given): 40,000 / 61,000.
+    assert!(close(&v["turnout_pct"], 65.5738));
+    // Shares then: Con 20,000 / 41,500 = 48.1928, Lab 36.1446, LD 12.0482, and the two
+    // Independent aggregates together 1,500 = 3.6145.
+    let change = |party: &str| {
+        v["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["party"] == party)
+            .map(|c| c["change"].clone())
+            .unwrap()
+    };
+    assert!(close(&change("lab"), 45.0 - 36.1446));
+    assert!(close(&change("con"), 40.0 - 48.1928));
+    assert!(close(&change("ld"), 10.0 - 12.0482));
+    assert_eq!(change("green"), Value::Null, "Green is new here");
+    // Butler swing, Con to Lab: (8.8554 + 8.1928) / 2 = 8.5241.
+    assert_eq!(v["swing"]["from"], "con");
+    assert_eq!(v["swing"]["to"], "lab");
+    assert!(close(&v["swing"]["points"], 8.5241), "{v:#}");
+}

@@ -44,10 +44,19 @@ pub(super) fn parse_tz(tz: &str) -> Result<Tz, CliError> {
     })
 }
 
+/// How the baseline is named in sentences: its year ("since 2019"), marked when it is a
+/// notional result on other boundaries ("since 2019 (notional)").
 pub(super) fn baseline_label(b: &Baseline) -> String {
     b.election.as_ref().map_or_else(
         || "the previous election".to_string(),
-        |e| e.date.format("%Y").to_string(),
+        |e| {
+            let year = e.date.format("%Y").to_string();
+            if e.id.ends_with("-notional") {
+                format!("{year} (notional)")
+            } else {
+                year
+            }
+        },
     )
 }
 

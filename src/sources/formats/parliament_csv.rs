@@ -2,6 +2,12 @@
 //! `candidate-level-results-general-election-*.csv`, one row per candidate, each row also
 //! carrying its constituency's electorate, valid and invalid votes, declaration time and
 //! result. Names arrive HTML-escaped (`O&#39;Hara`) and are decoded.
+//!
+//! The notional results on new boundaries (the baseline of the election after a boundary
+//! review) come in the same layout with the column `Candidate is notional political party
+//! aggregate`: a row per party, with no candidate name. Each is read as one "candidate"
+//! named after its party, and two aggregates of one party in a seat (two Independent
+//! aggregates) are added together: a baseline compares parties.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 
@@ -10,6 +16,9 @@ use super::{Loaded, SeatBuilder, agree, party_for, seats_in_order};
 use crate::core::model::{Candidate, ConstituencyId, Election, Nation, PartyId};
 use crate::core::parties::PartyRegistry;
 use crate::sources::error::LoadError;
+
+/// The column that marks a notional party aggregate.
+const NOTIONAL: &str = "Candidate is notional political party aggregate";
 
 fn unescape(s: &str) -> String {
     html_escape::decode_html_entities(s).trim().to_string()
@@ -36,11 +45,13 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
     let c_votes = t.col("Candidate vote count")?;
     let c_position = t.col("Candidate result position")?;
     let c_by = t.col("Election is by-election")?;
+    let c_notional = t.has(NOTIONAL).then(|| t.col(NOTIONAL)).transpose()?;
 
     let mut seats: Vec<SeatBuilder> = Vec::new();
     let mut index = std::collections::HashMap::new();
     let mut polling: Option<NaiveDate> = None;
     let mut by_election = false;
+    let mut notional = false;
 
     for row in t.rows() {
         let id = ConstituencyId::new(row.text(c_id)?);
@@ -87,13 +98,11 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
         }
         by_election |= row.flag(c_by)?;
 
-        let given = unescape(row.str(c_given));
-        let family = unescape(row.text(c_family)?);
-        let cand_name = if given.is_empty() {
-            family
-        } else {
-            format!("{given} {family}")
+        let aggregate = match c_notional {
+            Some(c) => row.flag(c)?,
+            None => false,
         };
+        notional |= aggregate;
         let party = if row.flag(c_speaker)? {
             PartyId::new("spk")
         } else if row.flag(c_ind)? {
@@ -106,8 +115,29 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
             }
             party_for(parties, &abbr, &pname)
         };
+        let cand_name = if aggregate {
+            // A party's notional votes: named after the party, as the file names it.
+            let pname = unescape(row.str(c_party));
+            match pname.as_str() {
+                "" if party.as_str() == PartyId::INDEPENDENT => "Independent".to_string(),
+                "" => unescape(row.str(c_abbr)),
+                _ => pname,
+            }
+        } else {
+            let given = unescape(row.str(c_given));
+            let family = unescape(row.text(c_family)?);
+            if given.is_empty() {
+                family
+            } else {
+                format!("{given} {family}")
+            }
+        };
         let votes = row.count(c_votes)?;
-        let position = row.count(c_position)?;
+        let position = if aggregate {
+            row.opt_count(c_position)?.unwrap_or(0)
+        } else {
+            row.count(c_position)?
+        };
 
         let seat = *index.entry(id.clone()).or_insert_with(|| {
             seats.push(SeatBuilder::new(id.clone(), row.line));
@@ -121,6 +151,16 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
         agree(&mut b.valid, valid, &row, c_valid)?;
         agree(&mut b.rejected, invalid, &row, c_invalid)?;
         agree(&mut b.declared_at, declared_at, &row, c_declared)?;
+        if aggregate
+            && let Some(same) = b
+                .candidates
+                .iter_mut()
+                .find(|c| c.party == party && c.name == cand_name)
+        {
+            same.votes += votes;
+            same.elected |= position == 1;
+            continue;
+        }
         b.candidates.push(Candidate {
             name: cand_name,
             party,
@@ -138,9 +178,19 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
     } else {
         "General election"
     };
+    // Notional results are the election re-counted on other boundaries: said in its id and
+    // name, so that comparisons with it say "notional".
     let election = Election {
-        id: format!("{}-{date}", if by_election { "by" } else { "ge" }),
-        name: format!("{kind} {}", date.format("%-d %B %Y")),
+        id: format!(
+            "{}-{date}{}",
+            if by_election { "by" } else { "ge" },
+            if notional { "-notional" } else { "" }
+        ),
+        name: format!(
+            "{kind} {}{}",
+            date.format("%-d %B %Y"),
+            if notional { " (notional)" } else { "" }
+        ),
         date,
         total_seats,
     };
