@@ -225,3 +225,22 @@ fn loaders_never_panic_on_truncations_of_real_files() {
         );
     }
 }
+
+/// A party is known by its name before its abbreviation, which collide across parties: PA's
+/// `SLP` is the Scottish Libertarian Party, the registry's the Socialist Labour Party.
+#[test]
+fn parties_are_matched_by_name_before_abbreviation() {
+    use herald::sources::formats::party_for;
+    let parties = herald::demo::parties();
+    let socialist_labour = party_for(&parties, "SLP", "Socialist Labour Party");
+    assert_eq!(parties.name(&socialist_labour), "Socialist Labour Party");
+    let libertarian = party_for(&parties, "SLP", "Scottish Libertarian Party");
+    assert_ne!(libertarian, socialist_labour, "not Socialist Labour");
+    assert_eq!(parties.name(&libertarian), "Scottish Libertarian Party");
+    // A name the registry spells differently still finds its party through the abbreviation
+    // when the two agree; the abbreviation alone serves when there is no name.
+    assert_eq!(party_for(&parties, "Lab", "Labour").as_str(), "lab");
+    assert_eq!(party_for(&parties, "Lab", "").as_str(), "lab");
+    // The House of Commons Library's 2024 files abbreviate Reform UK as RUK.
+    assert_eq!(party_for(&parties, "RUK", "").as_str(), "reform");
+}

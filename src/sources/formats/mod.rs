@@ -49,11 +49,37 @@ impl Loaded {
 /// The party id for a source's abbreviation and name: the registry's id where it knows
 /// either label, else the raw name (an unknown party is shown under it, never dropped).
 pub fn party_for(parties: &PartyRegistry, abbreviation: &str, name: &str) -> PartyId {
+    party_known(parties, abbreviation, name)
+        .unwrap_or_else(|| PartyId::new(if name.is_empty() { abbreviation } else { name }))
+}
+
+/// The registry's party for a name and abbreviation, if it knows it. The name first:
+/// abbreviations collide across parties (PA's SLP is the Scottish Libertarian Party; the
+/// registry's SLP the Socialist Labour Party). An unknown name is taken at its
+/// abbreviation's word only when the two agree: a significant word of the name is in the
+/// registry's name for that party.
+pub fn party_known(parties: &PartyRegistry, abbreviation: &str, name: &str) -> Option<PartyId> {
+    if let Some(id) = parties.resolve(name).filter(|_| !name.is_empty()) {
+        return Some(id);
+    }
     parties
         .resolve(abbreviation)
         .filter(|_| !abbreviation.is_empty())
-        .or_else(|| parties.resolve(name).filter(|_| !name.is_empty()))
-        .unwrap_or_else(|| PartyId::new(if name.is_empty() { abbreviation } else { name }))
+        .filter(|id| name.is_empty() || shares_a_word(name, parties.name(id)))
+}
+
+/// Whether two party names share a word that says something (not "party", "the", …).
+fn shares_a_word(a: &str, b: &str) -> bool {
+    const FILLER: [&str; 8] = ["party", "the", "and", "of", "uk", "for", "&", "-"];
+    let words = |s: &str| -> Vec<String> {
+        crate::core::finder::normalise(s)
+            .split_whitespace()
+            .filter(|w| !FILLER.contains(w))
+            .map(str::to_string)
+            .collect()
+    };
+    let b = words(b);
+    words(a).iter().any(|w| b.contains(w))
 }
 
 /// A constituency being assembled from several rows, each of which must agree on the

@@ -209,16 +209,14 @@ fn pa_party_for(parties: &PartyRegistry, abbreviation: &str, name: &str) -> Part
     party_for(parties, abbreviation, name)
 }
 
-/// The registry's party for a state-of-parties row, if it knows either label.
+/// The registry's party for a state-of-parties row, if it knows it (see
+/// [`super::party_known`]).
 fn pa_resolve(parties: &PartyRegistry, abbreviation: &str, name: &str) -> Option<PartyId> {
     let (abbreviation, name) = (abbreviation.trim(), name.trim());
     if is_pa_own_label(abbreviation, name) {
         return None;
     }
-    [abbreviation, name]
-        .into_iter()
-        .filter(|l| !l.is_empty())
-        .find_map(|l| parties.resolve(l))
+    super::party_known(parties, abbreviation, name)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
