@@ -187,12 +187,33 @@ fn feed_check_reports_problems_and_refusals() {
         &[],
     );
     let (out, err) = text(&o);
-    assert!(o.status.success(), "{err}");
+    // Problems found: the report, and exit code 2 (a refused feed is 1).
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("3 problem(s) found"), "{err}");
     assert!(
         out.contains("Hartlepool: Con GAIN from Lab (majority 6,940)"),
         "{out}"
     );
     assert!(out.contains("problems: 3"), "{out}");
+    // The same as JSON.
+    let o = herald(
+        &[
+            "feed",
+            "check",
+            "--json",
+            "--source",
+            feed.to_str().unwrap(),
+            "--baseline",
+            baseline.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&text(&o).0).expect("JSON");
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["declarations"]["declared"], 2);
+    assert_eq!(v["would_announce"][0]["headline"], "Con GAIN from Lab");
+    assert_eq!(v["would_announce"][0]["majority"], 6940);
     assert!(
         out.contains(
             "unknown party `Heritage Party of Hartlepool` for Claire Martin in Hartlepool"

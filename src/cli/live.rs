@@ -336,6 +336,7 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
             count(S::Withdrawn)
         ));
         text.push_str("would announce:\n");
+        let mut announced = Vec::new();
         for d in &decls {
             if let Some(b) = &baseline
                 && b.get(d.id()).is_none()
@@ -370,11 +371,19 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                     .majority
                     .map(|m| format!(" (majority {})", crate::format::thousands(m)))
                     .unwrap_or_default();
+                let headline = crate::format::result::headline(&e.figures, &style);
                 text.push_str(&format!(
-                    "  {when}{}: {}{majority}\n",
+                    "  {when}{}: {headline}{majority}\n",
                     d.result.constituency.name,
-                    crate::format::result::headline(&e.figures, &style)
                 ));
+                announced.push(serde_json::json!({
+                    "id": d.id().as_str(),
+                    "name": d.result.constituency.name,
+                    "declared_at": d.declared_at.map(|t| t.to_rfc3339()),
+                    "status": format!("{:?}", d.status).to_lowercase(),
+                    "headline": headline,
+                    "majority": e.figures.majority,
+                }));
             }
         }
         if let Some(path) = &a.store {
@@ -431,6 +440,40 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                 text.push_str(&format!("  {p}\n"));
             }
         }
-        out(&text)
+        if a.json {
+            let report = serde_json::json!({
+                "source": source.describe(),
+                "election": snapshot.election.as_ref().map(|e| serde_json::json!({
+                    "id": e.id, "name": e.name, "date": e.date.to_string(), "total_seats": e.total_seats,
+                })),
+                "declarations": {
+                    "total": decls.len(),
+                    "declared": count(S::Declared),
+                    "called": count(S::Called),
+                    "recount": count(S::Recount),
+                    "withdrawn": count(S::Withdrawn),
+                },
+                "would_announce": announced,
+                "seats": tally
+                    .parties
+                    .iter()
+                    .filter(|p| p.seats > 0)
+                    .map(|p| serde_json::json!({"party": parties.short(&p.party), "seats": p.seats}))
+                    .collect::<Vec<_>>(),
+                "problems": problems,
+            });
+            out(&format!("{report:#}\n"))?;
+        } else {
+            out(&text)?;
+        }
+        // A feed with problems is not ready for the night: say so in the exit code too.
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CliError {
+                message: format!("{} problem(s) found", problems.len()),
+                code: 2,
+            })
+        }
     })
 }

@@ -170,6 +170,9 @@ pub struct CheckArgs {
     /// are reported missing, and a feed for another election is reported.
     #[arg(long)]
     pub store: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How logs are written (to standard error).
