@@ -193,6 +193,30 @@ fn watch_args<'a>(source: &'a str, store: &'a str, console: &'a str) -> Vec<&'a 
     ]
 }
 
+/// A `herald watch` of `source` with its store at `store`, its console file and its log in
+/// `dir`, serving `/healthz`, once it listens.
+struct Watching {
+    herald: Herald,
+    addr: SocketAddr,
+    console: PathBuf,
+    store: String,
+}
+
+async fn watching(source: &str, store: &Path, dir: &Path, extra: &[&str]) -> Watching {
+    let console = dir.join("console.txt");
+    let store = store.display().to_string();
+    let mut args = watch_args(source, &store, console.to_str().unwrap_or_default());
+    args.extend_from_slice(extra);
+    let herald = Herald::start(&args, &[], &dir.join("log"));
+    let addr = herald.listening().await;
+    Watching {
+        herald,
+        addr,
+        console,
+        store,
+    }
+}
+
 /// A size-limited tmpfs mounted at a temporary folder, unmounted on drop. None (with the
 /// reason printed) where this process may not mount, i.e. when not root.
 struct SmallDisk {
@@ -240,19 +264,18 @@ async fn a_full_disk_stops_announcing_and_freeing_it_announces_each_seat_once() 
     };
     let feed = ge2019_feed(&dir, Duration::from_millis(3)).await;
     let tmp = tempfile::tempdir().unwrap();
-    let store = disk.dir.path().join("herald.db");
-    let console = tmp.path().join("console.txt");
-    let (url, store_s, console_s) = (
-        feed.url(),
-        store.display().to_string(),
-        console.display().to_string(),
-    );
-    let herald = Herald::start(
-        &watch_args(&url, &store_s, &console_s),
+    let Watching {
+        herald,
+        addr,
+        console,
+        store: store_s,
+    } = watching(
+        &feed.url(),
+        &disk.dir.path().join("herald.db"),
+        tmp.path(),
         &[],
-        &tmp.path().join("log"),
-    );
-    let addr = herald.listening().await;
+    )
+    .await;
     // The 650 seats do not fit in a megabyte: herald notices, says so, and stops.
     health_until(addr, Duration::from_secs(60), |code, v| {
         code == 503 && reasons(v).contains("disk is full")
@@ -426,15 +449,12 @@ async fn a_store_busy_during_a_poll_loses_nothing_and_health_counts_it() {
     };
     let (url, feed) = scripted::start(Answer::Ok(doc(3))).await;
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("herald.db");
-    let console = tmp.path().join("console.txt");
-    let (store_s, console_s) = (store.display().to_string(), console.display().to_string());
-    let herald = Herald::start(
-        &watch_args(&url, &store_s, &console_s),
-        &[],
-        &tmp.path().join("log"),
-    );
-    let addr = herald.listening().await;
+    let Watching {
+        herald,
+        addr,
+        console,
+        store: store_s,
+    } = watching(&url, &tmp.path().join("herald.db"), tmp.path(), &[]).await;
     wait_printed(&console, 3, Duration::from_secs(30)).await;
     // Another writer holds the store for 15 s (longer than herald waits for it), while the
     // feed gains five seats and then stays as it is.
@@ -497,18 +517,12 @@ async fn a_store_deleted_mid_run_stops_announcing_and_says_why() {
     let feed = ge2019_feed(&dir, Duration::from_millis(15)).await;
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("herald.db");
-    let console = tmp.path().join("console.txt");
-    let (url, store_s, console_s) = (
-        feed.url(),
-        store.display().to_string(),
-        console.display().to_string(),
-    );
-    let herald = Herald::start(
-        &watch_args(&url, &store_s, &console_s),
-        &[],
-        &tmp.path().join("log"),
-    );
-    let addr = herald.listening().await;
+    let Watching {
+        herald,
+        addr,
+        console,
+        ..
+    } = watching(&feed.url(), &store, tmp.path(), &[]).await;
     wait_printed(&console, 20, Duration::from_secs(60)).await;
     std::fs::remove_file(&store).unwrap();
     health_until(addr, Duration::from_secs(5), |code, v| {
@@ -562,17 +576,19 @@ async fn a_results_file_cut_at_a_seat_boundary_is_missing_not_retracted() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results.csv");
     std::fs::write(&results, &full).unwrap();
-    let store = tmp.path().join("herald.db");
-    let console = tmp.path().join("console.txt");
-    let (results_s, store_s, console_s) = (
-        results.display().to_string(),
-        store.display().to_string(),
-        console.display().to_string(),
-    );
-    let mut args = watch_args(&results_s, &store_s, &console_s);
-    args.extend(["--format", "parliament-csv"]);
-    let herald = Herald::start(&args, &[], &tmp.path().join("log"));
-    let addr = herald.listening().await;
+    let results_s = results.display().to_string();
+    let Watching {
+        herald,
+        addr,
+        console,
+        store: store_s,
+    } = watching(
+        &results_s,
+        &tmp.path().join("herald.db"),
+        tmp.path(),
+        &["--format", "parliament-csv"],
+    )
+    .await;
     wait_printed(&console, 650, Duration::from_secs(60)).await;
     std::fs::write(&results, &cut).unwrap();
     health_until(addr, Duration::from_secs(10), |_, v| {
