@@ -193,6 +193,17 @@ fn watch_args<'a>(source: &'a str, store: &'a str, console: &'a str) -> Vec<&'a 
     ]
 }
 
+/// Starts `herald watch` of `source` on `store` and expects it to refuse at once: its
+/// standard error.
+fn refused_at_start(source: &str, store: &str, console: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(watch_args(source, store, console))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "herald started on {store}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// A `herald watch` of `source` with its store at `store`, its console file and its log in
 /// `dir`, serving `/healthz`, once it listens.
 struct Watching {
@@ -337,12 +348,7 @@ async fn one_process_per_store_and_no_foreign_or_damaged_store() {
     let addr = first.listening().await;
     wait_printed(&console, 1, Duration::from_secs(30)).await;
     // A second herald on the same store is refused at once, naming the store and the holder.
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(watch_args(demo_feed, &store_s, &console_s))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = refused_at_start(demo_feed, &store_s, &console_s);
     assert!(
         err.contains(&format!(
             "store {store_s} is in use by another herald process (pid {})",
@@ -367,12 +373,7 @@ async fn one_process_per_store_and_no_foreign_or_damaged_store() {
         c.close().await.unwrap();
     }
     let foreign_s = foreign.display().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(watch_args(demo_feed, &foreign_s, &console_s))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = refused_at_start(demo_feed, &foreign_s, &console_s);
     assert!(
         err.contains(&format!(
             "store {foreign_s} is not a herald store (it holds the tables users)"
@@ -414,12 +415,7 @@ async fn one_process_per_store_and_no_foreign_or_damaged_store() {
         }
     }
     std::fs::write(&store, scrambled).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(watch_args(demo_feed, &store_s, &console_s))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = refused_at_start(demo_feed, &store_s, &console_s);
     assert!(err.contains(&format!("store {store_s}")), "{err}");
     assert!(
         err.contains("damaged") || err.contains("malformed") || err.contains("not a database"),
