@@ -58,12 +58,14 @@ fn charts(c: &mut Criterion) {
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
         None,
+        None,
         &parties,
     )
     .expect("2019 export loads");
     let before = load_files(
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
+        None,
         None,
         &parties,
     )

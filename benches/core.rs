@@ -40,12 +40,14 @@ fn ge2019(dir: &std::path::Path) -> (Vec<Declaration>, Baseline) {
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
         None,
+        None,
         &parties,
     )
     .expect("GE2019 loads");
     let before = load_files(
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
+        None,
         None,
         &parties,
     )

@@ -116,6 +116,7 @@ async fn main() {
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
         None,
+        None,
         &parties,
     )
     .expect("GE2019 loads");

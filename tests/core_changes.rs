@@ -33,6 +33,7 @@ fn decl(id: &str, revision: u32, votes: &[u64], status: DeclarationStatus) -> De
         declared_at: None,
         revision,
         status,
+        source: None,
     }
 }
 
@@ -102,18 +103,54 @@ fn late_older_revisions_are_ignored_with_a_reason() {
 }
 
 #[test]
-fn a_call_is_completed_by_the_result_whatever_its_revision() {
-    let call = decl("A", 2, &[0, 0], DeclarationStatus::Called);
+fn one_revision_counter_is_shared_by_calls_and_results() {
+    let call = decl("A", 1, &[0, 0], DeclarationStatus::Called);
     let det = detect(&BTreeMap::new(), std::slice::from_ref(&call), false).unwrap();
     assert_eq!(kinds(&det), [("A".into(), EventKind::Called)]);
     let result = declared("A", 1, &[10, 5]);
-    let det = detect(&known(&[call]), std::slice::from_ref(&result), false).unwrap();
+    let det = detect(
+        &known(std::slice::from_ref(&call)),
+        std::slice::from_ref(&result),
+        false,
+    )
+    .unwrap();
     assert_eq!(kinds(&det), [("A".into(), EventKind::Completed)]);
-    // A call cannot displace a declared result.
-    let late_call = decl("A", 5, &[0, 0], DeclarationStatus::Called);
-    let det = detect(&known(&[result]), &[late_call], false).unwrap();
+    // The call of the same revision adds nothing to the result.
+    let det = detect(&known(std::slice::from_ref(&result)), &[call], false).unwrap();
     assert!(det.changes.is_empty());
-    assert!(det.ignored[0].reason.contains("cannot displace"));
+    assert!(det.ignored[0].reason.contains("cannot displace"), "{det:?}");
+    // A later call corrects the result: another winner, the figures withdrawn.
+    let mut correction = decl("A", 2, &[0, 0], DeclarationStatus::Called);
+    correction.result.candidates[0].elected = false;
+    correction.result.candidates[1].elected = true;
+    let det = detect(
+        &known(std::slice::from_ref(&result)),
+        std::slice::from_ref(&correction),
+        false,
+    )
+    .unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Corrected)]);
+    assert!(det.changes[0].differences.contains(&Difference::Status {
+        from: DeclarationStatus::Declared,
+        to: DeclarationStatus::Called
+    }));
+    assert!(
+        det.changes[0]
+            .differences
+            .iter()
+            .any(|d| matches!(d, Difference::Winner { .. })),
+        "{det:?}"
+    );
+    // The result it superseded, arriving late, is older; the corrected result completes it.
+    let det = detect(&known(&[correction.clone()]), &[result], false).unwrap();
+    assert!(det.changes.is_empty());
+    assert!(
+        det.ignored[0]
+            .reason
+            .contains("revision 1 arrived after revision 2")
+    );
+    let det = detect(&known(&[correction]), &[declared("A", 3, &[4, 9])], false).unwrap();
+    assert_eq!(kinds(&det), [("A".into(), EventKind::Completed)]);
 }
 
 #[test]

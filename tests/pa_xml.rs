@@ -133,7 +133,7 @@ fn rushes_call_the_winner_without_figures() {
     };
     assert_eq!(winner(&croydon), ("Daniel Baker Test", "lab"));
     assert_eq!(croydon.number, 1);
-    assert_eq!(croydon.declaration.id().as_str(), "pa:1");
+    assert_eq!(croydon.declaration.id().as_str(), "pa:m-2026-05-06:1");
     assert_eq!(croydon.election.kind, "M");
     assert_eq!(croydon.election.name, "Mayoral Elections Test");
     assert_eq!(croydon.election.date.to_string(), "2026-05-06");
@@ -245,8 +245,11 @@ fn results_add_up_to_the_files_own_figures() {
     };
     assert_eq!(winner(&cowdenbeath), ("Brian Shah Test", "snp"));
     let previous = cowdenbeath.previous.as_ref().expect("a previous election");
+    assert!(!previous.notional);
+    assert_eq!(previous.label(), "2021");
+    let previous = &previous.result;
     assert_eq!(previous.candidates.len(), 5);
-    assert_eq!(previous.constituency.id.as_str(), "pa:19");
+    assert_eq!(previous.constituency.id.as_str(), "pa:s-2021-05-06:19");
     assert_eq!(previous.constituency.name, "Cowdenbeath");
     assert_eq!(previous.candidates[0].name, "Annabelle Ewing");
     assert_eq!(previous.candidates[0].party, PartyId::new("snp"));
@@ -268,7 +271,9 @@ fn results_add_up_to_the_files_own_figures() {
         .previous
         .as_ref()
         .expect("a notional previous election");
-    assert_eq!(previous.constituency.id.as_str(), "pa:13");
+    assert!(previous.notional);
+    let previous = &previous.result;
+    assert_eq!(previous.constituency.id.as_str(), "pa:s-2021-05-06:13");
     let notional = &text[text.find("<PreviousNotionalElection").unwrap()..];
     let party_names = attribute_values(notional, "name");
     // The block's own name and its constituency's come first, then one per party.

@@ -19,12 +19,14 @@ fn parliament(dir: &Path, parties: &PartyRegistry) -> (Loaded, Baseline) {
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-12-12-2019.csv"),
         None,
+        None,
         parties,
     )
     .expect("2019 export loads");
     let before = load_files(
         Format::ParliamentCsv,
         &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
+        None,
         None,
         parties,
     )
@@ -37,6 +39,7 @@ fn hoc(dir: &Path, parties: &PartyRegistry) -> (Loaded, Baseline) {
         Format::HocCsv,
         &dir.join("HoC-GE2019-results-by-candidate.csv"),
         Some(&dir.join("HoC-GE2019-results-by-constituency.csv")),
+        None,
         parties,
     )
     .expect("HoC 2019 pair loads");
@@ -44,6 +47,7 @@ fn hoc(dir: &Path, parties: &PartyRegistry) -> (Loaded, Baseline) {
         Format::HocCsv,
         &dir.join("HoC-GE2017-results-by-candidate.csv"),
         Some(&dir.join("GE2017-constituency.csv")),
+        None,
         parties,
     )
     .expect("HoC 2017 pair loads");
@@ -355,6 +359,7 @@ fn the_registry_covers_every_party_in_the_real_files_and_the_demo() {
             Format::ParliamentCsv,
             &dir.join("candidate-level-results-general-election-08-06-2017.csv"),
             None,
+            None,
             &parties,
         )
         .unwrap();
@@ -362,6 +367,7 @@ fn the_registry_covers_every_party_in_the_real_files_and_the_demo() {
             Format::HocCsv,
             &dir.join("GE2017-candidate.csv"),
             Some(&dir.join("GE2017-constituency.csv")),
+            None,
             &parties,
         )
         .unwrap();

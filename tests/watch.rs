@@ -321,6 +321,7 @@ fn seat(id: &str, name: &str, votes: [u64; 2]) -> Declaration {
         declared_at: None,
         revision: 1,
         status: DeclarationStatus::Declared,
+        source: None,
     }
 }
 
@@ -833,4 +834,296 @@ async fn a_folder_of_herald_json_files_takes_the_highest_revision() {
         Step::Recorded(e) => assert_eq!((e.len(), e[0].kind), (1, EventKind::Corrected)),
         other => panic!("{other:?}"),
     }
+}
+
+/// A watcher on an empty folder of PA messages, following one election.
+async fn pa_rig(
+    inbox: &std::path::Path,
+    store: &Store,
+    election: &str,
+) -> (Watcher, herald::watch::SharedBoard, Metrics) {
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        self::election(),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let options = SourceOptions {
+        format: Format::PaXml,
+        election: Some(election.to_string()),
+        ..SourceOptions::default()
+    };
+    let source = open(
+        &Location::Folder(inbox.to_path_buf()),
+        &options,
+        Arc::new(parties),
+    )
+    .unwrap();
+    let metrics = Metrics::default();
+    let (watcher, _, _) = Watcher::new(
+        source,
+        store.clone(),
+        board.clone(),
+        metrics.clone(),
+        WatchConfig::default(),
+        wake(),
+    )
+    .await
+    .unwrap();
+    (watcher, board, metrics)
+}
+
+/// The announcement every sink would post for a recorded event.
+fn announced(
+    board: &herald::watch::SharedBoard,
+    e: &herald::store::StoredEvent,
+) -> (String, String) {
+    let board = board.read().unwrap();
+    let figures = board.compute(&e.declaration);
+    let style = herald::format::Style {
+        parties: &board.parties,
+        tz: chrono_tz::Europe::London,
+        source: "PA",
+        baseline_label: "the previous election",
+    };
+    let a = herald::format::announce::announcement(
+        e.kind,
+        &e.declaration,
+        &e.differences,
+        &figures,
+        None,
+        &style,
+    );
+    (
+        a.embed.title.clone(),
+        herald::format::text::render(&a.embed) + &a.note.unwrap_or_default(),
+    )
+}
+
+fn disagreements(m: &Metrics) -> String {
+    m.encode()
+        .lines()
+        .filter(|l| l.starts_with("herald_source_disagreements_total{"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn pa_test_2026_replayed_in_arrival_order_against_pa_s_own_baselines() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let pa = dir.join("feeds/pa/pa-test-2026");
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let (mut watcher, board, metrics) = pa_rig(&inbox, &store, "Scottish Parliament Test").await;
+    // As PA sent them: each seat's rush, then its result; the mayor's files belong to
+    // another election and are left aside.
+    let arrivals = [
+        "Mayoral_Elections_Test_rush_Croydon_1.xml",
+        "Scottish_Parliament_Test_rush_Cowdenbeath_1.xml",
+        "Scottish_Parliament_Test_result_Cowdenbeath_1.xml",
+        "Mayoral_Elections_Test_result_Croydon_1.xml",
+        "Scottish_Parliament_Test_rush_Bathgate_1.xml",
+        "Scottish_Parliament_Test_result_Bathgate_1.xml",
+    ];
+    let mut seen = Vec::new();
+    for file in arrivals {
+        std::fs::copy(pa.join(file), inbox.join(file)).unwrap();
+        match watcher.step().await {
+            Step::Recorded(events) => {
+                for e in &events {
+                    seen.push((e.kind, announced(&board, e)));
+                }
+            }
+            // Another election's message changes nothing here.
+            Step::Unchanged if file.starts_with("Mayoral") => {}
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    let kinds: Vec<EventKind> = seen.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Called,
+            EventKind::Completed,
+            EventKind::Called,
+            EventKind::Completed
+        ]
+    );
+    let titles: Vec<&str> = seen.iter().map(|(_, (t, _))| t.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Cowdenbeath: SNP HOLD, figures to follow",
+            "Cowdenbeath: SNP HOLD",
+            "Bathgate: Lab GAIN from notional SNP, figures to follow",
+            "Bathgate: Lab GAIN from notional SNP",
+        ]
+    );
+    // PA's swing (13.36 from SNP to Lab), computed from the notional 2021 votes.
+    let bathgate = &seen[3].1.1;
+    assert!(
+        bathgate.contains(
+            "Swing of 13.4 points from Scottish National Party to Labour since 2021 (notional)."
+        ),
+        "{bathgate}"
+    );
+    let cowdenbeath = &seen[1].1.1;
+    assert!(
+        cowdenbeath
+            .contains("Swing of 2.9 points from Scottish National Party to Labour since 2021."),
+        "{cowdenbeath}"
+    );
+    {
+        let b = board.read().unwrap();
+        let id = ConstituencyId::new("pa:s-2026-05-06:13");
+        let quote = b.get(&id).unwrap().figures.swing.quote().cloned().unwrap();
+        assert_eq!((quote.points * 100.0).round(), 1336.0);
+        assert!(b.disagreements(&id).is_empty());
+    }
+    // herald and PA agree on every figure of both seats.
+    assert!(
+        disagreements(&metrics).lines().all(|l| l.ends_with(" 0")),
+        "{}",
+        disagreements(&metrics)
+    );
+
+    // A result whose own figures disagree with its votes is reported, herald's stand.
+    let wrong = std::fs::read_to_string(pa.join("Scottish_Parliament_Test_result_Bathgate_1.xml"))
+        .unwrap()
+        .replace("revision=\"1\"", "revision=\"2\"")
+        .replace("swing=\"13.36\"", "swing=\"3.36\"")
+        .replace("majority=\"2787\"", "majority=\"2788\"");
+    std::fs::write(
+        inbox.join("Scottish_Parliament_Test_result_Bathgate_2.xml"),
+        wrong,
+    )
+    .unwrap();
+    assert!(matches!(watcher.step().await, Step::Recorded(e) if e.len() == 1));
+    let counted = disagreements(&metrics);
+    assert!(counted.contains("figure=\"swing\"} 1"), "{counted}");
+    assert!(counted.contains("figure=\"majority\"} 1"), "{counted}");
+    assert!(counted.contains("figure=\"outcome\"} 0"), "{counted}");
+    let b = board.read().unwrap();
+    let f = &b
+        .get(&ConstituencyId::new("pa:s-2026-05-06:13"))
+        .unwrap()
+        .figures;
+    assert_eq!(f.majority, Some(2787), "herald's own figure stands");
+}
+
+#[tokio::test]
+async fn a_seat_corrected_by_a_rush_is_announced_as_a_correction_at_once() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let pa = dir.join("feeds/pa/pa-test-2026");
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let (mut watcher, board, _) = pa_rig(&inbox, &store, "pa-s-2026-05-06").await;
+    let result =
+        std::fs::read_to_string(pa.join("Scottish_Parliament_Test_result_Bathgate_1.xml")).unwrap();
+    let rush =
+        std::fs::read_to_string(pa.join("Scottish_Parliament_Test_rush_Bathgate_1.xml")).unwrap();
+    // result_1: Lab gain. rush_2: the correction, SNP hold. result_3: the corrected votes.
+    let rush_2 = rush
+        .replace("revision=\"1\"", "revision=\"2\"")
+        .replace("<Candidate elected=\"*\" ", "<Candidate ")
+        .replace(
+            "<Candidate previousSittingMember=\"+\" ",
+            "<Candidate elected=\"*\" previousSittingMember=\"+\" ",
+        )
+        .replace("gainOrHold=\"gain\"", "gainOrHold=\"hold\"")
+        .replace("winningPartyAbbreviation=\"Lab\" winningPartyName=\"Labour\"", "winningPartyAbbreviation=\"SNP\" winningPartyName=\"Scottish National Party\"")
+        .replace("change=\"true\"", "change=\"false\"")
+        .replace(
+            "Labour win Bathgate - gain from notional Scottish National Party",
+            "Correction: Scottish National Party win Bathgate - notional Scottish National Party hold",
+        );
+    let result_3 = result
+        .replace("revision=\"1\"", "revision=\"3\"")
+        .replace("<Candidate elected=\"*\" ", "<Candidate ")
+        .replace(
+            "<Candidate previousSittingMember=\"+\" ",
+            "<Candidate elected=\"*\" previousSittingMember=\"+\" ",
+        )
+        .replace("votes=\"14543\"", "votes=\"11543\"")
+        .replace("votes=\"11756\"", "votes=\"14756\"")
+        .replace("winningParty=\"Lab\"", "winningParty=\"SNP\"")
+        .replace("gainOrHold=\"gain\"", "gainOrHold=\"hold\"")
+        .replace("majority=\"2787\"", "majority=\"3213\"")
+        .replace("swing=\"13.36\"", "swing=\"5.10\"");
+
+    let step = async |watcher: &mut Watcher, name: &str, text: &str| {
+        std::fs::write(inbox.join(name), text).unwrap();
+        match watcher.step().await {
+            Step::Recorded(events) => events
+                .iter()
+                .map(|e| (e.kind, announced(&board, e)))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let first = step(
+        &mut watcher,
+        "Scottish_Parliament_Test_result_Bathgate_1.xml",
+        &result,
+    )
+    .await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0, EventKind::Declared);
+    assert_eq!(first[0].1.0, "Bathgate: Lab GAIN from notional SNP");
+
+    let correction = step(
+        &mut watcher,
+        "Scottish_Parliament_Test_rush_Bathgate_2.xml",
+        &rush_2,
+    )
+    .await;
+    assert_eq!(
+        correction.len(),
+        1,
+        "the correcting rush is announced at once"
+    );
+    let (kind, (title, text)) = &correction[0];
+    assert_eq!(*kind, EventKind::Corrected);
+    assert_eq!(title, "Bathgate: SNP HOLD, figures to follow");
+    assert!(
+        text.contains("Correction to Bathgate (revision 2)")
+            && text.contains("winner Molly Green Test → Kevin Robinson Test")
+            && text.contains("The figures shown earlier no longer stand"),
+        "{text}"
+    );
+
+    let last = step(
+        &mut watcher,
+        "Scottish_Parliament_Test_result_Bathgate_3.xml",
+        &result_3,
+    )
+    .await;
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].0, EventKind::Completed);
+    assert_eq!(last[0].1.0, "Bathgate: SNP HOLD");
+    {
+        let b = board.read().unwrap();
+        let id = ConstituencyId::new("pa:s-2026-05-06:13");
+        assert_eq!(b.get(&id).unwrap().figures.majority, Some(3213));
+        assert!(
+            b.disagreements(&id).is_empty(),
+            "{:?}",
+            b.disagreements(&id)
+        );
+    }
+    // The superseded result, should it arrive again, changes nothing.
+    std::fs::write(inbox.join("late_copy_result_1.xml"), &result).unwrap();
+    assert_eq!(watcher.step().await, Step::Unchanged);
 }

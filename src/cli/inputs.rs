@@ -39,7 +39,10 @@ pub(super) async fn load_baseline(
             .map_err(|e| CliError::new(format!("baseline {location}: {e}")))?;
         return Ok(sources::parse(format, location, &text, None, parties)?.into_baseline());
     }
-    Ok(sources::load_files(format, Path::new(location), constituencies, parties)?.into_baseline())
+    Ok(
+        sources::load_files(format, Path::new(location), constituencies, None, parties)?
+            .into_baseline(),
+    )
 }
 
 /// The format given, else the one the file or folder at `location` shows (herald JSON for

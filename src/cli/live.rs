@@ -190,6 +190,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
                 constituencies: a.constituencies.clone(),
                 timeout: a.timeout,
                 max_body_bytes: a.max_body_bytes,
+                election: a.compare.election.clone(),
             },
             interval: a.interval,
             store: a.store.clone(),
@@ -229,8 +230,13 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
         let mut stop = super::Stop::listen()?;
         let format = format_for(a.format, &a.results.display().to_string())?;
         let (parties, baseline) = a.compare.load(format).await?;
-        let results =
-            sources::load_files(format, &a.results, a.constituencies.as_deref(), &parties)?;
+        let results = sources::load_files(
+            format,
+            &a.results,
+            a.constituencies.as_deref(),
+            a.compare.election.as_deref(),
+            &parties,
+        )?;
         // The baseline is served as herald JSON, whatever format it was read in.
         let baseline = match (&a.compare.baseline, baseline.election.clone()) {
             (Some(_), Some(election)) => {
@@ -241,6 +247,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
                         declared_at: None,
                         revision: 1,
                         status: crate::core::model::DeclarationStatus::Declared,
+                        source: None,
                     })
                     .collect();
                 Some(serde_json::to_string_pretty(&herald_json::document(
@@ -288,6 +295,7 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         let options = SourceOptions {
             format,
             constituencies: a.constituencies.clone(),
+            election: a.compare.election.clone(),
             ..SourceOptions::default()
         };
         let mut source = open(&location, &options, Arc::new(parties.clone()))
@@ -355,7 +363,14 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                     ));
                 }
             }
-            if let Some(e) = board.apply(d.clone()) {
+            let applied = board.apply(d.clone()).is_some();
+            for disagreement in board.disagreements(d.id()) {
+                problems.push(format!(
+                    "{}: {disagreement} (herald's figures stand)",
+                    d.result.constituency.name
+                ));
+            }
+            if let Some(e) = board.get(d.id()).filter(|_| applied) {
                 let style = crate::format::Style {
                     parties: &parties,
                     tz,
@@ -417,6 +432,10 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                 ));
             }
         }
+        if let Some(totals) = &snapshot.totals {
+            problems.extend(crate::watch::report::cross_check(&board, totals));
+        }
+        problems.extend(snapshot.skipped.iter().cloned());
         let tally = board.tally(&crate::core::board::Scope::All);
         let seats: Vec<String> = tally
             .parties

@@ -112,7 +112,13 @@ fn data_session(a: &DataArgs) -> Result<Session, CliError> {
     };
     let format = super::inputs::format_for(a.format, &results_path.display().to_string())?;
     let (parties, baseline) = a.compare.load_now(format)?;
-    let results = sources::load_files(format, results_path, a.constituencies.as_deref(), &parties)?;
+    let results = sources::load_files(
+        format,
+        results_path,
+        a.constituencies.as_deref(),
+        a.compare.election.as_deref(),
+        &parties,
+    )?;
     let source = results_path.file_name().map_or_else(
         || results_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -175,14 +181,16 @@ pub fn seats(a: &SeatsArgs) -> Result<(), CliError> {
 }
 
 pub fn compute(a: &ComputeArgs) -> Result<(), CliError> {
-    if a.compare.baseline.is_none() {
+    let format = super::inputs::format_for(a.format, &a.results.display().to_string())?;
+    // PA's results carry each seat's previous election; every other format needs one given.
+    if a.compare.baseline.is_none() && format != crate::sources::Format::PaXml {
         return Err(CliError::new(
             "compute needs --baseline: the previous election to compare with",
         ));
     }
     let data = DataArgs {
         results: Some(a.results.clone()),
-        format: a.format,
+        format: Some(format),
         constituencies: a.constituencies.clone(),
         compare: a.compare.clone(),
         tz: a.tz.clone(),

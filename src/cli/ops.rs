@@ -100,6 +100,7 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
                 constituencies: c.constituencies.clone(),
                 timeout: c.timeout,
                 max_body_bytes: c.max_body_bytes,
+                election: c.election.clone(),
             },
             interval: c.interval,
             store: c.store.clone(),
@@ -247,6 +248,7 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
                     constituencies: c.constituencies.clone(),
                     timeout: c.timeout,
                     max_body_bytes: c.max_body_bytes,
+                    election: c.election.clone(),
                 };
                 let polled = match crate::sources::live::open(
                     location,

@@ -35,6 +35,7 @@ pub const KEYS: &[Key] = &[
         "HERALD_SOURCE_MAX_BODY_BYTES",
         Some("33554432"),
     ),
+    key("source.election", "HERALD_SOURCE_ELECTION", None),
     key("election.baseline", "HERALD_BASELINE", None),
     key("election.baseline_format", "HERALD_BASELINE_FORMAT", None),
     key(

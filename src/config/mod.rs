@@ -82,6 +82,8 @@ pub struct Config {
     pub interval: Duration,
     pub timeout: Duration,
     pub max_body_bytes: usize,
+    /// Which election to follow where the source holds several.
+    pub election: Option<String>,
     pub baseline: Option<String>,
     pub baseline_format: Option<Format>,
     pub baseline_constituencies: Option<PathBuf>,
@@ -293,6 +295,7 @@ impl Config {
             interval,
             timeout,
             max_body_bytes,
+            election: setting(&l, "source.election", plain)?,
             baseline: setting(&l, "election.baseline", plain)?,
             baseline_format: setting(&l, "election.baseline_format", format_of)?,
             baseline_constituencies: setting(&l, "election.baseline_constituencies", path)?,

@@ -172,7 +172,8 @@ pub struct Departed {
 /// What the national tally needs of a constituency's baseline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BaselineSummary {
-    /// The baseline winner's party, mapped through successions (None on a tied baseline).
+    /// The party that held the seat: the one the source names as defending it, else the
+    /// baseline winner's, mapped through successions (None on a tied baseline).
     pub winner: Option<PartyId>,
     /// Votes by party (mapped through successions; independents pooled under `ind`).
     pub votes: BTreeMap<PartyId, u64>,
@@ -200,6 +201,11 @@ pub struct Figures {
     pub swing: Swing,
     pub departed: Vec<Departed>,
     pub baseline: Option<BaselineSummary>,
+    /// The comparison is with a notional result ("gain from notional SNP").
+    pub notional: bool,
+    /// How to name the previous election where it is the source's own, not the configured
+    /// baseline ("2021 (notional)"); set by the board, which knows which one it used.
+    pub since: Option<String>,
 }
 
 impl Figures {
@@ -332,6 +338,17 @@ fn summarise_baseline(before: &ConstituencyResult, parties: &PartyRegistry) -> B
     }
 }
 
+/// What a result is compared with: its previous result, and the party defending the seat
+/// where the source names one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Against<'a> {
+    pub previous: Option<&'a ConstituencyResult>,
+    /// The previous result is notional (an estimate on new boundaries).
+    pub notional: bool,
+    /// The party defending the seat; else the previous winner's.
+    pub defending: Option<&'a PartyId>,
+}
+
 /// Computes every figure of `result` against its `baseline` (the previous result in the
 /// same constituency, if any). `parties` supplies the configured successions.
 pub fn compute(
@@ -339,6 +356,25 @@ pub fn compute(
     baseline: Option<&ConstituencyResult>,
     parties: &PartyRegistry,
 ) -> Figures {
+    compute_against(
+        result,
+        Against {
+            previous: baseline,
+            ..Against::default()
+        },
+        parties,
+    )
+}
+
+/// [`compute`] against a previous result that may be notional, with the defending party
+/// the source names: hold or gain is against that party where given (the arithmetic note's
+/// hold/gain row), else against the previous winner.
+pub fn compute_against(
+    result: &ConstituencyResult,
+    against: Against<'_>,
+    parties: &PartyRegistry,
+) -> Figures {
+    let baseline = against.previous;
     let order = ranked(result);
     let total = result.total_votes();
     let now = Shares::of(result, parties);
@@ -387,7 +423,14 @@ pub fn compute(
     };
 
     let turnout = turnout_of(result);
-    let summary = baseline.map(|b| summarise_baseline(b, parties));
+    let defending = against.defending.map(|p| parties.current(p).clone());
+    let summary = baseline.map(|b| {
+        let mut s = summarise_baseline(b, parties);
+        if let Some(d) = &defending {
+            s.winner = Some(d.clone());
+        }
+        s
+    });
     let turnout_change = match (turnout, summary.as_ref().and_then(|s| s.turnout)) {
         (Some(now), Some(then)) => Some(now.pct - then.pct),
         _ => None,
@@ -429,10 +472,24 @@ pub fn compute(
         }
     });
 
+    // The party defending the seat, where the source names it, stands in for the holder.
+    let holder = match (&defending, against.defending) {
+        (Some(d), Some(shown)) => Some((Contender::Party(d.clone()), shown.clone())),
+        _ => holder,
+    };
     let outcome = match (&winner_who, baseline, &holder) {
         (None, _, _) => Outcome::Undetermined,
+        (Some((w, _)), None, Some((h, held_by))) if against.defending.is_some() => {
+            if same_side(w, h) {
+                Outcome::Hold
+            } else {
+                Outcome::Gain {
+                    from: held_by.clone(),
+                }
+            }
+        }
         (Some(_), None, _) | (Some(_), Some(_), None) => Outcome::NoComparison,
-        (Some((w, _)), Some(_), Some((h, _))) if w == h => Outcome::Hold,
+        (Some((w, _)), Some(_), Some((h, _))) if same_side(w, h) => Outcome::Hold,
         (Some(_), Some(_), Some((_, held_by))) => Outcome::Gain {
             from: held_by.clone(),
         },
@@ -491,6 +548,17 @@ pub fn compute(
         swing,
         departed,
         baseline: summary,
+        notional: against.notional && (baseline.is_some() || against.defending.is_some()),
+        since: None,
+    }
+}
+
+/// Whether the winner is the holder's side: the same contender, or an independent where
+/// the source names independents as the defending "party".
+fn same_side(winner: &Contender, holder: &Contender) -> bool {
+    match (winner, holder) {
+        (Contender::Independent(_), Contender::Party(p)) => p.is_independent(),
+        _ => winner == holder,
     }
 }
 

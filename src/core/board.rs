@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::arithmetic::{Figures, compute};
+use super::arithmetic::{Against, Figures, compute_against};
 use super::finder::Finder;
 use super::model::{
     Baseline, Constituency, ConstituencyId, Declaration, DeclarationStatus, Election, Nation,
@@ -89,7 +89,7 @@ impl Board {
             return None;
         }
         self.withdrawn.remove(&id);
-        let figures = compute(&declaration.result, self.baseline.get(&id), &self.parties);
+        let figures = self.compute(&declaration);
         self.sequence += 1;
         let entry = Entry {
             declaration,
@@ -100,14 +100,67 @@ impl Board {
         self.entries.get(&id)
     }
 
+    /// Where the source's own figures for a seat on the board differ from herald's (see
+    /// [`crate::core::crosscheck`]). Change and swing are compared only where the figures
+    /// are against the source's own previous result.
+    pub fn disagreements(&self, id: &ConstituencyId) -> Vec<super::crosscheck::Disagreement> {
+        let Some(entry) = self.entries.get(id) else {
+            return Vec::new();
+        };
+        let Some(view) = entry.declaration.source.as_deref() else {
+            return Vec::new();
+        };
+        let same_baseline = self.baseline.get(id).is_none();
+        super::crosscheck::compare(
+            &entry.figures,
+            &view.quoted,
+            entry.declaration.status,
+            same_baseline,
+            &self.parties,
+        )
+    }
+
     /// Whether the seat's declaration was withdrawn (and not declared again since).
     pub fn is_withdrawn(&self, id: &ConstituencyId) -> bool {
         self.withdrawn.contains(id)
     }
 
-    /// The figures of any declaration against this board's baseline (not put on the board).
+    /// The figures of any declaration (not put on the board): against the configured
+    /// baseline where it has the seat, else against the source's own previous result; hold
+    /// or gain against the party the source names as defending the seat, if it names one.
     pub fn compute(&self, d: &Declaration) -> Figures {
-        compute(&d.result, self.baseline.get(d.id()), &self.parties)
+        let mut figures = compute_against(&d.result, self.against(d), &self.parties);
+        if self.baseline.get(d.id()).is_none()
+            && let Some(p) = d.source.as_ref().and_then(|s| s.previous.as_ref())
+        {
+            figures.since = Some(p.label());
+        }
+        figures
+    }
+
+    /// What a declaration is compared with (see [`Board::compute`]).
+    pub fn against<'a>(&'a self, d: &'a Declaration) -> Against<'a> {
+        let source = d.source.as_deref();
+        let defending = source.and_then(|s| s.defending.as_ref());
+        if let Some(configured) = self.baseline.get(d.id()) {
+            return Against {
+                previous: Some(configured),
+                notional: self.baseline.is_notional(),
+                defending,
+            };
+        }
+        match source.and_then(|s| s.previous.as_ref()) {
+            Some(p) => Against {
+                previous: Some(&p.result),
+                notional: p.notional,
+                defending,
+            },
+            None => Against {
+                defending,
+                notional: source.is_some_and(|s| s.new_boundaries),
+                ..Against::default()
+            },
+        }
     }
 
     /// Replaces the election (a feed names it once it is read).

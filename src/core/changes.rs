@@ -270,11 +270,11 @@ pub fn detect(
         {
             continue;
         }
-        // A result completes a call or ends a recount whatever their revision numbers
-        // (PA numbers each kind of message separately).
-        let result_after_call =
-            new.status == S::Declared && matches!(old.status, S::Called | S::Recount);
-        if new.revision < old.revision && !result_after_call {
+        // One revision counter per seat, shared by every kind of message (PA numbers a
+        // corrected seat result_1, rush_2, result_3): the highest revision stands. A result
+        // ends a recount whatever its number, since recounts may be numbered on their own.
+        let result_after_recount = new.status == S::Declared && old.status == S::Recount;
+        if new.revision < old.revision && !result_after_recount {
             older += 1;
             det.ignored.push(Ignored {
                 constituency: id,
@@ -292,20 +292,27 @@ pub fn detect(
             (S::Withdrawn, S::Declared) => EventKind::Declared,
             (S::Withdrawn, S::Called) => EventKind::Called,
             (S::Withdrawn, S::Recount) | (S::Called, S::Recount) => EventKind::Recount,
-            (S::Declared, S::Called | S::Recount) => {
+            // At the same revision a result is the fuller message: a call or a recount of
+            // that revision adds nothing to it.
+            (S::Declared, S::Called | S::Recount) if new.revision == old.revision => {
                 det.ignored.push(Ignored {
                     constituency: id,
                     reason: format!(
-                        "a {} message cannot displace a declared result",
+                        "a {} message of revision {} cannot displace the result of the same revision",
                         if new.status == S::Called {
                             "call"
                         } else {
                             "recount"
-                        }
+                        },
+                        new.revision
                     ),
                 });
                 continue;
             }
+            // A later call corrects the result (its figures no longer stand until the
+            // next result); a later recount reopens the seat.
+            (S::Declared, S::Called) => EventKind::Corrected,
+            (S::Declared, S::Recount) => EventKind::Recount,
             (S::Recount, S::Called) => EventKind::Called,
             (S::Declared, S::Declared) | (S::Called, S::Called) | (S::Recount, S::Recount) => {
                 EventKind::Corrected

@@ -84,6 +84,7 @@ mod tests {
             declared_at: None,
             revision: 1,
             status: DeclarationStatus::Declared,
+            source: None,
         };
         assert!(Filter::All.matches(&d));
         assert!(

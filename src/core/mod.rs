@@ -4,6 +4,7 @@
 pub mod arithmetic;
 pub mod board;
 pub mod changes;
+pub mod crosscheck;
 pub mod filter;
 pub mod finder;
 pub mod model;

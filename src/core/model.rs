@@ -182,6 +182,75 @@ pub struct Declaration {
     pub declared_at: Option<DateTime<Utc>>,
     pub revision: u32,
     pub status: DeclarationStatus,
+    /// What the source said of the seat beside the votes (PA's previous election, sitting
+    /// party and own figures), where it said anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Box<SourceView>>,
+}
+
+/// What a source says of a declaration beyond its votes: the seat's previous result as the
+/// source knows it (used as the baseline where none is configured), the party defending the
+/// seat, and the source's own figures, which herald compares with its own and never adopts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceView {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Previous>,
+    /// The party defending the seat (PA's `sittingParty`): hold or gain is against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defending: Option<PartyId>,
+    #[serde(default)]
+    pub quoted: Quoted,
+    /// The seat's boundaries changed since the last election (PA's
+    /// `percentageBoundaryChange`): its defending party is a notional one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_boundaries: bool,
+}
+
+/// A seat's previous result as the source gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Previous {
+    pub result: ConstituencyResult,
+    pub date: NaiveDate,
+    /// An estimate on new boundaries (votes per party), not a declared result.
+    pub notional: bool,
+}
+
+impl Previous {
+    /// How sentences name it: "2021", "2021 (notional)".
+    pub fn label(&self) -> String {
+        let year = self.date.format("%Y");
+        if self.notional {
+            format!("{year} (notional)")
+        } else {
+            year.to_string()
+        }
+    }
+}
+
+/// Figures as the source states them. Percentages are in hundredths of a point, as PA
+/// gives them (two decimal places).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quoted {
+    /// `gain`, `hold` or `win`, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner: Option<PartyId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub majority: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swing: Option<QuotedSwing>,
+    /// Change in share by party, in hundredths of a point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub share_changes: Vec<(PartyId, i64)>,
+}
+
+/// A swing as the source quotes it: `hundredths` of a point from one party to another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedSwing {
+    pub hundredths: i64,
+    pub from: PartyId,
+    pub to: PartyId,
 }
 
 impl Declaration {
@@ -214,6 +283,14 @@ impl Baseline {
 
     pub fn get(&self, id: &ConstituencyId) -> Option<&ConstituencyResult> {
         self.results.get(id)
+    }
+
+    /// Whether the baseline is notional: results estimated on new boundaries (its
+    /// election's id ends `-notional`, as the loaders mark it).
+    pub fn is_notional(&self) -> bool {
+        self.election
+            .as_ref()
+            .is_some_and(|e| e.id.ends_with("-notional"))
     }
 
     pub fn len(&self) -> usize {

@@ -145,6 +145,7 @@ mod tests {
             declared_at: None,
             revision: 1,
             status: DeclarationStatus::Declared,
+            source: None,
         }
     }
 

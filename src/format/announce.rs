@@ -114,11 +114,26 @@ pub fn correction_note(
         Difference::Revision { to, .. } => Some(format!(" (revision {to})")),
         _ => None,
     });
+    // A call that supersedes a result (PA's correcting rush) withdraws its figures.
+    let withdrawn = differences.iter().any(|d| {
+        matches!(
+            d,
+            Difference::Status {
+                from: DeclarationStatus::Declared,
+                to: DeclarationStatus::Called
+            }
+        )
+    });
     format!(
-        "Correction to {}{}: {}.",
+        "Correction to {}{}: {}.{}",
         escape_markdown(&after.constituency.name),
         revision.unwrap_or_default(),
-        escape_markdown(&parts.join("; "))
+        escape_markdown(&parts.join("; ")),
+        if withdrawn {
+            " The figures shown earlier no longer stand; the corrected result follows."
+        } else {
+            ""
+        }
     )
 }
 

@@ -29,6 +29,12 @@ pub struct Style<'a> {
 }
 
 impl Style<'_> {
+    /// How to name what `f` is compared with: the source's own previous election where the
+    /// figures are against it ("2021 (notional)"), else the configured baseline.
+    pub fn since<'b>(&'b self, f: &'b crate::core::arithmetic::Figures) -> &'b str {
+        f.since.as_deref().unwrap_or(self.baseline_label)
+    }
+
     pub fn short<'b>(&'b self, p: &'b PartyId) -> &'b str {
         self.parties.short(p)
     }

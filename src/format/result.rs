@@ -22,7 +22,11 @@ pub struct Declared<'a> {
 pub fn headline(f: &Figures, style: &Style) -> String {
     let winner = f.winning_party().map(|p| style.short(p).to_string());
     match (&f.outcome, winner) {
-        (Outcome::Gain { from }, Some(w)) => format!("{w} GAIN from {}", style.short(from)),
+        (Outcome::Gain { from }, Some(w)) => format!(
+            "{w} GAIN from {}{}",
+            if f.notional { "notional " } else { "" },
+            style.short(from)
+        ),
         (Outcome::Hold, Some(w)) => format!("{w} HOLD"),
         (Outcome::NoComparison, Some(w)) => format!("{w} WIN"),
         _ => match &f.winner {
@@ -57,7 +61,7 @@ pub fn title(d: &Declared, style: &Style) -> String {
 
 /// The swing sentence, or why no swing is quoted.
 pub fn swing_sentence(f: &Figures, style: &Style) -> String {
-    let since = style.baseline_label;
+    let since = style.since(f);
     match &f.swing {
         Swing::Quoted(q) => format!(
             "Swing of {:.1} points from {} to {} since {since}.",
@@ -124,7 +128,7 @@ pub fn summary_lines(f: &Figures, style: &Style, markdown: bool) -> Vec<String> 
     if let Some(t) = f.turnout {
         let change = f
             .turnout_change
-            .map(|c| format!(", {} points on {}", signed1(c), style.baseline_label))
+            .map(|c| format!(", {} points on {}", signed1(c), style.since(f)))
             .unwrap_or_default();
         lines.push(format!(
             "Turnout {}{change} ({}).",
@@ -270,7 +274,7 @@ pub fn result_embed(d: &Declared, style: &Style) -> Embed {
             fields.extend(table_fields("Candidates", &candidate_table(f, style)));
             if let Some(line) = departed_line(f, style, true) {
                 fields.push(Field {
-                    name: format!("Stood in {}, not this time", style.baseline_label),
+                    name: format!("Stood in {}, not this time", style.since(f)),
                     value: line,
                     inline: false,
                 });

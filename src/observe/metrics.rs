@@ -55,6 +55,11 @@ pub struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FigureLabel {
+    pub figure: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SinkLabel {
     pub sink: String,
 }
@@ -76,6 +81,8 @@ pub struct Metrics {
     pub feed_errors: Family<CauseLabel, Counter>,
     pub declarations_seen: Family<KindLabel, Counter>,
     pub ignored: Counter,
+    /// Figures a source states differently from herald (PA's own majority, swing…).
+    pub source_disagreements: Family<FigureLabel, Counter>,
     pub queued: Family<SinkLabel, Counter>,
     pub sent: Family<SinkLabel, Counter>,
     pub failed: Family<SinkLabel, Counter>,
@@ -115,6 +122,7 @@ impl Default for Metrics {
             feed_errors: Family::default(),
             declarations_seen: Family::default(),
             ignored: Counter::default(),
+            source_disagreements: Family::default(),
             queued: Family::default(),
             sent: Family::default(),
             failed: Family::default(),
@@ -142,6 +150,11 @@ impl Metrics {
         for kind in KINDS {
             let _ = self.declarations_seen.get_or_create(&KindLabel {
                 kind: kind.to_string(),
+            });
+        }
+        for figure in crate::core::crosscheck::Figure::ALL {
+            let _ = self.source_disagreements.get_or_create(&FigureLabel {
+                figure: figure.as_str().to_string(),
             });
         }
         for sink in SINKS {
@@ -199,6 +212,11 @@ impl Metrics {
             "ignored_declarations",
             "Declarations ignored (late revisions and the like)",
             self.ignored.clone(),
+        );
+        registry.register(
+            "source_disagreements",
+            "Figures the source states differently from herald, by figure",
+            self.source_disagreements.clone(),
         );
         registry.register(
             "announcements_queued",

@@ -1,61 +1,33 @@
 //! A folder of per-declaration files, as a wire supplier delivers them: one file per event
 //! (herald JSON documents, or PA Media XML messages), never rewritten in place, a revision
-//! number in the name or the body. A higher revision supersedes a lower one; a full result
-//! beats a call (rush) or a recount whatever their numbers. A file that does not parse (a
-//! half-written one, say) is skipped and read again when it changes.
+//! number in the name or the body. How the messages add up is [`super::merge`]'s rule. A
+//! file that does not parse (a half-written one, or a message type herald does not read)
+//! is skipped, reported, and read again when it changes.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Format;
-use super::live::{Parts, PollFuture, Polled, PublishedTotals, Source, SourceError, SourceOptions};
-use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus, Election};
+use super::inbox::{Inbox, Stamp};
+use super::live::{PollFuture, Polled, Source, SourceError, SourceOptions};
+use crate::core::model::Election;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
-
-struct FileState {
-    stamp: (SystemTime, u64),
-    /// None when the file at this stamp did not parse.
-    parsed: Option<Parts>,
-    /// Order in which files were first read successfully.
-    arrival: u64,
-}
 
 pub struct FolderSource {
     dir: PathBuf,
     format: Format,
-    parties: Arc<PartyRegistry>,
-    files: HashMap<PathBuf, FileState>,
-    arrivals: u64,
-    last: Option<Merged>,
-    /// The last changed poll's state, remembered once it is recorded.
-    pending: Option<Merged>,
+    inbox: Inbox,
 }
 
-/// The last snapshot produced, to answer Unchanged cheaply.
-#[derive(PartialEq)]
-struct Merged {
-    declarations: Vec<Declaration>,
-    totals: Option<PublishedTotals>,
-}
-
-/// Files a supplier is still writing, or editors' leftovers.
-fn ignored(name: &str) -> bool {
-    name.starts_with('.')
-        || name.ends_with(".tmp")
-        || name.ends_with(".part")
-        || name.ends_with('~')
-}
-
-fn wanted(name: &str, format: Format) -> bool {
-    let lower = name.to_ascii_lowercase();
-    match format {
-        Format::PaXml => lower.ends_with(".xml"),
-        Format::HeraldJson => lower.ends_with(".json"),
-        Format::ParliamentCsv | Format::HocCsv => lower.ends_with(".csv"),
-    }
+fn stamp_of(meta: &std::fs::Metadata) -> Stamp {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    (modified, meta.len())
 }
 
 impl FolderSource {
@@ -63,26 +35,7 @@ impl FolderSource {
         FolderSource {
             dir,
             format: options.format,
-            parties,
-            files: HashMap::new(),
-            arrivals: 0,
-            last: None,
-            pending: None,
-        }
-    }
-
-    fn parse_file(&self, path: &Path, text: &str) -> Result<Parts, SourceError> {
-        let name = path.display().to_string();
-        match self.format {
-            Format::PaXml => super::live::pa_parts(&name, text, &self.parties),
-            other => {
-                let snap = super::live::parse_document(other, &name, text, None, &self.parties)?;
-                Ok(Parts {
-                    election: snap.election,
-                    declarations: snap.declarations,
-                    totals: None,
-                })
-            }
+            inbox: Inbox::new(options, parties),
         }
     }
 
@@ -97,7 +50,7 @@ impl FolderSource {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if ignored(name) || !wanted(name, self.format) {
+            if !self.inbox.wanted(name) {
                 continue;
             }
             let Ok(meta) = entry.metadata().await else {
@@ -106,135 +59,28 @@ impl FolderSource {
             if !meta.is_file() {
                 continue;
             }
-            present.push((
-                path,
-                (
-                    meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                    meta.len(),
-                ),
-            ));
+            present.push((name.to_string(), path, stamp_of(&meta)));
         }
         present.sort();
         let mut first_error = None;
-        for (path, stamp) in &present {
-            if self.files.get(path).is_some_and(|f| f.stamp == *stamp) {
+        for (name, path, stamp) in &present {
+            if self.inbox.has(name, *stamp) {
                 continue;
             }
-            let parsed = match tokio::fs::read(path).await {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => self.parse_file(path, &text),
-                    Err(_) => Err(SourceError::new(
-                        FeedCause::malformed,
-                        format!("{}: not UTF-8", path.display()),
-                    )),
-                },
-                Err(e) => Err(SourceError::new(
-                    FeedCause::io,
-                    format!("{}: {e}", path.display()),
-                )),
-            };
-            let parsed = match parsed {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    None
-                }
-            };
-            let arrival = match self.files.get(path) {
-                Some(f) if f.parsed.is_some() => f.arrival,
-                _ => {
-                    self.arrivals += 1;
-                    self.arrivals
-                }
-            };
-            self.files.insert(
-                path.clone(),
-                FileState {
-                    stamp: *stamp,
-                    parsed,
-                    arrival,
-                },
-            );
-        }
-        self.files
-            .retain(|p, _| present.iter().any(|(q, _)| q == p));
-
-        let (declarations, totals, election) = self.merge();
-        let next = Merged {
-            declarations,
-            totals,
-        };
-        if self.last.as_ref() == Some(&next) {
-            // A bad file is reported even when the good ones have not changed.
-            return match first_error {
-                Some(e) => Err(e),
-                None => Ok(Polled::Unchanged),
-            };
-        }
-        if let Some(e) = first_error {
-            // Apply what parsed; the broken file is logged by the caller next time round
-            // if it stays broken (its stamp is remembered, so it is not re-read until it changes).
-            tracing::warn!(cause = ?e.cause, "skipping a file that does not parse: {}", e.message);
-        }
-        let snapshot = super::live::Snapshot {
-            election,
-            declarations: next.declarations.clone(),
-            complete: true,
-            totals: next.totals.clone(),
-        };
-        self.pending = Some(next);
-        Ok(Polled::Changed(snapshot))
-    }
-
-    /// The current message of every constituency, the latest totals and the election.
-    fn merge(&self) -> (Vec<Declaration>, Option<PublishedTotals>, Option<Election>) {
-        let mut best: BTreeMap<ConstituencyId, (&Declaration, u64)> = BTreeMap::new();
-        let mut totals: Option<&PublishedTotals> = None;
-        let mut election = None;
-        let mut files: Vec<&FileState> = self.files.values().collect();
-        files.sort_by_key(|f| f.arrival);
-        for f in files {
-            let Some(p) = &f.parsed else { continue };
-            if p.election.is_some() {
-                election = p.election.clone();
-            }
-            if let Some(t) = &p.totals
-                && totals.is_none_or(|old| t.results >= old.results)
+            let bytes = tokio::fs::read(path)
+                .await
+                .map_err(|e| SourceError::new(FeedCause::io, format!("{}: {e}", path.display())));
+            if let Some(e) = self
+                .inbox
+                .put(name, &path.display().to_string(), *stamp, bytes)
             {
-                totals = Some(t);
-            }
-            for d in &p.declarations {
-                let replace = match best.get(d.id()) {
-                    None => true,
-                    Some((old, old_arrival)) => supersedes(d, f.arrival, old, *old_arrival),
-                };
-                if replace {
-                    best.insert(d.id().clone(), (d, f.arrival));
-                }
+                first_error.get_or_insert(e);
             }
         }
-        (
-            best.into_values().map(|(d, _)| d.clone()).collect(),
-            totals.cloned(),
-            election,
-        )
-    }
-}
-
-/// Whether message `new` (arrived `na`) supersedes `old` (arrived `oa`) for one seat: a
-/// result beats a call or recount; among results (and withdrawals) the higher revision wins;
-/// among calls and recounts, which PA numbers separately, the later arrival wins.
-fn supersedes(new: &Declaration, na: u64, old: &Declaration, oa: u64) -> bool {
-    use DeclarationStatus as S;
-    let rank = |d: &Declaration| match d.status {
-        S::Declared | S::Withdrawn => 1,
-        S::Called | S::Recount => 0,
-    };
-    match rank(new).cmp(&rank(old)) {
-        std::cmp::Ordering::Greater => true,
-        std::cmp::Ordering::Less => false,
-        std::cmp::Ordering::Equal if rank(new) == 1 => (new.revision, na) > (old.revision, oa),
-        std::cmp::Ordering::Equal => (na, new.revision) > (oa, old.revision),
+        let names: Vec<String> = present.into_iter().map(|(n, _, _)| n).collect();
+        self.inbox.keep_only(&names);
+        self.inbox
+            .snapshot(&self.dir.display().to_string(), first_error)
     }
 }
 
@@ -244,12 +90,88 @@ impl Source for FolderSource {
     }
 
     fn commit(&mut self) {
-        if let Some(next) = self.pending.take() {
-            self.last = Some(next);
-        }
+        self.inbox.commit();
     }
 
     fn describe(&self) -> String {
         format!("folder {} ({})", self.dir.display(), self.format.name())
     }
+}
+
+/// Reads a folder of PA messages (or one message file) at once, for the commands that
+/// answer from files (`compute`, `result`, `seats`, `chart`, `feed serve`): the messages
+/// add up as a folder source's would ([`super::merge`]), in the order of their
+/// modification times. A file that does not parse is refused with its file, line and
+/// field; a message of a family herald does not read is skipped with a warning.
+pub fn read_pa(
+    path: &Path,
+    election: Option<&str>,
+    parties: &PartyRegistry,
+) -> Result<super::Loaded, super::LoadError> {
+    use super::LoadError;
+    let name = path.display().to_string();
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| LoadError::new(&name, format!("cannot read the folder: {e}")))?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| LoadError::new(&name, format!("cannot read the folder: {e}")))?;
+            let p = entry.path();
+            let Some(file) = p.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let message = !file.starts_with('.') && file.to_ascii_lowercase().ends_with(".xml");
+            if !message || !p.is_file() {
+                continue;
+            }
+            let modified = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            files.push((modified, p));
+        }
+        files.sort();
+    } else {
+        files.push((SystemTime::UNIX_EPOCH, path.to_path_buf()));
+    }
+    let mut parts = Vec::new();
+    for (_, p) in &files {
+        let text = super::read_text(p)?;
+        let file = p.display().to_string();
+        let part = super::live::pa_message_parts(&file, &text, parties)?;
+        if let Some(why) = &part.unread {
+            tracing::warn!("{why}");
+        }
+        parts.push(part);
+    }
+    let merged = super::merge::merge(
+        parts.iter().enumerate().map(|(i, p)| (p, i as u64)),
+        election,
+    )
+    .map_err(|e| LoadError::new(&name, e).invalid())?;
+    if let Some(why) = &merged.left_aside {
+        tracing::warn!("{name}: {why}");
+    }
+    let Some(contest) = merged.contest else {
+        return Err(LoadError::new(
+            &name,
+            match election {
+                Some(e) => format!("no PA message of the election `{e}` here"),
+                None => "no PA result, rush, recount or state of parties here".to_string(),
+            },
+        ));
+    };
+    let seats = merged.declarations.len() as u32;
+    let election = merged.election.unwrap_or(Election {
+        id: contest.id,
+        name: contest.name,
+        date: contest.date,
+        // Without a state of parties the size is unknown: the seats heard from stand in.
+        total_seats: seats.max(1),
+    });
+    Ok(super::Loaded {
+        election,
+        declarations: merged.declarations,
+    })
 }

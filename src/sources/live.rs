@@ -28,6 +28,9 @@ pub struct Snapshot {
     /// it has been retracted.
     pub complete: bool,
     pub totals: Option<PublishedTotals>,
+    /// Files or messages the source could not read, and why (a folder's half-written file,
+    /// a message type herald does not read): reported, not fatal.
+    pub skipped: Vec<String>,
 }
 
 /// What a poll found.
@@ -83,28 +86,72 @@ pub trait Source: Send {
 /// What one file or message holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parts {
+    /// The election with its size, where the message gives it (a PA state of parties, a
+    /// herald JSON document).
     pub election: Option<Election>,
     pub declarations: Vec<Declaration>,
     pub totals: Option<PublishedTotals>,
+    /// Which election the message belongs to, to keep elections apart.
+    pub contest: Option<Contest>,
+    /// Why the message contributes nothing, where herald does not read its kind.
+    pub unread: Option<String>,
+}
+
+/// Which election a message belongs to: every PA message names it, with or without its size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contest {
+    /// The election id herald uses (`pa-s-2026-05-06`).
+    pub id: String,
+    pub name: String,
+    pub date: chrono::NaiveDate,
+}
+
+/// herald's election id for a PA election: `pa-{type}-{date}`.
+fn pa_election_id(e: &super::formats::pa_xml::PaElection) -> String {
+    format!("pa-{}-{}", e.kind.trim().to_ascii_lowercase(), e.date)
+}
+
+fn pa_contest(e: &super::formats::pa_xml::PaElection) -> Contest {
+    Contest {
+        id: pa_election_id(e),
+        name: e.name.clone(),
+        date: e.date,
+    }
 }
 
 /// What one PA message contributes: the seat's declaration, or national totals (and, from
 /// a state of parties, the size of the election).
 pub fn pa_parts(file: &str, text: &str, parties: &PartyRegistry) -> Result<Parts, SourceError> {
+    Ok(pa_message_parts(file, text, parties)?)
+}
+
+/// [`pa_parts`], with the loader's error (file, line and field) as it is.
+pub fn pa_message_parts(
+    file: &str,
+    text: &str,
+    parties: &PartyRegistry,
+) -> Result<Parts, LoadError> {
     use super::formats::pa_xml::{PaMessage, parse};
     Ok(match parse(file, text, parties)? {
         PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => Parts {
             election: None,
+            contest: Some(pa_contest(&s.election)),
             declarations: vec![s.declaration],
             totals: None,
+            unread: None,
+        },
+        PaMessage::Unread { root } => Parts {
+            election: None,
+            contest: None,
+            declarations: Vec::new(),
+            totals: None,
+            unread: Some(format!(
+                "{file}: a PA <{root}> message, which herald does not read: skipped"
+            )),
         },
         PaMessage::StateOfParties(sop) => {
             let election = Election {
-                id: format!(
-                    "pa-{}-{}",
-                    sop.election.kind.to_ascii_lowercase(),
-                    sop.election.date
-                ),
+                id: pa_election_id(&sop.election),
                 name: sop.election.name.clone(),
                 date: sop.election.date,
                 total_seats: sop.total_constituencies.max(1),
@@ -120,8 +167,10 @@ pub fn pa_parts(file: &str, text: &str, parties: &PartyRegistry) -> Result<Parts
             };
             Parts {
                 election: Some(election),
+                contest: Some(pa_contest(&sop.election)),
                 declarations: Vec::new(),
                 totals: Some(totals),
+                unread: None,
             }
         }
     })
@@ -160,6 +209,7 @@ pub fn parse_document(
             declarations: parts.declarations,
             complete: false,
             totals: parts.totals,
+            skipped: Vec::new(),
         });
     }
     let loaded = super::parse(format, name, text, constituencies, parties)?;
@@ -168,6 +218,7 @@ pub fn parse_document(
         declarations: loaded.declarations,
         complete: true,
         totals: None,
+        skipped: Vec::new(),
     })
 }
 
@@ -203,6 +254,8 @@ pub struct SourceOptions {
     pub constituencies: Option<PathBuf>,
     pub timeout: std::time::Duration,
     pub max_body_bytes: usize,
+    /// Which election to follow where a source holds several (an id or a name).
+    pub election: Option<String>,
 }
 
 impl Default for SourceOptions {
@@ -212,6 +265,7 @@ impl Default for SourceOptions {
             constituencies: None,
             timeout: std::time::Duration::from_secs(10),
             max_body_bytes: 32 * 1024 * 1024,
+            election: None,
         }
     }
 }

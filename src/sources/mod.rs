@@ -10,8 +10,10 @@ pub mod folder;
 pub mod formats;
 pub mod fuzzing;
 pub mod http;
+pub mod inbox;
 pub mod infer;
 pub mod live;
+pub mod merge;
 
 use std::path::Path;
 
@@ -77,20 +79,40 @@ pub fn parse(
         Format::HeraldJson => formats::herald_json::load(file, text, parties),
         Format::ParliamentCsv => formats::parliament_csv::load(file, text, parties),
         Format::HocCsv => formats::hoc_csv::load((file, text), constituencies, parties),
-        Format::PaXml => Err(LoadError::new(
-            file,
-            "PA XML files are single messages: read them with a folder source (herald watch --source FOLDER)",
-        )),
+        Format::PaXml => {
+            let parts = live::pa_message_parts(file, text, parties)?;
+            if let Some(why) = parts.unread {
+                return Err(LoadError::new(file, why));
+            }
+            let merged = merge::merge([(&parts, 0)], None).map_err(|e| LoadError::new(file, e))?;
+            let Some(contest) = merged.contest else {
+                return Err(LoadError::new(file, "not a PA seat message"));
+            };
+            Ok(Loaded {
+                election: merged.election.unwrap_or(crate::core::model::Election {
+                    id: contest.id,
+                    name: contest.name,
+                    date: contest.date,
+                    total_seats: 1,
+                }),
+                declarations: merged.declarations,
+            })
+        }
     }
 }
 
-/// Reads a results file (and, for the HoC pair, its constituency file) from disk.
+/// Reads a results file (and, for the HoC pair, its constituency file) from disk; for PA, a
+/// folder of messages or one message file. `election` chooses among several elections.
 pub fn load_files(
     format: Format,
     results: &Path,
     constituencies: Option<&Path>,
+    election: Option<&str>,
     parties: &PartyRegistry,
 ) -> Result<Loaded, LoadError> {
+    if format == Format::PaXml {
+        return folder::read_pa(results, election, parties);
+    }
     let text = read_text(results)?;
     let seats = match constituencies {
         Some(p) => Some((p.display().to_string(), read_text(p)?)),

@@ -13,12 +13,12 @@ use tokio::sync::{mpsc, watch};
 use crate::core::board::Board;
 use crate::core::changes::{Refusal, detect};
 use crate::core::model::{ConstituencyId, Declaration, Election};
-use crate::observe::metrics::{FeedCause, KindLabel, Metrics};
+use crate::observe::metrics::{FeedCause, FigureLabel, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
 use crate::store::{CONSOLE, DISCORD, Recorded, Sinks, Store, StoreError, StoredEvent};
 
 mod control;
-mod report;
+pub mod report;
 
 pub use control::Control;
 use control::Request;
@@ -98,6 +98,8 @@ pub struct Watcher {
     status: watch::Sender<WatchStatus>,
     /// Ignored declarations already logged, so a stale one is logged once, not every poll.
     logged_ignored: BTreeSet<(ConstituencyId, String)>,
+    /// Files or messages the source skipped, each logged once.
+    logged_skipped: BTreeSet<String>,
     last_logged_error: Option<String>,
     last_totals: Option<PublishedTotals>,
     requests: mpsc::Receiver<Request>,
@@ -143,6 +145,7 @@ impl Watcher {
                 wake,
                 status,
                 logged_ignored: BTreeSet::new(),
+                logged_skipped: BTreeSet::new(),
                 last_logged_error: None,
                 last_totals: None,
                 requests,
@@ -262,6 +265,11 @@ impl Watcher {
                 board.resolve_constituency(d);
             }
         }
+        for skipped in &snapshot.skipped {
+            if self.logged_skipped.insert(skipped.clone()) {
+                tracing::warn!("{skipped}");
+            }
+        }
         let detection = match detect(&self.known, &snapshot.declarations, snapshot.complete) {
             Ok(d) => d,
             Err(refusal @ Refusal::OlderRevisions(_)) => {
@@ -299,7 +307,9 @@ impl Watcher {
             && self.last_totals.as_ref() != Some(&totals)
         {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-            report::cross_check(&board, &totals);
+            for problem in report::cross_check(&board, &totals) {
+                tracing::warn!("{problem}");
+            }
             self.last_totals = Some(totals);
         }
         Step::Recorded(recorded.events)
@@ -325,6 +335,19 @@ impl Watcher {
             self.known
                 .insert(e.declaration.id().clone(), e.declaration.clone());
             board.apply(e.declaration.clone());
+            for d in board.disagreements(e.declaration.id()) {
+                self.metrics
+                    .source_disagreements
+                    .get_or_create(&FigureLabel {
+                        figure: d.figure.as_str().to_string(),
+                    })
+                    .inc();
+                tracing::warn!(
+                    constituency = %e.declaration.id(),
+                    name = %e.declaration.result.constituency.name,
+                    "the source's figures differ from herald's (herald's stand): {d}"
+                );
+            }
             self.metrics
                 .declarations_seen
                 .get_or_create(&KindLabel {

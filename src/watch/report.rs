@@ -37,9 +37,11 @@ impl Watcher {
     }
 }
 
-/// Compares a source's published national totals with the board's own, and logs any
-/// disagreement (herald's figures stand; the log is for the duty editor).
-pub(super) fn cross_check(board: &Board, totals: &PublishedTotals) {
+/// Compares a source's published national totals with the board's own: each disagreement
+/// as a sentence (herald's figures stand; `watch` logs them for the duty editor, `feed
+/// check` lists them).
+pub fn cross_check(board: &Board, totals: &PublishedTotals) -> Vec<String> {
+    let mut out = Vec::new();
     let tally = board.tally(&Scope::All);
     let declared = board
         .entries()
@@ -49,11 +51,10 @@ pub(super) fn cross_check(board: &Board, totals: &PublishedTotals) {
         })
         .count() as u32;
     if declared != totals.results {
-        tracing::warn!(
+        out.push(format!(
             "state of parties covers {} results; herald holds {} declared or called seats",
-            totals.results,
-            declared
-        );
+            totals.results, declared
+        ));
     }
     for (label, party, seats) in &totals.seats {
         let ours = party
@@ -61,7 +62,10 @@ pub(super) fn cross_check(board: &Board, totals: &PublishedTotals) {
             .and_then(|p| tally.party(p))
             .map_or(0, |t| t.seats);
         if ours != *seats {
-            tracing::warn!("state of parties gives {label} {seats} seats; herald counts {ours}");
+            out.push(format!(
+                "state of parties gives {label} {seats} seats; herald counts {ours}"
+            ));
         }
     }
+    out
 }

@@ -34,6 +34,7 @@ pub fn ge2019(dir: &std::path::Path) -> (herald::sources::Loaded, herald::core::
             herald::sources::Format::ParliamentCsv,
             &dir.join(file),
             None,
+            None,
             &parties,
         )
         .unwrap_or_else(|e| panic!("{file} loads: {e}"))

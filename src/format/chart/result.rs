@@ -146,7 +146,7 @@ pub fn result_svg(f: &Figures, style: &Style) -> String {
     }
 
     let cols = columns(f, style);
-    draw_bars(&mut svg, &cols, style, w);
+    draw_bars(&mut svg, &cols, style.since(f), w);
 
     // The swing, or why none is quoted.
     svg.line(
@@ -167,7 +167,7 @@ pub fn result_svg(f: &Figures, style: &Style) -> String {
     svg.finish()
 }
 
-fn draw_bars(svg: &mut Svg, cols: &[Column], style: &Style, w: f64) {
+fn draw_bars(svg: &mut Svg, cols: &[Column], since: &str, w: f64) {
     let inner = w - 2.0 * MARGIN;
     if cols.is_empty() {
         let font = Font::new(30.0, theme::MUTED).middle();
@@ -181,7 +181,7 @@ fn draw_bars(svg: &mut Svg, cols: &[Column], style: &Style, w: f64) {
     }
     let with_before = cols.iter().any(|c| c.before.is_some());
     if with_before {
-        legend(svg, style, w);
+        legend(svg, since, w);
     }
 
     let n = cols.len() as f64;
@@ -357,9 +357,9 @@ fn capitalised(s: &str) -> String {
 }
 
 /// What the two bars mean, top right.
-fn legend(svg: &mut Svg, style: &Style, w: f64) {
+fn legend(svg: &mut Svg, since: &str, w: f64) {
     let font = Font::new(20.0, theme::MUTED);
-    let before = format!("share in {}", style.baseline_label);
+    let before = format!("share in {since}");
     let now = "share now";
     let right = w - MARGIN;
     let before_w = font.width(&before);

@@ -269,6 +269,7 @@ fn convert(
         declared_at: d.declared_at.map(|t| t.with_timezone(&Utc)),
         revision: d.revision,
         status: d.status,
+        source: None,
     };
     validate::check(&decl).map_err(|e| (String::new(), e.to_string(), true))?;
     Ok(decl)

@@ -158,6 +158,7 @@ pub(crate) fn seats_in_order(
                 declared_at: b.declared_at.flatten(),
                 revision: 1,
                 status: DeclarationStatus::Declared,
+                source: None,
             };
             validate::check(&d).map_err(|e| {
                 LoadError::new(

@@ -27,7 +27,7 @@ use quick_xml::reader::Reader;
 use super::party_for;
 use crate::core::model::{
     Candidate, Constituency, ConstituencyId, ConstituencyResult, Declaration, DeclarationStatus,
-    Nation, PartyId,
+    Nation, PartyId, Previous, Quoted, QuotedSwing, SourceView,
 };
 use crate::core::parties::PartyRegistry;
 use crate::core::validate;
@@ -46,14 +46,18 @@ pub enum PaMessage {
     Recount(PaSeat),
     /// `FirstPastThePostStateOfParties`: the running national totals.
     StateOfParties(StateOfParties),
+    /// A PA message of a family herald does not read (a council result, a regional list,
+    /// nominations, a referendum): named by its root element, skipped and reported.
+    Unread { root: String },
 }
 
 impl PaMessage {
     /// The election the message belongs to.
-    pub fn election(&self) -> &PaElection {
+    pub fn election(&self) -> Option<&PaElection> {
         match self {
-            PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => &s.election,
-            PaMessage::StateOfParties(s) => &s.election,
+            PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => Some(&s.election),
+            PaMessage::StateOfParties(s) => Some(&s.election),
+            PaMessage::Unread { .. } => None,
         }
     }
 
@@ -61,7 +65,7 @@ impl PaMessage {
     pub fn seat(&self) -> Option<&PaSeat> {
         match self {
             PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => Some(s),
-            PaMessage::StateOfParties(_) => None,
+            PaMessage::StateOfParties(_) | PaMessage::Unread { .. } => None,
         }
     }
 }
@@ -81,6 +85,16 @@ impl PaElection {
     pub fn nation(&self) -> Nation {
         nation_of(&self.kind)
     }
+}
+
+/// A PA seat's id, namespaced by its election (PA numbers seats 1..N in each election):
+/// `pa:s-2026-05-06:13`.
+pub fn seat_id(election: &PaElection, number: u32) -> ConstituencyId {
+    ConstituencyId::new(format!(
+        "pa:{}-{}:{number}",
+        election.kind.trim().to_ascii_lowercase(),
+        election.date
+    ))
 }
 
 fn nation_of(kind: &str) -> Nation {
@@ -103,8 +117,9 @@ pub struct PaSeat {
     pub declaration: Declaration,
     /// The previous result PA compares with: the first `PreviousElection` with a
     /// constituency, or the `PreviousNotionalElection` (one candidate per party). Its
-    /// constituency id is `pa:{previous number}`, which can differ from the current one.
-    pub previous: Option<ConstituencyResult>,
+    /// constituency id is that election's seat id, whose number can differ from the
+    /// current one. Also in the declaration's [`SourceView`].
+    pub previous: Option<Previous>,
     /// `gain`, `hold` or `win`, as given.
     pub gain_or_hold: Option<String>,
     /// The sitting party's abbreviation, as given.
@@ -157,12 +172,32 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
         "FirstPastThePostStateOfParties" => doc
             .state_of_parties(root, parties)
             .map(PaMessage::StateOfParties),
+        other if OTHER_FAMILIES.contains(&other) => Ok(PaMessage::Unread {
+            root: other.to_string(),
+        }),
         other => Err(doc.error_at(
             root,
             format!("not a PA first-past-the-post message: root <{other}>"),
         )),
     }
 }
+
+/// The roots of PA's other message families (its XSDs), read as [`PaMessage::Unread`].
+const OTHER_FAMILIES: [&str; 13] = [
+    "FirstPastThePostNominations",
+    "LocalElectionResult",
+    "LocalStateOfParties",
+    "LocalNominations",
+    "TopUpResult",
+    "TopUpRush",
+    "TopUpNominations",
+    "STVResult",
+    "STVNominations",
+    "ReferendumResult",
+    "ReferendumRush",
+    "ReferendumRecount",
+    "ReferendumRunningTotals",
+];
 
 /// The message kinds PA names in its file names.
 const FILE_KINDS: [&str; 5] = ["rush", "result", "recount", "sop", "nominations"];
@@ -488,12 +523,17 @@ impl<'a> Doc<'a> {
         })
     }
 
-    fn constituency(&self, el: usize, nation: Nation) -> Result<(u32, Constituency), LoadError> {
+    fn constituency(
+        &self,
+        el: usize,
+        election: &PaElection,
+        nation: Nation,
+    ) -> Result<(u32, Constituency), LoadError> {
         let number = self.req_small(el, "number")?;
         Ok((
             number,
             Constituency {
-                id: ConstituencyId::new(format!("pa:{number}")),
+                id: seat_id(election, number),
                 name: self.req_text(el, "name")?,
                 region: nation.name().to_string(),
                 nation,
@@ -557,7 +597,7 @@ impl<'a> Doc<'a> {
         let election_el = self.one_child(root, "Election")?;
         let election = self.election(election_el)?;
         let seat = self.one_child(election_el, "Constituency")?;
-        let (number, constituency) = self.constituency(seat, election.nation())?;
+        let (number, constituency) = self.constituency(seat, &election, election.nation())?;
         let revision = match self.opt_small(root, "revision")? {
             Some(r) => r,
             None => revision_from_file_name(self.file).unwrap_or(1),
@@ -603,7 +643,7 @@ impl<'a> Doc<'a> {
             (None, None)
         };
 
-        let declaration = Declaration {
+        let mut declaration = Declaration {
             result: ConstituencyResult {
                 constituency,
                 electorate,
@@ -614,6 +654,7 @@ impl<'a> Doc<'a> {
             declared_at,
             revision,
             status,
+            source: None,
         };
         validate::check(&declaration).map_err(|e| {
             self.error_at(
@@ -641,6 +682,19 @@ impl<'a> Doc<'a> {
             ),
             Kind::Recount => (None, None, None, None),
         };
+        if kind != Kind::Recount {
+            let view = SourceView {
+                previous: previous.clone(),
+                defending: sitting_party
+                    .as_deref()
+                    .map(|a| self.party_named(a, parties)),
+                quoted: self.quoted(seat, kind, gain_or_hold.clone(), parties)?,
+                new_boundaries: self.attr(seat, "percentageBoundaryChange").is_some(),
+            };
+            if view != SourceView::default() {
+                declaration.source = Some(Box::new(view));
+            }
+        }
         Ok(PaSeat {
             election,
             number,
@@ -652,13 +706,87 @@ impl<'a> Doc<'a> {
         })
     }
 
+    /// The party a message names by abbreviation only (`sittingParty`, `winningParty`,
+    /// `swingTo`): the name comes from a `Party` element of the same message with that
+    /// abbreviation, where there is one.
+    fn party_named(&self, abbreviation: &str, parties: &PartyRegistry) -> PartyId {
+        let name = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.name == "Party")
+            .find(|(i, _)| self.opt(*i, "abbreviation").map(str::trim) == Some(abbreviation))
+            .and_then(|(i, _)| self.opt_text(i, "name"))
+            .unwrap_or_default();
+        pa_party_for(parties, abbreviation, &name)
+    }
+
+    /// A percentage in hundredths of a point (PA gives two decimal places).
+    fn opt_hundredths(&self, el: usize, name: &str) -> Result<Option<i64>, LoadError> {
+        Ok(self
+            .opt_decimal(el, name)?
+            .map(|v| (v * 100.0).round() as i64))
+    }
+
+    /// PA's own figures for the seat, to compare with herald's.
+    fn quoted(
+        &self,
+        seat: usize,
+        kind: Kind,
+        outcome: Option<String>,
+        parties: &PartyRegistry,
+    ) -> Result<Quoted, LoadError> {
+        let winner_attr = match kind {
+            Kind::Rush => "winningPartyAbbreviation",
+            _ => "winningParty",
+        };
+        let winner = self
+            .opt_text(seat, winner_attr)
+            .map(|a| self.party_named(&a, parties));
+        if kind != Kind::Result {
+            return Ok(Quoted {
+                outcome,
+                winner,
+                ..Quoted::default()
+            });
+        }
+        let swing = match (
+            self.opt_hundredths(seat, "swing")?,
+            self.opt_text(seat, "swingFrom"),
+            self.opt_text(seat, "swingTo"),
+        ) {
+            (Some(hundredths), Some(from), Some(to)) => Some(QuotedSwing {
+                hundredths,
+                from: self.party_named(&from, parties),
+                to: self.party_named(&to, parties),
+            }),
+            _ => None,
+        };
+        let mut share_changes = Vec::new();
+        for c in self.children(seat, "Candidate") {
+            let party = self.one_child(c, "Party")?;
+            if let Some(change) = self.opt_hundredths(party, "percentageShareChange")? {
+                let abbreviation = self.req_text(party, "abbreviation")?;
+                let name = self.req_text(party, "name")?;
+                share_changes.push((pa_party_for(parties, &abbreviation, &name), change));
+            }
+        }
+        Ok(Quoted {
+            outcome,
+            winner,
+            majority: self.opt_count(seat, "majority")?,
+            swing,
+            share_changes,
+        })
+    }
+
     /// The first previous election with a constituency in it, checked like a declaration.
     fn previous(
         &self,
         root: usize,
         nation: Nation,
         parties: &PartyRegistry,
-    ) -> Result<Option<ConstituencyResult>, LoadError> {
+    ) -> Result<Option<Previous>, LoadError> {
         let blocks = self.nodes[root].children.iter().copied().filter(|&c| {
             matches!(
                 self.name(c),
@@ -669,8 +797,15 @@ impl<'a> Doc<'a> {
             let Some(seat) = self.children(block, "Constituency").next() else {
                 continue;
             };
+            let date = self.req(block, "date")?;
+            let held = PaElection {
+                name: self.opt_text(block, "name").unwrap_or_default(),
+                date: parse_date(&date.value)
+                    .ok_or_else(|| self.bad(date, format!("`{}` is not a date", date.value)))?,
+                kind: self.opt_text(block, "type").unwrap_or_default(),
+            };
             let nation = self.opt(block, "type").map_or(nation, nation_of);
-            let (_, constituency) = self.constituency(seat, nation)?;
+            let (_, constituency) = self.constituency(seat, &held, nation)?;
             let mut candidates = Vec::new();
             for &c in &self.nodes[seat].children {
                 match self.name(c) {
@@ -691,6 +826,7 @@ impl<'a> Doc<'a> {
                 declared_at: None,
                 revision: 1,
                 status: DeclarationStatus::Declared,
+                source: None,
             };
             validate::check(&as_declared).map_err(|e| {
                 self.error_at(
@@ -702,7 +838,11 @@ impl<'a> Doc<'a> {
                 )
                 .invalid()
             })?;
-            return Ok(Some(as_declared.result));
+            return Ok(Some(Previous {
+                result: as_declared.result,
+                date: held.date,
+                notional: self.name(block) == "PreviousNotionalElection",
+            }));
         }
         Ok(None)
     }
@@ -836,7 +976,7 @@ mod tests {
     fn seat(message: PaMessage) -> PaSeat {
         match message {
             PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => s,
-            PaMessage::StateOfParties(_) => panic!("expected a seat message"),
+            _ => panic!("expected a seat message"),
         }
     }
 
@@ -852,7 +992,7 @@ mod tests {
         let d = &s.declaration;
         assert_eq!(d.status, DeclarationStatus::Declared);
         assert_eq!(d.revision, 2);
-        assert_eq!(d.id().as_str(), "pa:7");
+        assert_eq!(d.id().as_str(), "pa:g-2026-05-06:7");
         assert_eq!(d.result.constituency.name, "Anytown & District");
         assert_eq!(d.result.constituency.region, "England");
         assert_eq!(d.result.electorate, Some(1000));
@@ -879,14 +1019,31 @@ mod tests {
         assert_eq!(s.sitting_party.as_deref(), Some("C"));
         assert_eq!(s.pa_text, None);
 
-        let p = s.previous.expect("a notional previous result");
-        assert_eq!(p.constituency.id.as_str(), "pa:6");
+        let previous = s.previous.expect("a notional previous result");
+        assert!(previous.notional);
+        assert_eq!(previous.label(), "2024 (notional)");
+        let p = &previous.result;
+        assert_eq!(p.constituency.id.as_str(), "pa:g-2024-07-04:6");
         assert_eq!(p.valid_votes, Some(500));
         let names: Vec<_> = p.candidates.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Conservative", "Labour", "Others"]);
         assert_eq!(p.candidates[0].party, PartyId::new("con"));
         assert_eq!(p.candidates[2].party, PartyId::new("Others"));
         assert_eq!(p.total_votes(), 500);
+
+        // PA's own figures ride with the declaration, to be compared, never adopted.
+        let view = d.source.as_deref().expect("PA's view of the seat");
+        assert_eq!(view.defending, Some(PartyId::new("con")));
+        assert_eq!(view.previous.as_ref(), Some(&previous));
+        let q = &view.quoted;
+        assert_eq!(q.outcome.as_deref(), Some("gain"));
+        assert_eq!(q.winner, Some(PartyId::new("lab")));
+        assert_eq!(q.majority, Some(200));
+        assert_eq!(q.swing, None, "no swing attributes");
+        assert_eq!(
+            q.share_changes,
+            [(PartyId::new("lab"), 1185), (PartyId::new("con"), -933)]
+        );
     }
 
     #[test]

@@ -1,0 +1,258 @@
+//! Many single messages (a folder of PA files, or of herald JSON documents) into one state
+//! of the feed: for each seat the message with the highest revision stands, whatever its
+//! kind, since PA numbers a seat's rush, result and recount messages with one counter (a
+//! corrected seat goes `result_1`, `rush_2`, `result_3`). At the same revision a result is
+//! the fuller message; a result also ends a recount whatever their numbers. The latest
+//! state of parties stands. Messages of several elections are told apart and one is
+//! chosen, never mixed.
+
+use std::collections::BTreeMap;
+
+use super::live::{Contest, Parts, PublishedTotals};
+use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus, Election};
+
+/// The merged state of one election's messages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merged {
+    pub declarations: Vec<Declaration>,
+    pub totals: Option<PublishedTotals>,
+    /// The election, once a message has said how many seats it has (PA's state of parties).
+    pub election: Option<Election>,
+    pub contest: Option<Contest>,
+    /// The messages of other elections, left aside, where there are any.
+    pub left_aside: Option<String>,
+}
+
+/// The elections the messages belong to, with how many messages each: for the refusal
+/// that names them.
+fn describe(seen: &BTreeMap<String, (Contest, usize)>) -> String {
+    seen.values()
+        .map(|(c, n)| {
+            format!(
+                "{} on {} (`{}`, {n} message{})",
+                c.name,
+                c.date,
+                c.id,
+                if *n == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Whether `choice` names the contest: its id, or its name (case and spacing aside).
+fn names(choice: &str, c: &Contest) -> bool {
+    let norm = |s: &str| {
+        s.split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    choice == c.id || norm(choice) == norm(&c.name)
+}
+
+/// Merges `messages` (each with its arrival order). With messages of several elections,
+/// `choice` (`source.election`: an id or a name) says which to follow; without it they are
+/// refused, naming each, rather than mixed.
+pub fn merge<'a>(
+    messages: impl IntoIterator<Item = (&'a Parts, u64)>,
+    choice: Option<&str>,
+) -> Result<Merged, String> {
+    let mut messages: Vec<(&Parts, u64)> = messages.into_iter().collect();
+    messages.sort_by_key(|(_, arrival)| *arrival);
+    let mut seen: BTreeMap<String, (Contest, usize)> = BTreeMap::new();
+    for (p, _) in &messages {
+        if let Some(c) = &p.contest {
+            seen.entry(c.id.clone()).or_insert_with(|| (c.clone(), 0)).1 += 1;
+        }
+    }
+    // With a choice that no message names yet, nothing is followed (its first message may
+    // be yet to come); what is left aside is said either way.
+    let unnamed = Contest {
+        id: String::new(),
+        name: String::new(),
+        date: chrono::NaiveDate::MIN,
+    };
+    let chosen: Option<Contest> = match choice {
+        Some(choice) => match seen.values().find(|(c, _)| names(choice, c)) {
+            Some((c, _)) => Some(c.clone()),
+            None => Some(unnamed),
+        },
+        None if seen.len() > 1 => {
+            return Err(format!(
+                "the messages are of {} elections, which herald will not mix: {}; choose one with source.election (--election)",
+                seen.len(),
+                describe(&seen)
+            ));
+        }
+        None => seen.values().next().map(|(c, _)| c.clone()),
+    };
+
+    let mut best: BTreeMap<ConstituencyId, (&Declaration, u64)> = BTreeMap::new();
+    let mut totals: Option<&PublishedTotals> = None;
+    let mut election: Option<&Election> = None;
+    for (p, arrival) in messages {
+        if let Some(want) = &chosen
+            && p.contest.as_ref().is_none_or(|c| want.id != c.id)
+        {
+            continue;
+        }
+        if let Some(e) = &p.election {
+            election = Some(e);
+        }
+        if let Some(t) = &p.totals
+            && totals.is_none_or(|old| t.results >= old.results)
+        {
+            totals = Some(t);
+        }
+        for d in &p.declarations {
+            let replace = match best.get(d.id()) {
+                None => true,
+                Some((old, old_arrival)) => supersedes(d, arrival, old, *old_arrival),
+            };
+            if replace {
+                best.insert(d.id().clone(), (d, arrival));
+            }
+        }
+    }
+    let others: BTreeMap<String, (Contest, usize)> = seen
+        .into_iter()
+        .filter(|(id, _)| chosen.as_ref().is_some_and(|c| &c.id != id))
+        .collect();
+    let left_aside = (!others.is_empty()).then(|| {
+        format!(
+            "left aside, as not the election followed (source.election `{}`): {}",
+            choice.unwrap_or_default(),
+            describe(&others)
+        )
+    });
+    Ok(Merged {
+        declarations: best.into_values().map(|(d, _)| d.clone()).collect(),
+        totals: totals.cloned(),
+        election: election.cloned(),
+        contest: chosen.filter(|c| !c.id.is_empty()),
+        left_aside,
+    })
+}
+
+/// Whether message `new` (arrived `na`) supersedes `old` (arrived `oa`) for one seat: the
+/// higher revision; at the same revision a result (or withdrawal) before a call before a
+/// recount, then the later arrival. A result ends a recount whatever their numbers.
+pub fn supersedes(new: &Declaration, na: u64, old: &Declaration, oa: u64) -> bool {
+    use DeclarationStatus as S;
+    let rank = |d: &Declaration| match d.status {
+        S::Declared | S::Withdrawn => 2,
+        S::Called => 1,
+        S::Recount => 0,
+    };
+    match (old.status, new.status) {
+        (S::Recount, S::Declared) => return true,
+        (S::Declared, S::Recount) => return false,
+        _ => {}
+    }
+    (new.revision, rank(new), na) > (old.revision, rank(old), oa)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::*;
+    use chrono::NaiveDate;
+
+    fn seat(revision: u32, status: DeclarationStatus, winner: usize) -> Declaration {
+        Declaration {
+            result: ConstituencyResult {
+                constituency: Constituency {
+                    id: ConstituencyId::new("pa:s-2026-05-06:13"),
+                    name: "Bathgate".into(),
+                    region: "Scotland".into(),
+                    nation: Nation::Scotland,
+                },
+                electorate: None,
+                valid_votes: None,
+                rejected: None,
+                candidates: ["lab", "snp"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| Candidate {
+                        name: p.to_string(),
+                        party: PartyId::new(*p),
+                        votes: 0,
+                        elected: i == winner,
+                    })
+                    .collect(),
+            },
+            declared_at: None,
+            revision,
+            status,
+            source: None,
+        }
+    }
+
+    fn parts(d: Declaration, contest: &str) -> Parts {
+        Parts {
+            election: None,
+            declarations: vec![d],
+            totals: None,
+            unread: None,
+            contest: Some(Contest {
+                id: contest.to_string(),
+                name: format!("Election {contest}"),
+                date: NaiveDate::from_ymd_opt(2026, 5, 6).unwrap(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_highest_revision_stands_whatever_its_kind() {
+        use DeclarationStatus::*;
+        let result_1 = parts(seat(1, Declared, 0), "a");
+        let rush_2 = parts(seat(2, Called, 1), "a");
+        let result_3 = parts(seat(3, Declared, 1), "a");
+        let state = |ms: &[(&Parts, u64)]| merge(ms.iter().copied(), None).unwrap().declarations;
+        // The correcting rush beats the earlier result, in any arrival order.
+        for order in [
+            [(&result_1, 1), (&rush_2, 2)],
+            [(&rush_2, 1), (&result_1, 2)],
+        ] {
+            let d = state(&order);
+            assert_eq!((d[0].revision, d[0].status), (2, Called));
+        }
+        let d = state(&[(&result_1, 1), (&rush_2, 2), (&result_3, 3)]);
+        assert_eq!((d[0].revision, d[0].status), (3, Declared));
+        // At the same revision the result is the fuller message.
+        let rush_1 = parts(seat(1, Called, 0), "a");
+        let d = state(&[(&result_1, 1), (&rush_1, 2)]);
+        assert_eq!(d[0].status, Declared);
+        // A result ends a recount whatever the numbers.
+        let recount_4 = parts(seat(4, Recount, 0), "a");
+        let d = state(&[(&recount_4, 1), (&result_1, 2)]);
+        assert_eq!(d[0].status, Declared);
+    }
+
+    #[test]
+    fn elections_are_told_apart_never_mixed() {
+        use DeclarationStatus::*;
+        let a = parts(seat(1, Declared, 0), "pa-s-2026-05-06");
+        let b = parts(seat(1, Declared, 1), "pa-m-2026-05-06");
+        let e = merge([(&a, 1), (&b, 2)], None).unwrap_err();
+        assert!(e.contains("2 elections"), "{e}");
+        assert!(e.contains("`pa-s-2026-05-06`") && e.contains("`pa-m-2026-05-06`"));
+        let m = merge([(&a, 1), (&b, 2)], Some("pa-m-2026-05-06")).unwrap();
+        assert_eq!(m.declarations.len(), 1);
+        assert!(m.declarations[0].result.candidates[1].elected);
+        // By name, whatever the case and punctuation.
+        let m = merge([(&a, 1), (&b, 2)], Some("election PA-S-2026-05-06")).unwrap();
+        assert!(m.declarations[0].result.candidates[0].elected);
+        assert!(
+            m.left_aside
+                .unwrap()
+                .contains("`pa-m-2026-05-06`, 1 message")
+        );
+        // A choice no message names yet follows nothing, and says what it left aside.
+        let m = merge([(&a, 1), (&b, 2)], Some("Mayor of London")).unwrap();
+        assert!(m.declarations.is_empty() && m.contest.is_none());
+        assert!(m.left_aside.unwrap().contains("`Mayor of London`"));
+    }
+}
