@@ -4,9 +4,10 @@
 # user.
 
 FROM rust:1.95-bookworm AS build
-# TLS to Discord and to feeds goes through the system's OpenSSL (native-tls).
+# TLS to Discord and to feeds goes through the system's OpenSSL (native-tls); SFTP sources
+# through libssh2, built here against OpenSSL and zlib.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends pkg-config libssl-dev \
+    && apt-get install -y --no-install-recommends pkg-config libssl-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first: this layer is rebuilt only when the manifest, the lock file or the
@@ -25,7 +26,7 @@ RUN touch src/main.rs src/lib.rs \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates libssl3 \
+    && apt-get install -y --no-install-recommends ca-certificates libssl3 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 herald \
     && useradd --system --uid 10001 --gid herald --home-dir /data --shell /usr/sbin/nologin herald \

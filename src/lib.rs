@@ -10,7 +10,8 @@
 //! * [`sinks`] and [`discord`]: the output edge (the console; the bot, its commands and the
 //!   announcement dispatcher).
 //! * [`app`]: wires the watcher, the store and the sinks into one pipeline.
-//! * [`observe`]: metrics, `/healthz` and `/metrics`; [`errors`]: how errors are shown.
+//! * [`observe`]: metrics, `/healthz` and `/metrics`; [`errors`]: how errors are shown;
+//!   [`secret`]: secrets that never show themselves.
 //! * [`config`], [`cli`]: the configuration file and the `herald` command line;
 //!   [`rehearsal`] serves recorded elections, [`demo`] holds the bundled one.
 
@@ -24,6 +25,7 @@ pub mod errors;
 pub mod format;
 pub mod observe;
 pub mod rehearsal;
+pub mod secret;
 pub mod sinks;
 pub mod sources;
 pub mod store;

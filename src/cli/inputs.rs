@@ -46,13 +46,18 @@ pub(super) async fn load_baseline(
 }
 
 /// The format given, else the one the file or folder at `location` shows (herald JSON for
-/// a URL); a file it cannot tell is refused with every format named.
+/// an http(s) URL, PA XML for an FTP or SFTP folder); a file it cannot tell is refused
+/// with every format named.
 pub(super) fn format_for(given: Option<Format>, location: &str) -> Result<Format, CliError> {
     if let Some(f) = given {
         return Ok(f);
     }
     if location.starts_with("http://") || location.starts_with("https://") {
         return Ok(Format::HeraldJson);
+    }
+    // A folder on an FTP or SFTP server is PA's delivery.
+    if sources::remote::RemoteUrl::is_remote(location) {
+        return Ok(Format::PaXml);
     }
     sources::infer_format(Path::new(location)).map_err(CliError::new)
 }

@@ -169,7 +169,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
         };
         let (parties, baseline) = loaded?;
         let label = baseline_label(&baseline);
-        let location = Location::parse(&a.source);
+        let location = Location::parse(&a.source).map_err(CliError::new)?;
         let console = if a.console || a.console_out.is_some() {
             let output = a.console_out.clone().map_or(Output::Stdout, Output::File);
             Some((
@@ -191,6 +191,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
                 timeout: a.timeout,
                 max_body_bytes: a.max_body_bytes,
                 election: a.compare.election.clone(),
+                remote: crate::config::remote_auth_from(&crate::config::process_env)?,
             },
             interval: a.interval,
             store: a.store.clone(),
@@ -291,11 +292,12 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         let format = format_for(a.format, &a.source)?;
         let (parties, loaded) = a.compare.load(format).await?;
         let baseline = a.compare.baseline.is_some().then_some(loaded);
-        let location = Location::parse(&a.source);
+        let location = Location::parse(&a.source).map_err(CliError::new)?;
         let options = SourceOptions {
             format,
             constituencies: a.constituencies.clone(),
             election: a.compare.election.clone(),
+            remote: crate::config::remote_auth_from(&crate::config::process_env)?,
             ..SourceOptions::default()
         };
         let mut source = open(&location, &options, Arc::new(parties.clone()))

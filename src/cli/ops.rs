@@ -101,6 +101,7 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
                 timeout: c.timeout,
                 max_body_bytes: c.max_body_bytes,
                 election: c.election.clone(),
+                remote: c.remote.clone(),
             },
             interval: c.interval,
             store: c.store.clone(),
@@ -249,6 +250,7 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
                     timeout: c.timeout,
                     max_body_bytes: c.max_body_bytes,
                     election: c.election.clone(),
+                    remote: c.remote.clone(),
                 };
                 let polled = match crate::sources::live::open(
                     location,

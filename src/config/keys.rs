@@ -36,6 +36,10 @@ pub const KEYS: &[Key] = &[
         Some("33554432"),
     ),
     key("source.election", "HERALD_SOURCE_ELECTION", None),
+    key("source.password_file", "HERALD_SOURCE_PASSWORD_FILE", None),
+    key("source.key_file", "HERALD_SOURCE_KEY_FILE", None),
+    key("source.known_hosts", "HERALD_SOURCE_KNOWN_HOSTS", None),
+    key("source.ca_file", "HERALD_SOURCE_CA_FILE", None),
     key("election.baseline", "HERALD_BASELINE", None),
     key("election.baseline_format", "HERALD_BASELINE_FORMAT", None),
     key(
@@ -82,6 +86,9 @@ pub const KEYS: &[Key] = &[
 
 /// The variable that carries the bot token (never a key of the file).
 pub const TOKEN_ENV: &str = "DISCORD_TOKEN";
+
+/// The variable that carries a remote source's password (never a key of the file).
+pub const SOURCE_PASSWORD_ENV: &str = "HERALD_SOURCE_PASSWORD";
 
 pub fn find(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::sources::Format;
 use crate::sources::live::Location;
+use crate::sources::remote::{RemoteAuth, RemoteUrl};
 
 /// Why a configuration is unusable, precisely.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -84,6 +85,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Which election to follow where the source holds several.
     pub election: Option<String>,
+    /// How to log in to a remote (FTP, SFTP) source.
+    pub remote: RemoteAuth,
     pub baseline: Option<String>,
     pub baseline_format: Option<Format>,
     pub baseline_constituencies: Option<PathBuf>,
@@ -179,6 +182,40 @@ fn url(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// How to log in to a remote source: the password from `HERALD_SOURCE_PASSWORD` or the
+/// file `source.password_file` (never from the configuration file itself), and the key,
+/// known-hosts and CA files.
+fn remote_auth(l: &Layers) -> Result<RemoteAuth, ConfigError> {
+    let path = |s: &str| Ok::<_, String>(PathBuf::from(s));
+    let password_file = setting(l, "source.password_file", path)?;
+    let password = match l.env(keys::SOURCE_PASSWORD_ENV) {
+        Some(p) => Some(Secret::new(p)),
+        None => match &password_file {
+            Some(p) => {
+                let text = crate::secret::read_file(p).map_err(|why| {
+                    value_error("source.password_file", format!("{}{why}", p.display()))
+                })?;
+                // One line: a trailing newline is the editor's, not the password's.
+                Some(Secret::new(text.trim_end_matches(['\r', '\n'])))
+            }
+            None => None,
+        },
+    };
+    Ok(RemoteAuth {
+        password,
+        key_file: setting(l, "source.key_file", path)?,
+        known_hosts: setting(l, "source.known_hosts", path)?,
+        ca_file: setting(l, "source.ca_file", path)?,
+    })
+}
+
+/// The remote-source login from the environment alone, for the commands that take their
+/// source on the command line (`watch`, `feed check`).
+pub fn remote_auth_from(env: Env) -> Result<RemoteAuth, ConfigError> {
+    let l = Layers::read("environment", "", env)?;
+    remote_auth(&l)
+}
+
 impl Config {
     /// Reads `path` (if given) and applies the environment.
     pub fn load(path: Option<&Path>, env: Env) -> Result<Config, ConfigError> {
@@ -207,10 +244,13 @@ impl Config {
         let source_text = setting(&l, "source.location", |s| {
             if s.starts_with("http://") || s.starts_with("https://") {
                 url(s)
+            } else if RemoteUrl::is_remote(s) {
+                RemoteUrl::parse(s).map(|_| s.to_string())
             } else {
                 Ok(s.to_string())
             }
         })?;
+        let remote = remote_auth(&l)?;
         let format = required(&l, "source.format", format_of)?;
         let interval = required(&l, "source.interval", |s| {
             duration(s).and_then(|d| {
@@ -288,7 +328,9 @@ impl Config {
         })?;
         Ok(Config {
             file,
-            source: source_text.as_deref().map(Location::parse),
+            // Checked above: a location that parses there parses here.
+            source: source_text.as_deref().and_then(|s| Location::parse(s).ok()),
+            remote,
             source_text,
             format,
             constituencies: setting(&l, "source.constituencies", path)?,

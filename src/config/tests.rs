@@ -151,7 +151,7 @@ fn reads_a_token_file_and_refuses_an_endless_one() {
         with(&file)
             .unwrap_err()
             .to_string()
-            .contains("not a token file")
+            .contains("not a secret file")
     );
     // A FIFO would block the read until something wrote to it: refused at once.
     let fifo = dir.path().join("fifo");

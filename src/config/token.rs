@@ -1,37 +1,10 @@
-//! The bot token: a secret that never shows itself, the check that a value has the shape
-//! of a bot token (said without showing it), and the reading of a token file (a small
-//! regular file, never a FIFO or a device).
+//! The bot token: the check that a value has the shape of a bot token (said without
+//! showing it), and the reading of a token file (see [`crate::secret`]).
 
 use std::path::Path;
 
 use super::{ConfigError, value_error};
-
-/// A secret that never shows itself in logs or debug output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-
-    /// The secret itself, for the one place that needs it (the Authorization header).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-/// The most a token file may hold. A Discord bot token is about 70 characters; reading
-/// stops just past this, so that a token file naming something endless is refused instead
-/// of read until memory runs out (the `config` fuzz target ran out of memory on
-/// `token_file = '/dev/zero'`).
-const MAX_TOKEN_FILE_BYTES: u64 = 4096;
+pub use crate::secret::Secret;
 
 /// Checks that `t` has the shape of a Discord bot token: three dot-separated base64url
 /// parts, the first the bot's user id (a snowflake) in base64. What is wrong is said
@@ -75,39 +48,12 @@ pub fn check_token_shape(t: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The token in a token file (surrounding whitespace trimmed). The file must be a regular
-/// file of at most a few kilobytes: a FIFO or a device would hang or never end.
+/// The token in a token file (surrounding whitespace trimmed), read as
+/// [`crate::secret::read_file`] reads a secret.
 pub(super) fn read_token_file(p: &Path) -> Result<Secret, ConfigError> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     let problem =
         |reason: String| value_error("discord.token_file", format!("{}{reason}", p.display()));
-    let mut bytes = Vec::new();
-    // Opened without blocking (a FIFO with no writer would wait forever), then checked to
-    // be a regular file before a byte is read.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(p)
-        .map_err(|e| problem(format!(": cannot read ({e})")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| problem(format!(": cannot read ({e})")))?;
-    if !meta.is_file() {
-        return Err(problem(
-            " is not a regular file (a FIFO, a device or a folder): put the token in a plain file"
-                .into(),
-        ));
-    }
-    file.take(MAX_TOKEN_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| problem(format!(": cannot read ({e})")))?;
-    if bytes.len() as u64 > MAX_TOKEN_FILE_BYTES {
-        return Err(problem(format!(
-            " is over {MAX_TOKEN_FILE_BYTES} bytes: not a token file"
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|_| problem(" is not UTF-8 text".into()))?;
+    let text = crate::secret::read_file(p).map_err(problem)?;
     let t = text.trim();
     check_token_shape(t).map_err(|why| problem(format!(": the token {why}")))?;
     Ok(Secret::new(t))

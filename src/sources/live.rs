@@ -228,20 +228,25 @@ pub enum Location {
     Url(String),
     File(PathBuf),
     Folder(PathBuf),
+    /// `ftp://`, `ftps://` or `sftp://`: a folder on the supplier's server.
+    Remote(super::remote::RemoteUrl),
 }
 
 impl Location {
-    /// `http(s)://…` is a URL; an existing directory is a folder; anything else a file.
-    pub fn parse(s: &str) -> Location {
+    /// `http(s)://…` is a URL; `ftp://`, `ftps://` and `sftp://` a remote folder; an
+    /// existing directory is a folder; anything else a file.
+    pub fn parse(s: &str) -> Result<Location, String> {
         if s.starts_with("http://") || s.starts_with("https://") {
-            Location::Url(s.to_string())
+            Ok(Location::Url(s.to_string()))
+        } else if super::remote::RemoteUrl::is_remote(s) {
+            super::remote::RemoteUrl::parse(s).map(Location::Remote)
         } else {
             let p = PathBuf::from(s);
-            if p.is_dir() {
+            Ok(if p.is_dir() {
                 Location::Folder(p)
             } else {
                 Location::File(p)
-            }
+            })
         }
     }
 }
@@ -256,6 +261,8 @@ pub struct SourceOptions {
     pub max_body_bytes: usize,
     /// Which election to follow where a source holds several (an id or a name).
     pub election: Option<String>,
+    /// How to log in to a remote folder.
+    pub remote: super::remote::RemoteAuth,
 }
 
 impl Default for SourceOptions {
@@ -266,6 +273,7 @@ impl Default for SourceOptions {
             timeout: std::time::Duration::from_secs(10),
             max_body_bytes: 32 * 1024 * 1024,
             election: None,
+            remote: Default::default(),
         }
     }
 }
@@ -286,5 +294,10 @@ pub fn open(
             options,
             parties,
         )),
+        Location::Remote(url) => Box::new(super::remote::RemoteSource::new(
+            url.clone(),
+            options,
+            parties,
+        )?),
     })
 }

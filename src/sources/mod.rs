@@ -2,7 +2,9 @@
 //!
 //! [`formats`] holds one reader per published format; [`load_files`] reads them from disk.
 //! [`live`] defines the sources the watcher polls: [`http`] feeds, a [`file`] re-read when it
-//! changes, and a [`folder`] of per-declaration files as a wire supplier delivers them.
+//! changes, a [`folder`] of per-declaration files as a wire supplier delivers them, and a
+//! [`remote`] folder on the supplier's FTP, FTPS or SFTP server; both folders add their
+//! messages up in an [`inbox`] by [`merge`]'s rule.
 
 pub mod error;
 pub mod file;
@@ -14,6 +16,7 @@ pub mod inbox;
 pub mod infer;
 pub mod live;
 pub mod merge;
+pub mod remote;
 
 use std::path::Path;
 
