@@ -244,3 +244,106 @@ fn parties_are_matched_by_name_before_abbreviation() {
     // The House of Commons Library's 2024 files abbreviate Reform UK as RUK.
     assert_eq!(party_for(&parties, "RUK", "").as_str(), "reform");
 }
+
+/// The Library's by-election pair: every by-election of a Parliament, keyed by `ONS ID2`
+/// and dated. Hartlepool (6 May 2021) with some of its candidates, and a second seat.
+const BY_CANDIDATES: &str = "\
+Election date,ONS ID2,ONS region ID,Constituency name,County name,Region name,Country name,Constituency type,Party name,Party abbreviation,Candidate first name,Candidate surname,Votes
+06/05/2021,E14000733,E12000001,Hartlepool,,North East,England,Borough,Conservative,Con,Jill,Mortimer,15529
+06/05/2021,E14000733,E12000001,Hartlepool,,North East,England,Borough,Labour,Lab,Paul,Williams,8589
+06/05/2021,E14000733,E12000001,Hartlepool,,North East,England,Borough,Independent,Ind,Sam,Lee,2904
+06/05/2021,E14000733,E12000001,Hartlepool,,North East,England,Borough,Reform UK,RUK,John,Prescott,368
+17/06/2021,E14000631,E12000008,Chesham and Amersham,,South East,England,County,Liberal Democrat,LD,Sarah,Green,21517
+17/06/2021,E14000631,E12000008,Chesham and Amersham,,South East,England,County,Conservative,Con,Peter,Fleet,13489
+";
+const BY_SEATS: &str = "\
+By-election date,ONS ID2,ONS region ID,Constituency name,County name,Region name,Country name,Constituency type,Member first name,Member surname,Member gender,Result,First party,Second party,Electorate,Valid votes,Invalid votes,Majority
+06/05/2021,E14000733,E12000001,Hartlepool,,North East,England,Borough,Jill,Mortimer,F,Con gain from Lab,Con,Lab,70855,27390,123,6940
+17/06/2021,E14000631,E12000008,Chesham and Amersham,,South East,England,County,Sarah,Green,F,LD gain from Con,LD,Con,72828,35006,57,8028
+";
+
+#[test]
+fn hoc_by_election_pair_is_read_and_compared_with_the_general_election() {
+    let parties = demo::parties();
+    let l = hoc_csv::load(
+        ("b.csv", BY_CANDIDATES),
+        Some(("s.csv", BY_SEATS)),
+        &parties,
+    )
+    .unwrap();
+    assert_eq!(l.election.name, "By-elections 6 May 2021 to 17 June 2021");
+    assert_eq!(l.election.total_seats, 2);
+    let ids: Vec<&str> = l.declarations.iter().map(|d| d.id().as_str()).collect();
+    assert_eq!(
+        ids,
+        ["E14000733", "E14000631"],
+        "each by-election a contest of its own"
+    );
+    let hartlepool = &l.declarations[0];
+    assert_eq!(hartlepool.result.electorate, Some(70855));
+    assert_eq!(hartlepool.result.rejected, Some(123));
+    assert!(hartlepool.result.candidates[0].elected);
+    assert_eq!(
+        hartlepool.result.candidates[3].party,
+        PartyId::new("reform")
+    );
+
+    // Against the 2019 general election in the same seats (the Library's GE2019 pair).
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let ge = hoc_csv::load(
+        ("c", &read("HoC-GE2019-results-by-candidate.csv")),
+        Some(("s", &read("HoC-GE2019-results-by-constituency.csv"))),
+        &parties,
+    )
+    .unwrap()
+    .into_baseline();
+    let before = ge.get(hartlepool.id()).expect("Hartlepool in GE2019");
+    let f = herald::core::compute(&hartlepool.result, Some(before), &parties);
+    assert_eq!(
+        f.outcome,
+        herald::core::arithmetic::Outcome::Gain {
+            from: PartyId::new("lab")
+        }
+    );
+    // By hand from the votes: V = 15529 + 8589 + 2904 + 368 = 27390 now; in 2019 Lab 15464
+    // and Con 11869 of 41037. Con 56.70 − 28.92 = +27.77; Lab 31.36 − 37.68 = −6.33;
+    // swing Lab to Con (27.77 + 6.33) / 2 = 17.05.
+    assert_eq!(f.majority, Some(6940));
+    let q = f.swing.quote().expect("a swing");
+    assert_eq!((q.from.as_str(), q.to.as_str()), ("lab", "con"));
+    let expected =
+        ((15529.0 / 27390.0 - 11869.0 / 41037.0) - (8589.0 / 27390.0 - 15464.0 / 41037.0)) * 100.0
+            / 2.0;
+    assert!(
+        (q.points - expected).abs() < 1e-9 && (q.points - 17.05).abs() < 0.01,
+        "{}",
+        q.points
+    );
+
+    // A seat missing from the constituency file is named with its date.
+    let e = hoc_csv::load(
+        ("b.csv", BY_CANDIDATES),
+        Some(("s.csv", &BY_SEATS.replace("17/06/2021", "18/06/2021"))),
+        &parties,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("(by-election of 2021-06-17) is not in s.csv"),
+        "{e}"
+    );
+    let e = hoc_csv::load(
+        ("b.csv", &BY_CANDIDATES.replace("17/06/2021", "17 June")),
+        None,
+        &parties,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.line, e.field.as_deref()),
+        (Some(6), Some("Election date")),
+        "{e}"
+    );
+}

@@ -6,6 +6,13 @@
 //! The constituency file gives electorate, valid and invalid votes, the declaration time
 //! (UK local time) and the winner. Without it the candidate file alone still makes a
 //! usable baseline: the winner is then the candidate with most votes.
+//!
+//! The Library's by-election pair (every by-election of a Parliament in one pair) is read
+//! too: its candidate file keys seats by `ONS ID2` and dates each contest in `Election
+//! date`; its constituency file dates them in `By-election date`. Each by-election is a
+//! contest of its own, joined to its constituency row on code and date, and compared (as a
+//! by-election is) with the general election in that seat, the configured baseline. Where
+//! one seat had two by-elections, the later stands.
 
 use std::collections::HashMap;
 
@@ -18,8 +25,15 @@ use crate::core::model::{Candidate, ConstituencyId, Election, Nation};
 use crate::core::parties::PartyRegistry;
 use crate::sources::error::LoadError;
 
+/// A by-election's date column, in either file of the by-election pair.
+const DATE_COLUMNS: [&str; 2] = ["Election date", "By-election date"];
+/// The constituency code: `ONS ID2` in the by-election pair.
+const ID_COLUMNS: [&str; 2] = ["ONS ID", "ONS ID2"];
+
 struct CandidateCols {
     id: Col,
+    /// Set in the by-election file.
+    date: Option<Col>,
     name: Col,
     region: Col,
     country: Col,
@@ -35,6 +49,7 @@ impl CandidateCols {
         if t.has("ons_id") {
             Ok(CandidateCols {
                 id: t.col("ons_id")?,
+                date: None,
                 name: t.col("constituency_name")?,
                 region: t.col("region_name")?,
                 country: t.col("country_name")?,
@@ -46,7 +61,8 @@ impl CandidateCols {
             })
         } else {
             Ok(CandidateCols {
-                id: t.col("ONS ID")?,
+                id: t.col_of(&ID_COLUMNS)?,
+                date: DATE_COLUMNS.iter().find_map(|n| t.opt_col(n)),
                 name: t.col("Constituency name")?,
                 region: t.col("Region name")?,
                 country: t.col("Country name")?,
@@ -62,7 +78,9 @@ impl CandidateCols {
 
 struct SeatCols {
     id: Col,
-    declared: Col,
+    /// Set in the by-election file.
+    date: Option<Col>,
+    declared: Option<Col>,
     first_party: Col,
     electorate: Col,
     valid: Col,
@@ -75,7 +93,8 @@ impl SeatCols {
         if t.has("ons_id") {
             Ok(SeatCols {
                 id: t.col("ons_id")?,
-                declared: t.col("declaration_time")?,
+                date: None,
+                declared: Some(t.col("declaration_time")?),
                 first_party: t.col("first_party")?,
                 electorate: t.col("electorate")?,
                 valid: t.col("valid_votes")?,
@@ -83,9 +102,15 @@ impl SeatCols {
                 member: None,
             })
         } else {
+            let date = DATE_COLUMNS.iter().find_map(|n| t.opt_col(n));
             Ok(SeatCols {
-                id: t.col("ONS ID")?,
-                declared: t.col("Declaration time")?,
+                id: t.col_of(&ID_COLUMNS)?,
+                date,
+                // A by-election file may give only the date.
+                declared: match date {
+                    Some(_) => t.opt_col("Declaration time"),
+                    None => Some(t.col("Declaration time")?),
+                },
                 first_party: t.col("First party")?,
                 electorate: t.col("Electorate")?,
                 valid: t.col("Valid votes")?,
@@ -114,7 +139,8 @@ pub fn load(
     parties: &PartyRegistry,
 ) -> Result<Loaded, LoadError> {
     let (cand_file, cand_text) = candidates;
-    let mut seat_rows: HashMap<String, SeatRow> = HashMap::new();
+    // Keyed by code and, in the by-election pair, date ("" otherwise).
+    let mut seat_rows: HashMap<(String, String), SeatRow> = HashMap::new();
     let mut seat_file = "";
     if let Some((file, text)) = constituencies {
         seat_file = file;
@@ -122,11 +148,15 @@ pub fn load(
         let c = SeatCols::find(&t)?;
         for row in t.rows() {
             let id = row.text(c.id)?.to_string();
-            let declared_at = match row.str(c.declared) {
+            let date = match c.date {
+                Some(col) => by_election_date(&row, col)?.to_string(),
+                None => String::new(),
+            };
+            let declared_at = match c.declared.map_or("", |col| row.str(col)) {
                 "" => None,
                 s => Some(parse_uk_local(s).ok_or_else(|| {
                     row.error(
-                        c.declared,
+                        c.declared.unwrap_or(c.id),
                         format!("expected `dd/mm/yyyy hh:mm` (UK time), found `{s}`"),
                     )
                 })?),
@@ -148,7 +178,7 @@ pub fn load(
                 valid: row.opt_count(c.valid)?,
                 invalid: row.opt_count(c.invalid)?,
             };
-            if seat_rows.insert(id.clone(), seat).is_some() {
+            if seat_rows.insert((id.clone(), date), seat).is_some() {
                 return Err(row.error(c.id, format!("constituency `{id}` appears twice")));
             }
         }
@@ -158,9 +188,14 @@ pub fn load(
     let c = CandidateCols::find(&t)?;
     let mut seats: Vec<SeatBuilder> = Vec::new();
     let mut raw_parties: Vec<Vec<String>> = Vec::new();
-    let mut index: HashMap<ConstituencyId, usize> = HashMap::new();
+    let mut index: HashMap<(ConstituencyId, NaiveDate), usize> = HashMap::new();
+    let mut dates: Vec<NaiveDate> = Vec::new();
     for row in t.rows() {
         let id = ConstituencyId::new(row.text(c.id)?);
+        let date = match c.date {
+            Some(col) => by_election_date(&row, col)?,
+            None => NaiveDate::MIN,
+        };
         let country = row.text(c.country)?;
         let nation = Nation::parse(country)
             .ok_or_else(|| row.error(c.country, format!("unknown nation `{country}`")))?;
@@ -177,9 +212,10 @@ pub fn load(
             .trim()
             .to_string();
         let votes = row.count(c.votes)?;
-        let seat = *index.entry(id.clone()).or_insert_with(|| {
+        let seat = *index.entry((id.clone(), date)).or_insert_with(|| {
             seats.push(SeatBuilder::new(id.clone(), row.line));
             raw_parties.push(Vec::new());
+            dates.push(date);
             seats.len() - 1
         });
         let b = &mut seats[seat];
@@ -203,11 +239,20 @@ pub fn load(
     }
 
     if constituencies.is_some() {
-        for (b, raw) in seats.iter_mut().zip(&raw_parties) {
-            let Some(seat) = seat_rows.remove(b.id.as_str()) else {
+        for ((b, raw), date) in seats.iter_mut().zip(&raw_parties).zip(&dates) {
+            let key = match c.date {
+                Some(_) => (b.id.to_string(), date.to_string()),
+                None => (b.id.to_string(), String::new()),
+            };
+            let Some(seat) = seat_rows.remove(&key) else {
+                let on = if c.date.is_some() {
+                    format!(" (by-election of {date})")
+                } else {
+                    String::new()
+                };
                 return Err(LoadError::new(
                     cand_file,
-                    format!("constituency `{}` is not in {seat_file}", b.id),
+                    format!("constituency `{}`{on} is not in {seat_file}", b.id),
                 )
                 .at_line(b.first_line));
             };
@@ -221,7 +266,7 @@ pub fn load(
                     .in_field("First party")
             })?;
         }
-        if let Some((id, seat)) = seat_rows.iter().min_by_key(|(_, s)| s.line) {
+        if let Some(((id, _), seat)) = seat_rows.iter().min_by_key(|(_, s)| s.line) {
             return Err(LoadError::new(
                 seat_file,
                 format!("constituency `{id}` has no candidates in {cand_file}"),
@@ -230,6 +275,9 @@ pub fn load(
         }
     }
 
+    if c.date.is_some() {
+        return by_elections(cand_file, seat_file, seats, dates);
+    }
     let first_declared = seats
         .iter()
         .filter_map(|s| s.declared_at.flatten())
@@ -254,6 +302,67 @@ pub fn load(
     Ok(Loaded {
         election,
         declarations: seats_in_order(&file, seats)?,
+    })
+}
+
+/// A by-election's date: `dd/mm/yyyy` as the Library writes dates, or ISO `yyyy-mm-dd`.
+fn by_election_date(row: &super::table::Row, col: Col) -> Result<NaiveDate, LoadError> {
+    let s = row.text(col)?;
+    NaiveDate::parse_from_str(s, "%d/%m/%Y")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        .map_err(|_| row.error(col, format!("expected a date (dd/mm/yyyy), found `{s}`")))
+}
+
+/// The by-elections of a Parliament as one set of contests, each a seat of its own; where a
+/// seat had two, the later stands.
+fn by_elections(
+    cand_file: &str,
+    seat_file: &str,
+    seats: Vec<SeatBuilder>,
+    dates: Vec<NaiveDate>,
+) -> Result<Loaded, LoadError> {
+    let mut latest: HashMap<ConstituencyId, (NaiveDate, SeatBuilder)> = HashMap::new();
+    for (b, date) in seats.into_iter().zip(dates) {
+        match latest.get(&b.id) {
+            Some((held, _)) if *held >= date => {
+                tracing::info!(
+                    "{}: the by-election of {date} is followed by a later one in the file; the later stands",
+                    b.id
+                );
+            }
+            _ => {
+                latest.insert(b.id.clone(), (date, b));
+            }
+        }
+    }
+    let mut kept: Vec<(NaiveDate, SeatBuilder)> = latest.into_values().collect();
+    kept.sort_by_key(|(date, b)| (*date, b.first_line));
+    let (first, last) = match (kept.first(), kept.last()) {
+        (Some((f, _)), Some((l, _))) => (*f, *l),
+        _ => return Err(LoadError::new(cand_file, "no results in the file")),
+    };
+    let election = Election {
+        id: format!("by-{first}-{last}"),
+        name: if first == last {
+            format!("By-election {}", first.format("%-d %B %Y"))
+        } else {
+            format!(
+                "By-elections {} to {}",
+                first.format("%-d %B %Y"),
+                last.format("%-d %B %Y")
+            )
+        },
+        date: last,
+        total_seats: kept.len() as u32,
+    };
+    let file = if seat_file.is_empty() {
+        cand_file.to_string()
+    } else {
+        format!("{cand_file} + {seat_file}")
+    };
+    Ok(Loaded {
+        election,
+        declarations: seats_in_order(&file, kept.into_iter().map(|(_, b)| b).collect())?,
     })
 }
 

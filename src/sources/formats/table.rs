@@ -67,6 +67,19 @@ impl Table {
         self.headers.contains_key(name)
     }
 
+    /// The column with this header, if there is one.
+    pub fn opt_col(&self, name: &'static str) -> Option<Col> {
+        self.headers.get(name).map(|&index| Col { index, name })
+    }
+
+    /// The first of these headers the file has, or an error naming the first.
+    pub fn col_of(&self, names: &[&'static str]) -> Result<Col, LoadError> {
+        match names.iter().find_map(|n| self.opt_col(n)) {
+            Some(c) => Ok(c),
+            None => self.col(names[0]),
+        }
+    }
+
     /// The column with this header, or an error naming it.
     pub fn col(&self, name: &'static str) -> Result<Col, LoadError> {
         self.headers
