@@ -286,6 +286,7 @@ fn seat(name: &str) -> Constituency {
         name: name.to_string(),
         region: "Wales".into(),
         nation: Nation::Wales,
+        election: None,
     }
 }
 

@@ -17,6 +17,7 @@ fn seat(id: &str) -> Constituency {
         name: format!("Seat {id}"),
         region: "North East".into(),
         nation: Nation::England,
+        election: None,
     }
 }
 

@@ -15,6 +15,7 @@ fn decl(id: &str, revision: u32, votes: &[u64], status: DeclarationStatus) -> De
                 name: format!("Seat {id}"),
                 region: "Wales".into(),
                 nation: Nation::Wales,
+                election: None,
             },
             electorate: Some(100_000),
             valid_votes: None,

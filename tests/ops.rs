@@ -150,7 +150,7 @@ fn feed_check_summarises_the_ge2019_export() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(
-        out.contains("election: General election 12 December 2019, 650 seats"),
+        out.contains("election: General election 12 December 2019 (`ge-2019-12-12`), 650 seats"),
         "{out}"
     );
     assert!(out.contains("declarations: 650 (650 declared, 0 called, 0 recount, 0 withdrawn)"));
@@ -351,6 +351,7 @@ fn a_store_left_by_another_election_is_refused_until_reset() {
         serde_json::from_str(&std::fs::read_to_string(demo).unwrap()).unwrap();
     other["election"]["id"] = "by-2031-05-01-hartlepool".into();
     other["election"]["name"] = "Hartlepool by-election 2031".into();
+    other["election"]["date"] = "2031-05-01".into();
     let other_file = tmp.path().join("other.json");
     std::fs::write(&other_file, other.to_string()).unwrap();
     let watch = |source: &str| {

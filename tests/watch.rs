@@ -299,6 +299,7 @@ fn seat(id: &str, name: &str, votes: [u64; 2]) -> Declaration {
                 name: name.into(),
                 region: "North East".into(),
                 nation: Nation::England,
+                election: None,
             },
             electorate: Some(50_000),
             valid_votes: Some(votes[0] + votes[1]),
@@ -1126,4 +1127,127 @@ async fn a_seat_corrected_by_a_rush_is_announced_as_a_correction_at_once() {
     // The superseded result, should it arrive again, changes nothing.
     std::fs::write(inbox.join("late_copy_result_1.xml"), &result).unwrap();
     assert_eq!(watcher.step().await, Step::Unchanged);
+}
+
+#[tokio::test]
+async fn elections_in_one_folder_are_announced_side_by_side() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let pa = dir.join("feeds/pa/pa-test-2026");
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        herald::app::placeholder_election(&Baseline::default()),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let options = SourceOptions {
+        format: Format::PaXml,
+        ..SourceOptions::default()
+    };
+    let source = open(
+        &Location::Folder(inbox.clone()),
+        &options,
+        Arc::new(parties),
+    )
+    .unwrap();
+    let (mut watcher, _, _) = Watcher::new(
+        source,
+        store.clone(),
+        board.clone(),
+        Metrics::default(),
+        WatchConfig::default(),
+        wake(),
+    )
+    .await
+    .unwrap();
+    let mut footers = Vec::new();
+    for file in [
+        "Scottish_Parliament_Test_result_Cowdenbeath_1.xml",
+        "Mayoral_Elections_Test_result_Croydon_1.xml",
+        "Scottish_Parliament_Test_SOP_73.xml",
+    ] {
+        std::fs::copy(pa.join(file), inbox.join(file)).unwrap();
+        match watcher.step().await {
+            Step::Recorded(events) => {
+                for e in &events {
+                    let b = board.read().unwrap();
+                    let f = b.compute(&e.declaration);
+                    let style = herald::format::Style {
+                        parties: &b.parties,
+                        tz: chrono_tz::Europe::London,
+                        source: "PA",
+                        baseline_label: "the previous election",
+                    };
+                    let view = herald::format::result::Declared {
+                        figures: &f,
+                        declared_at: e.declaration.declared_at,
+                        revision: e.declaration.revision,
+                        status: e.declaration.status,
+                    };
+                    footers.push(herald::format::result::footer(&view, &style));
+                }
+            }
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    // Every announcement names its election.
+    assert_eq!(footers.len(), 2);
+    assert!(
+        footers[0].starts_with("Scottish Parliament Test · Declared"),
+        "{}",
+        footers[0]
+    );
+    assert!(
+        footers[1].starts_with("Mayoral Elections Test · Declared"),
+        "{}",
+        footers[1]
+    );
+
+    // The store holds both, as elections of one night.
+    let held: Vec<String> = store
+        .elections()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(held.len(), 2, "{held:?}");
+    let b = board.read().unwrap();
+    let ids: Vec<&str> = b.elections().iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["pa-m-2026-05-06", "pa-s-2026-05-06"]);
+    // Each its own seats, tally and majority line: the state of parties sizes the Scottish
+    // Parliament (73 constituencies); the mayoralty is one seat.
+    let scottish = b.tally(&herald::core::board::Scope::Election(
+        "pa-s-2026-05-06".into(),
+    ));
+    assert_eq!((scottish.declared, scottish.total_seats), (1, 73));
+    let mayor = b.tally(&herald::core::board::Scope::Election(
+        "pa-m-2026-05-06".into(),
+    ));
+    assert_eq!((mayor.declared, mayor.total_seats), (1, 1));
+    assert_eq!(mayor.parties[0].party.as_str(), "lab");
+    // `/seats` answers with both, each named.
+    let p = herald::discord::replies::Presentation {
+        tz: chrono_tz::Europe::London,
+        source: "PA".into(),
+        baseline_label: "the previous election".into(),
+    };
+    let reply = herald::discord::replies::seats(&b, &p);
+    let titles: Vec<&str> = reply.embeds.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(titles.len(), 2);
+    assert!(
+        titles[0].starts_with("Mayoral Elections Test"),
+        "{titles:?}"
+    );
+    assert!(
+        titles[1].starts_with("Scottish Parliament Test"),
+        "{titles:?}"
+    );
 }

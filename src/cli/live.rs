@@ -320,10 +320,7 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         let base = baseline.clone().unwrap_or_default();
         let label = baseline_label(&base);
         let mut board = crate::core::board::Board::new(
-            snapshot
-                .election
-                .clone()
-                .unwrap_or_else(|| crate::app::placeholder_election(&base)),
+            crate::app::placeholder_election(&base),
             parties.clone(),
             base,
         );
@@ -331,10 +328,48 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         for d in &mut decls {
             board.resolve_constituency(d);
         }
+        board.set_nominations(snapshot.nominations.clone());
+        board.set_elections(snapshot.elections.clone());
         decls.sort_by_key(|d| (d.declared_at.is_none(), d.declared_at));
         let mut text = format!("source: {}\n", source.describe());
-        if let Some(e) = &snapshot.election {
-            text.push_str(&format!("election: {}, {} seats\n", e.name, e.total_seats));
+        let named: Vec<&crate::core::model::Election> = if board.elections().is_empty() {
+            snapshot.elections.iter().take(1).collect()
+        } else {
+            board.elections().iter().collect()
+        };
+        for e in &named {
+            let size = snapshot
+                .elections
+                .iter()
+                .find(|s| s.id == e.id)
+                .filter(|s| s.total_seats > 0)
+                .map_or_else(
+                    || "size not given yet".to_string(),
+                    |s| format!("{} seats", s.total_seats),
+                );
+            text.push_str(&format!("election: {} (`{}`), {size}\n", e.name, e.id));
+        }
+        if !snapshot.nominations.is_empty() {
+            text.push_str(&format!(
+                "nominations: {} seat(s), shown by /result until they declare\n",
+                snapshot.nominations.len()
+            ));
+        }
+        // Which previous result the figures are against, where any.
+        let against_source = decls
+            .iter()
+            .filter(|d| {
+                baseline.as_ref().is_none_or(|b| b.get(d.id()).is_none())
+                    && d.source.as_ref().is_some_and(|s| s.previous.is_some())
+            })
+            .count();
+        let against_baseline = baseline.as_ref().map_or(0, |b| {
+            decls.iter().filter(|d| b.get(d.id()).is_some()).count()
+        });
+        if against_source + against_baseline > 0 {
+            text.push_str(&format!(
+                "compared with: the configured baseline ({label}) for {against_baseline} seat(s); the source's own previous results for {against_source}\n"
+            ));
         }
         let count = |s: S| decls.iter().filter(|d| d.status == s).count();
         text.push_str(&format!(
@@ -405,13 +440,16 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         }
         if let Some(path) = &a.store {
             let store = crate::store::Store::inspect(path).await?;
-            if let (Some(held), Some(feed)) = (store.election().await?, &snapshot.election)
-                && held.id != feed.id
-            {
-                problems.push(format!(
-                    "the feed is {} ({}), but the store {path} holds {} ({})",
-                    feed.name, feed.id, held.name, held.id
-                ));
+            if let Some(held) = store.election().await? {
+                let also = store.elections().await?;
+                for feed in &snapshot.elections {
+                    if !also.iter().any(|h| h.id == feed.id) && feed.date != held.date {
+                        problems.push(format!(
+                            "the feed is {} ({}), but the store {path} holds {} ({})",
+                            feed.name, feed.id, held.name, held.id
+                        ));
+                    }
+                }
             }
             let known = store.known().await?;
             if snapshot.complete
@@ -434,7 +472,7 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
                 ));
             }
         }
-        if let Some(totals) = &snapshot.totals {
+        for totals in &snapshot.totals {
             problems.extend(crate::watch::report::cross_check(&board, totals));
         }
         problems.extend(snapshot.skipped.iter().cloned());
@@ -464,9 +502,11 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
         if a.json {
             let report = serde_json::json!({
                 "source": source.describe(),
-                "election": snapshot.election.as_ref().map(|e| serde_json::json!({
-                    "id": e.id, "name": e.name, "date": e.date.to_string(), "total_seats": e.total_seats,
-                })),
+                "elections": snapshot.elections.iter().map(|e| serde_json::json!({
+                    "id": e.id, "name": e.name, "date": e.date.to_string(),
+                    "total_seats": (e.total_seats > 0).then_some(e.total_seats),
+                })).collect::<Vec<_>>(),
+                "nominations": snapshot.nominations.len(),
                 "declarations": {
                     "total": decls.len(),
                     "declared": count(S::Declared),

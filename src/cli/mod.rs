@@ -148,8 +148,8 @@ pub struct CompareArgs {
     /// Party registry (default: the bundled config/parties.toml).
     #[arg(long)]
     pub parties: Option<PathBuf>,
-    /// Where the results hold several elections (a folder of PA messages): which one, by
-    /// id (pa-s-2026-05-06) or name.
+    /// Where the results hold several elections (a folder of PA messages): follow this one
+    /// only, by id (pa-s-2026-05-06) or name.
     #[arg(long)]
     pub election: Option<String>,
 }

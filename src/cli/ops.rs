@@ -266,8 +266,8 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
                         "{name} ({}): answered and parsed, {} declarations{}",
                         c.format.name(),
                         snap.declarations.len(),
-                        snap.election
-                            .as_ref()
+                        snap.elections
+                            .first()
                             .map(|e| format!(" of {}", e.name))
                             .unwrap_or_default()
                     ),

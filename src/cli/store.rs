@@ -22,6 +22,14 @@ fn describe(path: &str, s: &Summary, in_use: Option<&str>) -> String {
         )),
         None => text.push_str("election: none recorded yet\n"),
     }
+    for e in &s.also {
+        text.push_str(&format!(
+            "election: {} ({}), polling day {}, side by side\n",
+            e.name,
+            e.id,
+            e.date.format("%-d %B %Y")
+        ));
+    }
     let events: u64 = s.events.iter().map(|(_, n)| n).sum();
     let kinds: Vec<String> = s.events.iter().map(|(k, n)| format!("{n} {k}")).collect();
     text.push_str(&format!(

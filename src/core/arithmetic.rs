@@ -206,6 +206,9 @@ pub struct Figures {
     /// How to name the previous election where it is the source's own, not the configured
     /// baseline ("2021 (notional)"); set by the board, which knows which one it used.
     pub since: Option<String>,
+    /// The election's name, where the source names elections per seat (PA, whose folders
+    /// can hold several side by side); set by the board.
+    pub election: Option<String>,
 }
 
 impl Figures {
@@ -550,6 +553,7 @@ pub fn compute_against(
         baseline: summary,
         notional: against.notional && (baseline.is_some() || against.defending.is_some()),
         since: None,
+        election: None,
     }
 }
 

@@ -9,6 +9,7 @@ use super::arithmetic::{Against, Figures, compute_against};
 use super::finder::Finder;
 use super::model::{
     Baseline, Constituency, ConstituencyId, Declaration, DeclarationStatus, Election, Nation,
+    Nominated,
 };
 use super::national::{Tally, tally};
 use super::parties::PartyRegistry;
@@ -28,6 +29,8 @@ pub enum Scope {
     All,
     Nation(Nation),
     Region(String),
+    /// One of several elections side by side, by id.
+    Election(String),
 }
 
 impl Scope {
@@ -36,18 +39,24 @@ impl Scope {
             Scope::All => true,
             Scope::Nation(n) => c.nation == *n,
             Scope::Region(r) => c.region.eq_ignore_ascii_case(r),
+            Scope::Election(id) => c.election.as_deref() == Some(id.as_str()),
         }
     }
 }
 
 pub struct Board {
+    /// The election, or the first of several side by side.
     pub election: Election,
+    /// Every election the source carries, where it carries several (else empty): each its
+    /// own seats, tally and majority line.
+    elections: Vec<Election>,
     pub parties: PartyRegistry,
     pub baseline: Baseline,
     entries: BTreeMap<ConstituencyId, Entry>,
     /// Seats whose declaration was withdrawn (and not declared again since).
     withdrawn: std::collections::BTreeSet<ConstituencyId>,
     known: BTreeMap<ConstituencyId, Constituency>,
+    nominations: BTreeMap<ConstituencyId, Nominated>,
     finder: Finder,
     sequence: u64,
 }
@@ -61,11 +70,13 @@ impl Board {
         let finder = Self::index(&known);
         Board {
             election,
+            elections: Vec::new(),
             parties,
             baseline,
             entries: BTreeMap::new(),
             withdrawn: Default::default(),
             known,
+            nominations: BTreeMap::new(),
             finder,
             sequence: 0,
         }
@@ -130,6 +141,9 @@ impl Board {
     /// or gain against the party the source names as defending the seat, if it names one.
     pub fn compute(&self, d: &Declaration) -> Figures {
         let mut figures = compute_against(&d.result, self.against(d), &self.parties);
+        figures.election = self
+            .election_of(&d.result.constituency)
+            .map(|e| e.name.clone());
         if self.baseline.get(d.id()).is_none()
             && let Some(p) = d.source.as_ref().and_then(|s| s.previous.as_ref())
         {
@@ -165,24 +179,111 @@ impl Board {
 
     /// Replaces the election (a feed names it once it is read).
     pub fn set_election(&mut self, election: Election) {
-        self.election = election;
+        self.set_elections(vec![election]);
+    }
+
+    /// Takes the elections a feed names: one, or several side by side. An election whose
+    /// size the feed has not said (`total_seats` 0) keeps the size known before: for a lone
+    /// election the board's own (the baseline's), for one of several the seats heard of.
+    pub fn set_elections(&mut self, mut list: Vec<Election>) {
+        if list.is_empty() {
+            return;
+        }
+        let lone = list.len() == 1;
+        for e in &mut list {
+            if e.total_seats > 0 {
+                continue;
+            }
+            let before = self
+                .elections
+                .iter()
+                .chain(std::iter::once(&self.election))
+                .find(|b| b.id == e.id && b.total_seats > 0)
+                .map(|b| b.total_seats);
+            e.total_seats = match before {
+                Some(n) => n,
+                None if lone => self.election.total_seats,
+                None => {
+                    let scope = Scope::Election(e.id.clone());
+                    (self.known.values().filter(|c| scope.covers(c)).count() as u32).max(1)
+                }
+            };
+        }
+        self.election = list[0].clone();
+        self.elections = if lone { Vec::new() } else { list };
+    }
+
+    /// How a scope is named in titles: the election's name for the whole board or one of
+    /// several elections, else the nation or region.
+    pub fn scope_name(&self, scope: &Scope) -> String {
+        match scope {
+            Scope::All => self.election.name.clone(),
+            Scope::Nation(n) => n.name().to_string(),
+            Scope::Region(r) => r.clone(),
+            Scope::Election(id) => self
+                .elections
+                .iter()
+                .find(|e| &e.id == id)
+                .map_or_else(|| id.clone(), |e| e.name.clone()),
+        }
+    }
+
+    /// The elections side by side, where the source carries several (else empty).
+    pub fn elections(&self) -> &[Election] {
+        &self.elections
+    }
+
+    /// The election a seat is contested in, where its source names elections per seat
+    /// (PA does; every announcement then names it).
+    pub fn election_of(&self, c: &Constituency) -> Option<&Election> {
+        let id = c.election.as_deref()?;
+        self.elections
+            .iter()
+            .chain(std::iter::once(&self.election))
+            .find(|e| e.id == id)
     }
 
     /// Maps a source's provisional id (`pa:20`) to the baseline constituency of the same
     /// name, adopting its id, region and nation. Unmatched declarations keep theirs.
     pub fn resolve_constituency(&self, d: &mut Declaration) {
-        let c = &d.result.constituency;
+        self.resolve(&mut d.result.constituency);
+    }
+
+    fn resolve(&self, c: &mut Constituency) {
         if self.known.contains_key(&c.id) {
             return;
         }
         let wanted = super::finder::normalise(&c.name);
-        if let Some(known) = self
-            .known
-            .values()
-            .find(|k| super::finder::normalise(&k.name) == wanted)
-        {
-            d.result.constituency = known.clone();
+        // Only to a seat of no election or of the same one: a mayoralty never becomes the
+        // constituency of the same name.
+        if let Some(known) = self.known.values().find(|k| {
+            super::finder::normalise(&k.name) == wanted
+                && (k.election.is_none() || k.election == c.election)
+        }) {
+            let election = c.election.take();
+            *c = known.clone();
+            c.election = election;
         }
+    }
+
+    /// Takes the source's nominations (who stands where, before declaring): the seats join
+    /// the finder, and `/result` shows their candidates until they declare.
+    pub fn set_nominations(&mut self, nominations: Vec<Nominated>) {
+        let mut changed = false;
+        for mut n in nominations {
+            self.resolve(&mut n.constituency);
+            let c = n.constituency.clone();
+            changed |= self.known.insert(c.id.clone(), c.clone()).as_ref() != Some(&c);
+            self.nominations.insert(c.id, n);
+        }
+        if changed {
+            self.finder = Self::index(&self.known);
+        }
+    }
+
+    /// Who stands in a seat, where the source sent its nominations.
+    pub fn nominated(&self, id: &ConstituencyId) -> Option<&Nominated> {
+        self.nominations.get(id)
     }
 
     pub fn get(&self, id: &ConstituencyId) -> Option<&Entry> {
@@ -227,7 +328,13 @@ impl Board {
     /// The tally over the whole election, a nation or a region.
     pub fn tally(&self, scope: &Scope) -> Tally {
         let total = match scope {
-            Scope::All => self.election.total_seats,
+            Scope::All if self.elections.is_empty() => self.election.total_seats,
+            Scope::All => self.elections.iter().map(|e| e.total_seats).sum(),
+            Scope::Election(id) => self
+                .elections
+                .iter()
+                .find(|e| &e.id == id)
+                .map_or(0, |e| e.total_seats),
             _ => self.known.values().filter(|c| scope.covers(c)).count() as u32,
         };
         tally(self.declared(scope), total, &self.parties)

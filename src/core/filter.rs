@@ -70,6 +70,7 @@ mod tests {
                     name: "Ynys Môn".into(),
                     region: "Wales".into(),
                     nation: Nation::Wales,
+                    election: None,
                 },
                 electorate: None,
                 valid_votes: None,

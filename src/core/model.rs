@@ -125,6 +125,10 @@ pub struct Constituency {
     /// The English region, or the nation's name in Scotland, Wales and Northern Ireland.
     pub region: String,
     pub nation: Nation,
+    /// The election the seat is contested in, where a source carries several side by side
+    /// (PA's `pa-s-2026-05-06` beside `pa-m-2026-05-06`); None where it carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election: Option<String>,
 }
 
 /// One candidate's line in a declared result.
@@ -185,6 +189,18 @@ pub struct Declaration {
     /// What the source said of the seat beside the votes (PA's previous election, sitting
     /// party and own figures), where it said anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Box<SourceView>>,
+}
+
+/// A seat's candidates before its declaration (PA's nominations message): who stands, for
+/// `/result` to show while the seat awaits its declaration. Never announced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nominated {
+    pub constituency: Constituency,
+    /// In ballot order, with no votes.
+    pub candidates: Vec<Candidate>,
+    pub revision: u32,
+    /// The seat's previous election and defending party, as the source gives them.
     pub source: Option<Box<SourceView>>,
 }
 

@@ -128,6 +128,7 @@ mod tests {
                     name: "Somewhere".into(),
                     region: "North East".into(),
                     nation: Nation::England,
+                    election: None,
                 },
                 electorate: Some(1000),
                 valid_votes: None,

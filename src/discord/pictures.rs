@@ -22,15 +22,6 @@ fn logged(r: Result<Vec<u8>, chart::ChartError>) -> Option<Vec<u8>> {
     r.map_err(|e| tracing::warn!("chart not drawn: {e}")).ok()
 }
 
-/// A scope's name as charts title it.
-pub fn scope_title(scope: &Scope, election: &str) -> String {
-    match scope {
-        Scope::All => election.to_string(),
-        Scope::Nation(n) => n.name().to_string(),
-        Scope::Region(r) => r.clone(),
-    }
-}
-
 /// Renders a reply's picture as PNG bytes (None when there is nothing to draw).
 pub fn render(
     board: &SharedBoard,
@@ -50,7 +41,7 @@ pub fn render(
         }
         Picture::Seats(scope) => {
             let tally = b.tally(scope);
-            let title = scope_title(scope, &b.election.name);
+            let title = b.scope_name(scope);
             drop(b);
             logged(chart::seats_chart(
                 &tally,

@@ -146,15 +146,35 @@ fn not_declared(board: &Board, style: &Style, id: &ConstituencyId, name: &str) -
     } else {
         format!("{} has not declared yet.", escape_markdown(name))
     };
-    if let Some(before) = board.baseline.get(id) {
+    let nominated = board.nominated(id);
+    if let Some(n) = nominated.filter(|_| !withdrawn) {
+        description = format!(
+            "{}: awaiting declaration. {} candidate{} standing.",
+            escape_markdown(name),
+            n.candidates.len(),
+            if n.candidates.len() == 1 { "" } else { "s" }
+        );
+    }
+    // The configured baseline, else the previous election the source sent with the
+    // nominations.
+    let previous = board
+        .baseline
+        .get(id)
+        .map(|r| (r, style.baseline_label.to_string()))
+        .or_else(|| {
+            nominated
+                .and_then(|n| n.source.as_deref())
+                .and_then(|s| s.previous.as_ref())
+                .map(|p| (&p.result, p.label()))
+        });
+    if let Some((before, since)) = previous {
         let f = compute(before, None, &board.parties);
         let winner = f
             .winning_party()
             .map(|p| style.name(p).to_string())
             .unwrap_or_else(|| "no winner".into());
         description.push_str(&format!(
-            "\n\nIn {} it was won by {}.\n{}",
-            style.baseline_label,
+            "\n\nIn {since} it was won by {}.\n{}",
             escape_markdown(&winner),
             summary_lines(&f, style, true)
                 .into_iter()
@@ -162,9 +182,21 @@ fn not_declared(board: &Board, style: &Style, id: &ConstituencyId, name: &str) -
                 .collect::<Vec<_>>()
                 .join("\n")
         ));
-        fields = table_fields(
-            &format!("Result in {}", style.baseline_label),
-            &candidate_table(&f, style),
+        fields = table_fields(&format!("Result in {since}"), &candidate_table(&f, style));
+    }
+    if let Some(n) = nominated.filter(|_| !withdrawn) {
+        let standing: Vec<String> = n
+            .candidates
+            .iter()
+            .map(|c| format!("{} ({})", escape_markdown(&c.name), style.short(&c.party)))
+            .collect();
+        fields.insert(
+            0,
+            Field {
+                name: "Standing".to_string(),
+                value: truncate(&standing.join("\n"), 1024),
+                inline: false,
+            },
         );
     }
     Embed {
@@ -247,9 +279,31 @@ pub fn latest(board: &Board, p: &Presentation, count: usize) -> Reply {
 /// `/seats`: the state of the parties.
 pub fn seats(board: &Board, p: &Presentation) -> Reply {
     let style = p.style(board);
-    let tally = board.tally(&Scope::All);
-    let mut reply = Reply::embed(seats_embed(&tally, &board.election.name, &style));
-    reply.picture = Some(Picture::Seats(Scope::All));
+    // Elections side by side: each its own tally and majority line, named (a message holds
+    // at most 10 embeds).
+    let scopes: Vec<Scope> = if board.elections().is_empty() {
+        vec![Scope::All]
+    } else {
+        board
+            .elections()
+            .iter()
+            .take(10)
+            .map(|e| Scope::Election(e.id.clone()))
+            .collect()
+    };
+    let mut reply = Reply::embed(seats_embed(
+        &board.tally(&scopes[0]),
+        &board.scope_name(&scopes[0]),
+        &style,
+    ));
+    for scope in &scopes[1..] {
+        reply.embeds.push(seats_embed(
+            &board.tally(scope),
+            &board.scope_name(scope),
+            &style,
+        ));
+    }
+    reply.picture = scopes.into_iter().next().map(Picture::Seats);
     reply
 }
 
@@ -437,11 +491,7 @@ pub fn region(board: &Board, p: &Presentation, query: &str) -> Reply {
             escape_markdown(query)
         ));
     };
-    let name = match &scope {
-        Scope::Nation(n) => n.name().to_string(),
-        Scope::Region(r) => r.clone(),
-        Scope::All => board.election.name.clone(),
-    };
+    let name = board.scope_name(&scope);
     let tally = board.tally(&scope);
     let mut reply = Reply::embed(seats_embed(&tally, &name, &style));
     reply.picture = Some(Picture::Seats(scope));
@@ -695,6 +745,55 @@ mod tests {
                 .contains("In 2019 it was won by Labour")
         );
         assert!(r.embeds[0].fields[0].value.contains("Mike Hill"));
+    }
+
+    #[test]
+    fn a_seat_with_nominations_shows_its_candidates_awaiting_declaration() {
+        let parties = demo::parties();
+        let nominations = r#"<FirstPastThePostNominations revision="1">
+  <Election name="Scottish Parliament Test" date="2026-05-06" type="S">
+    <Constituency number="13" name="Bathgate" electorate="66599" sittingParty="SNP">
+      <Candidate paId="1" firstName="Alan" surname="Moffatt"><Party paId="1" name="Conservative" abbreviation="C" /></Candidate>
+      <Candidate paId="2" firstName="Molly" surname="Green"><Party paId="2" name="Labour" abbreviation="Lab" /></Candidate>
+      <Candidate paId="3" firstName="Kevin" surname="Robinson"><Party paId="3" name="Scottish National Party" abbreviation="SNP" /></Candidate>
+    </Constituency>
+  </Election>
+  <PreviousNotionalElection name="Scottish Parliament" date="2021-05-06" type="S">
+    <Constituency number="13" name="Bathgate" turnout="100" percentageTurnout="50.00" winningParty="SNP" majority="20" percentageMajority="20.00">
+      <Party paId="9" name="Scottish National Party" abbreviation="SNP" votes="50" />
+      <Party paId="8" name="Labour" abbreviation="Lab" votes="30" />
+      <Party paId="7" name="Conservative" abbreviation="C" votes="20" />
+    </Constituency>
+  </PreviousNotionalElection>
+</FirstPastThePostNominations>"#;
+        let parts = crate::sources::live::pa_parts("n.xml", nominations, &parties).unwrap();
+        assert!(parts.declarations.is_empty(), "nominations declare nothing");
+        let mut b = Board::new(
+            crate::app::placeholder_election(&Default::default()),
+            parties,
+            Default::default(),
+        );
+        b.set_nominations(parts.nominations);
+        let reply = result(&b, &p(), "bathgat");
+        let e = reply.embeds.first().expect("an embed");
+        assert_eq!(e.title, "Bathgate: not yet declared");
+        assert!(
+            e.description
+                .starts_with("Bathgate: awaiting declaration. 3 candidates standing."),
+            "{}",
+            e.description
+        );
+        assert!(
+            e.description
+                .contains("In 2021 (notional) it was won by Scottish National Party."),
+            "{}",
+            e.description
+        );
+        assert_eq!(e.fields[0].name, "Standing");
+        assert_eq!(
+            e.fields[0].value,
+            "Alan Moffatt (Con)\nMolly Green (Lab)\nKevin Robinson (SNP)"
+        );
     }
 
     #[test]

@@ -249,9 +249,13 @@ pub fn departed_line(f: &Figures, style: &Style, markdown: bool) -> Option<Strin
     )
 }
 
-/// The footer: when declared, which revision, and the source.
+/// The footer: the election (where several are side by side), when declared, which
+/// revision, and the source.
 pub fn footer(d: &Declared, style: &Style) -> String {
     let mut parts = Vec::new();
+    if let Some(e) = &d.figures.election {
+        parts.push(e.clone());
+    }
     if let Some(t) = d.declared_at {
         parts.push(format!("Declared {}", style.time(t)));
     }

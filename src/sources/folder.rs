@@ -11,7 +11,6 @@ use std::time::SystemTime;
 use super::Format;
 use super::inbox::{Inbox, Stamp};
 use super::live::{PollFuture, Polled, Source, SourceError, SourceOptions};
-use crate::core::model::Election;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
 
@@ -79,8 +78,7 @@ impl FolderSource {
         }
         let names: Vec<String> = present.into_iter().map(|(n, _, _)| n).collect();
         self.inbox.keep_only(&names);
-        self.inbox
-            .snapshot(&self.dir.display().to_string(), first_error)
+        self.inbox.snapshot(first_error)
     }
 }
 
@@ -148,28 +146,43 @@ pub fn read_pa(
     let merged = super::merge::merge(
         parts.iter().enumerate().map(|(i, p)| (p, i as u64)),
         election,
-    )
-    .map_err(|e| LoadError::new(&name, e).invalid())?;
+    );
     if let Some(why) = &merged.left_aside {
         tracing::warn!("{name}: {why}");
     }
-    let Some(contest) = merged.contest else {
-        return Err(LoadError::new(
-            &name,
-            match election {
-                Some(e) => format!("no PA message of the election `{e}` here"),
-                None => "no PA result, rush, recount or state of parties here".to_string(),
-            },
-        ));
+    let mut elections = merged.elections;
+    let mut election = match (elections.pop(), elections.is_empty()) {
+        (Some(e), true) => e,
+        (Some(last), false) => {
+            elections.push(last);
+            let named: Vec<String> = elections
+                .iter()
+                .map(|e| format!("{} (`{}`)", e.name, e.id))
+                .collect();
+            return Err(LoadError::new(
+                &name,
+                format!(
+                    "the messages are of {} elections: {}; choose one with --election",
+                    named.len(),
+                    named.join(", ")
+                ),
+            )
+            .invalid());
+        }
+        (None, _) => {
+            return Err(LoadError::new(
+                &name,
+                match election {
+                    Some(e) => format!("no PA message of the election `{e}` here"),
+                    None => "no PA result, rush, recount or state of parties here".to_string(),
+                },
+            ));
+        }
     };
-    let seats = merged.declarations.len() as u32;
-    let election = merged.election.unwrap_or(Election {
-        id: contest.id,
-        name: contest.name,
-        date: contest.date,
+    if election.total_seats == 0 {
         // Without a state of parties the size is unknown: the seats heard from stand in.
-        total_seats: seats.max(1),
-    });
+        election.total_seats = (merged.declarations.len() as u32).max(1);
+    }
     Ok(super::Loaded {
         election,
         declarations: merged.declarations,

@@ -32,7 +32,9 @@ struct FileState {
 #[derive(PartialEq)]
 struct State {
     declarations: Vec<Declaration>,
-    totals: Option<PublishedTotals>,
+    totals: Vec<PublishedTotals>,
+    elections: Vec<crate::core::model::Election>,
+    nominations: Vec<crate::core::model::Nominated>,
 }
 
 pub struct Inbox {
@@ -102,15 +104,16 @@ impl Inbox {
             other => {
                 let snap = super::live::parse_document(other, name, text, None, &self.parties)?;
                 Ok(Parts {
-                    contest: snap.election.as_ref().map(|e| Contest {
+                    contest: snap.elections.first().map(|e| Contest {
                         id: e.id.clone(),
                         name: e.name.clone(),
                         date: e.date,
                     }),
-                    election: snap.election,
+                    election: snap.elections.into_iter().next(),
                     declarations: snap.declarations,
                     totals: None,
                     unread: None,
+                    nominations: Vec::new(),
                 })
             }
         }
@@ -164,23 +167,20 @@ impl Inbox {
             .retain(|name, _| present.iter().any(|p| p == name));
     }
 
-    /// The state the messages add up to. `place` names the source in errors; `error` is
-    /// the first file that could not be read this poll (reported, the rest applied).
-    pub fn snapshot(
-        &mut self,
-        place: &str,
-        error: Option<SourceError>,
-    ) -> Result<Polled, SourceError> {
+    /// The state the messages add up to. `error` is the first file that could not be read
+    /// this poll (reported, the rest applied).
+    pub fn snapshot(&mut self, error: Option<SourceError>) -> Result<Polled, SourceError> {
         let merged = super::merge::merge(
             self.files
                 .values()
                 .filter_map(|f| f.parsed.as_ref().map(|p| (p, f.arrival))),
             self.election.as_deref(),
-        )
-        .map_err(|e| SourceError::new(FeedCause::wrong_election, format!("{place}: {e}")))?;
+        );
         let next = State {
             declarations: merged.declarations,
             totals: merged.totals,
+            elections: merged.elections,
+            nominations: merged.nominations,
         };
         if self.last.as_ref() == Some(&next) {
             // A bad file is reported even when the good ones have not changed.
@@ -201,11 +201,12 @@ impl Inbox {
         skipped.sort();
         skipped.extend(merged.left_aside);
         let snapshot = Snapshot {
-            election: merged.election,
+            elections: next.elections.clone(),
             declarations: next.declarations.clone(),
             complete: true,
             totals: next.totals.clone(),
             skipped,
+            nominations: next.nominations.clone(),
         };
         self.pending = Some(next);
         Ok(Polled::Changed(snapshot))

@@ -14,6 +14,8 @@ use crate::observe::metrics::FeedCause;
 /// National totals a source published (PA's state of parties), to cross-check with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublishedTotals {
+    /// The election they are of, where the source carries several.
+    pub election: Option<String>,
     pub results: u32,
     /// Seats by party label as the source spells it, with the id herald resolved it to.
     pub seats: Vec<(String, Option<crate::core::model::PartyId>, u32)>,
@@ -22,15 +24,20 @@ pub struct PublishedTotals {
 /// The state of a feed at one moment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
-    pub election: Option<Election>,
+    /// The elections the feed names: one for most feeds, several side by side in a PA
+    /// folder. `total_seats` is 0 where the feed has not said yet.
+    pub elections: Vec<Election>,
     pub declarations: Vec<Declaration>,
     /// True when the snapshot is the feed's whole state, so that a declaration missing from
     /// it has been retracted.
     pub complete: bool,
-    pub totals: Option<PublishedTotals>,
+    /// The latest national totals the source published, per election.
+    pub totals: Vec<PublishedTotals>,
     /// Files or messages the source could not read, and why (a folder's half-written file,
     /// a message type herald does not read): reported, not fatal.
     pub skipped: Vec<String>,
+    /// Who stands in seats yet to declare, where the source says (PA's nominations).
+    pub nominations: Vec<crate::core::model::Nominated>,
 }
 
 /// What a poll found.
@@ -95,6 +102,8 @@ pub struct Parts {
     pub contest: Option<Contest>,
     /// Why the message contributes nothing, where herald does not read its kind.
     pub unread: Option<String>,
+    /// Who stands in seats yet to declare (PA's nominations).
+    pub nominations: Vec<crate::core::model::Nominated>,
 }
 
 /// Which election a message belongs to: every PA message names it, with or without its size.
@@ -106,14 +115,9 @@ pub struct Contest {
     pub date: chrono::NaiveDate,
 }
 
-/// herald's election id for a PA election: `pa-{type}-{date}`.
-fn pa_election_id(e: &super::formats::pa_xml::PaElection) -> String {
-    format!("pa-{}-{}", e.kind.trim().to_ascii_lowercase(), e.date)
-}
-
 fn pa_contest(e: &super::formats::pa_xml::PaElection) -> Contest {
     Contest {
-        id: pa_election_id(e),
+        id: e.id(),
         name: e.name.clone(),
         date: e.date,
     }
@@ -139,6 +143,15 @@ pub fn pa_message_parts(
             declarations: vec![s.declaration],
             totals: None,
             unread: None,
+            nominations: Vec::new(),
+        },
+        PaMessage::Nominations(n) => Parts {
+            election: None,
+            contest: Some(pa_contest(&n.election)),
+            declarations: Vec::new(),
+            totals: None,
+            unread: None,
+            nominations: vec![n.nominated],
         },
         PaMessage::Unread { root } => Parts {
             election: None,
@@ -148,15 +161,17 @@ pub fn pa_message_parts(
             unread: Some(format!(
                 "{file}: a PA <{root}> message, which herald does not read: skipped"
             )),
+            nominations: Vec::new(),
         },
         PaMessage::StateOfParties(sop) => {
             let election = Election {
-                id: pa_election_id(&sop.election),
+                id: sop.election.id(),
                 name: sop.election.name.clone(),
                 date: sop.election.date,
                 total_seats: sop.total_constituencies.max(1),
             };
             let totals = PublishedTotals {
+                election: Some(sop.election.id()),
                 results: sop.number_of_results,
                 seats: sop
                     .parties
@@ -171,6 +186,7 @@ pub fn pa_message_parts(
                 declarations: Vec::new(),
                 totals: Some(totals),
                 unread: None,
+                nominations: Vec::new(),
             }
         }
     })
@@ -205,20 +221,22 @@ pub fn parse_document(
     if format == Format::PaXml {
         let parts = pa_parts(name, text, parties)?;
         return Ok(Snapshot {
-            election: parts.election,
+            elections: parts.election.into_iter().collect(),
             declarations: parts.declarations,
             complete: false,
-            totals: parts.totals,
+            totals: parts.totals.into_iter().collect(),
             skipped: Vec::new(),
+            nominations: parts.nominations,
         });
     }
     let loaded = super::parse(format, name, text, constituencies, parties)?;
     Ok(Snapshot {
-        election: Some(loaded.election),
+        elections: vec![loaded.election],
         declarations: loaded.declarations,
         complete: true,
-        totals: None,
+        totals: Vec::new(),
         skipped: Vec::new(),
+        nominations: Vec::new(),
     })
 }
 

@@ -3,8 +3,8 @@
 //! kind, since PA numbers a seat's rush, result and recount messages with one counter (a
 //! corrected seat goes `result_1`, `rush_2`, `result_3`). At the same revision a result is
 //! the fuller message; a result also ends a recount whatever their numbers. The latest
-//! state of parties stands. Messages of several elections are told apart and one is
-//! chosen, never mixed.
+//! state of parties of each election stands. Messages of several elections are told apart,
+//! each its own election, never mixed.
 
 use std::collections::BTreeMap;
 
@@ -15,10 +15,13 @@ use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus, Electio
 #[derive(Clone, Debug, PartialEq)]
 pub struct Merged {
     pub declarations: Vec<Declaration>,
-    pub totals: Option<PublishedTotals>,
-    /// The election, once a message has said how many seats it has (PA's state of parties).
-    pub election: Option<Election>,
-    pub contest: Option<Contest>,
+    /// Who stands in each seat, where nominations were sent (the highest revision).
+    pub nominations: Vec<crate::core::model::Nominated>,
+    /// The latest national totals of each election.
+    pub totals: Vec<PublishedTotals>,
+    /// Each election followed; `total_seats` is 0 until a message says how many seats it
+    /// has (PA's state of parties).
+    pub elections: Vec<Election>,
     /// The messages of other elections, left aside, where there are any.
     pub left_aside: Option<String>,
 }
@@ -52,13 +55,13 @@ fn names(choice: &str, c: &Contest) -> bool {
     choice == c.id || norm(choice) == norm(&c.name)
 }
 
-/// Merges `messages` (each with its arrival order). With messages of several elections,
-/// `choice` (`source.election`: an id or a name) says which to follow; without it they are
-/// refused, naming each, rather than mixed.
+/// Merges `messages` (each with its arrival order). Messages of several elections are kept
+/// apart, each its own election; `choice` (`source.election`: an id or a name) follows one
+/// of them only, and the rest are reported as left aside.
 pub fn merge<'a>(
     messages: impl IntoIterator<Item = (&'a Parts, u64)>,
     choice: Option<&str>,
-) -> Result<Merged, String> {
+) -> Merged {
     let mut messages: Vec<(&Parts, u64)> = messages.into_iter().collect();
     messages.sort_by_key(|(_, arrival)| *arrival);
     let mut seen: BTreeMap<String, (Contest, usize)> = BTreeMap::new();
@@ -69,42 +72,46 @@ pub fn merge<'a>(
     }
     // With a choice that no message names yet, nothing is followed (its first message may
     // be yet to come); what is left aside is said either way.
-    let unnamed = Contest {
-        id: String::new(),
-        name: String::new(),
-        date: chrono::NaiveDate::MIN,
+    let followed: Vec<Contest> = match choice {
+        Some(choice) => seen
+            .values()
+            .filter(|(c, _)| names(choice, c))
+            .map(|(c, _)| c.clone())
+            .take(1)
+            .collect(),
+        None => seen.values().map(|(c, _)| c.clone()).collect(),
     };
-    let chosen: Option<Contest> = match choice {
-        Some(choice) => match seen.values().find(|(c, _)| names(choice, c)) {
-            Some((c, _)) => Some(c.clone()),
-            None => Some(unnamed),
-        },
-        None if seen.len() > 1 => {
-            return Err(format!(
-                "the messages are of {} elections, which herald will not mix: {}; choose one with source.election (--election)",
-                seen.len(),
-                describe(&seen)
-            ));
-        }
-        None => seen.values().next().map(|(c, _)| c.clone()),
+    let follows = |p: &Parts| match (&p.contest, choice) {
+        (Some(c), _) => followed.iter().any(|f| f.id == c.id),
+        (None, None) => true,
+        (None, Some(_)) => false,
     };
 
     let mut best: BTreeMap<ConstituencyId, (&Declaration, u64)> = BTreeMap::new();
-    let mut totals: Option<&PublishedTotals> = None;
-    let mut election: Option<&Election> = None;
+    let mut nominated: BTreeMap<ConstituencyId, &crate::core::model::Nominated> = BTreeMap::new();
+    let mut totals: BTreeMap<Option<String>, &PublishedTotals> = BTreeMap::new();
+    let mut sized: BTreeMap<String, &Election> = BTreeMap::new();
     for (p, arrival) in messages {
-        if let Some(want) = &chosen
-            && p.contest.as_ref().is_none_or(|c| want.id != c.id)
-        {
+        if !follows(p) {
             continue;
         }
         if let Some(e) = &p.election {
-            election = Some(e);
+            sized.insert(e.id.clone(), e);
         }
-        if let Some(t) = &p.totals
-            && totals.is_none_or(|old| t.results >= old.results)
-        {
-            totals = Some(t);
+        if let Some(t) = &p.totals {
+            let key = p.contest.as_ref().map(|c| c.id.clone());
+            if totals.get(&key).is_none_or(|old| t.results >= old.results) {
+                totals.insert(key, t);
+            }
+        }
+        for n in &p.nominations {
+            // Messages come in arrival order: the later of equal revisions stands.
+            if nominated
+                .get(&n.constituency.id)
+                .is_none_or(|old| n.revision >= old.revision)
+            {
+                nominated.insert(n.constituency.id.clone(), n);
+            }
         }
         for d in &p.declarations {
             let replace = match best.get(d.id()) {
@@ -116,9 +123,24 @@ pub fn merge<'a>(
             }
         }
     }
+    // Each election followed, sized where a message said (a state of parties), else 0:
+    // not known yet.
+    let mut elections: Vec<Election> = followed
+        .iter()
+        .map(|c| {
+            sized.remove(&c.id).cloned().unwrap_or(Election {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                date: c.date,
+                total_seats: 0,
+            })
+        })
+        .collect();
+    // Formats whose documents name their election without a contest (herald JSON).
+    elections.extend(sized.into_values().cloned());
     let others: BTreeMap<String, (Contest, usize)> = seen
         .into_iter()
-        .filter(|(id, _)| chosen.as_ref().is_some_and(|c| &c.id != id))
+        .filter(|(id, _)| !followed.iter().any(|f| &f.id == id))
         .collect();
     let left_aside = (!others.is_empty()).then(|| {
         format!(
@@ -127,13 +149,13 @@ pub fn merge<'a>(
             describe(&others)
         )
     });
-    Ok(Merged {
+    Merged {
         declarations: best.into_values().map(|(d, _)| d.clone()).collect(),
-        totals: totals.cloned(),
-        election: election.cloned(),
-        contest: chosen.filter(|c| !c.id.is_empty()),
+        nominations: nominated.into_values().cloned().collect(),
+        totals: totals.into_values().cloned().collect(),
+        elections,
         left_aside,
-    })
+    }
 }
 
 /// Whether message `new` (arrived `na`) supersedes `old` (arrived `oa`) for one seat: the
@@ -168,6 +190,7 @@ mod tests {
                     name: "Bathgate".into(),
                     region: "Scotland".into(),
                     nation: Nation::Scotland,
+                    election: None,
                 },
                 electorate: None,
                 valid_votes: None,
@@ -196,6 +219,7 @@ mod tests {
             declarations: vec![d],
             totals: None,
             unread: None,
+            nominations: Vec::new(),
             contest: Some(Contest {
                 id: contest.to_string(),
                 name: format!("Election {contest}"),
@@ -210,7 +234,7 @@ mod tests {
         let result_1 = parts(seat(1, Declared, 0), "a");
         let rush_2 = parts(seat(2, Called, 1), "a");
         let result_3 = parts(seat(3, Declared, 1), "a");
-        let state = |ms: &[(&Parts, u64)]| merge(ms.iter().copied(), None).unwrap().declarations;
+        let state = |ms: &[(&Parts, u64)]| merge(ms.iter().copied(), None).declarations;
         // The correcting rush beats the earlier result, in any arrival order.
         for order in [
             [(&result_1, 1), (&rush_2, 2)],
@@ -235,24 +259,31 @@ mod tests {
     fn elections_are_told_apart_never_mixed() {
         use DeclarationStatus::*;
         let a = parts(seat(1, Declared, 0), "pa-s-2026-05-06");
-        let b = parts(seat(1, Declared, 1), "pa-m-2026-05-06");
-        let e = merge([(&a, 1), (&b, 2)], None).unwrap_err();
-        assert!(e.contains("2 elections"), "{e}");
-        assert!(e.contains("`pa-s-2026-05-06`") && e.contains("`pa-m-2026-05-06`"));
-        let m = merge([(&a, 1), (&b, 2)], Some("pa-m-2026-05-06")).unwrap();
+        let mut b = parts(seat(1, Declared, 1), "pa-m-2026-05-06");
+        b.declarations[0].result.constituency.id = ConstituencyId::new("pa:m-2026-05-06:1");
+        let m = merge([(&a, 1), (&b, 2)], None);
+        assert_eq!(m.declarations.len(), 2, "each its own election");
+        let ids: Vec<&str> = m.elections.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["pa-m-2026-05-06", "pa-s-2026-05-06"]);
+        assert!(
+            m.elections.iter().all(|e| e.total_seats == 0),
+            "not sized yet"
+        );
+        assert!(m.left_aside.is_none());
+        let m = merge([(&a, 1), (&b, 2)], Some("pa-m-2026-05-06"));
         assert_eq!(m.declarations.len(), 1);
         assert!(m.declarations[0].result.candidates[1].elected);
-        // By name, whatever the case and punctuation.
-        let m = merge([(&a, 1), (&b, 2)], Some("election PA-S-2026-05-06")).unwrap();
-        assert!(m.declarations[0].result.candidates[0].elected);
         assert!(
             m.left_aside
                 .unwrap()
-                .contains("`pa-m-2026-05-06`, 1 message")
+                .contains("`pa-s-2026-05-06`, 1 message")
         );
+        // By name, whatever the case and punctuation.
+        let m = merge([(&a, 1), (&b, 2)], Some("election PA-S-2026-05-06"));
+        assert!(m.declarations[0].result.candidates[0].elected);
         // A choice no message names yet follows nothing, and says what it left aside.
-        let m = merge([(&a, 1), (&b, 2)], Some("Mayor of London")).unwrap();
-        assert!(m.declarations.is_empty() && m.contest.is_none());
+        let m = merge([(&a, 1), (&b, 2)], Some("Mayor of London"));
+        assert!(m.declarations.is_empty() && m.elections.is_empty());
         assert!(m.left_aside.unwrap().contains("`Mayor of London`"));
     }
 }

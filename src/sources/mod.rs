@@ -87,17 +87,13 @@ pub fn parse(
             if let Some(why) = parts.unread {
                 return Err(LoadError::new(file, why));
             }
-            let merged = merge::merge([(&parts, 0)], None).map_err(|e| LoadError::new(file, e))?;
-            let Some(contest) = merged.contest else {
+            let mut merged = merge::merge([(&parts, 0)], None);
+            let Some(mut election) = merged.elections.pop() else {
                 return Err(LoadError::new(file, "not a PA seat message"));
             };
+            election.total_seats = election.total_seats.max(1);
             Ok(Loaded {
-                election: merged.election.unwrap_or(crate::core::model::Election {
-                    id: contest.id,
-                    name: contest.name,
-                    date: contest.date,
-                    total_seats: 1,
-                }),
+                election,
                 declarations: merged.declarations,
             })
         }

@@ -8,6 +8,8 @@ use crate::core::model::Election;
 /// Where the store keeps the election it holds, and the source that named it.
 const ELECTION_KEY: &str = "election";
 const SOURCE_KEY: &str = "election_source";
+/// The other elections of the same night the store holds, side by side (a JSON list).
+const ALSO_KEY: &str = "elections_also";
 
 impl Store {
     /// The election this store holds, if one has been recorded.
@@ -29,6 +31,31 @@ impl Store {
         self.set_meta(SOURCE_KEY, source).await
     }
 
+    /// Every election the store holds: the first a feed named, then the others of the same
+    /// night (a by-election beside the councils, the mayors beside the Scottish Parliament).
+    pub async fn elections(&self) -> Result<Vec<Election>> {
+        let mut all: Vec<Election> = self.election().await?.into_iter().collect();
+        if let Some(text) = self.meta(ALSO_KEY).await? {
+            let also: Vec<Election> = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("the recorded elections: {e}")))?;
+            all.extend(also);
+        }
+        Ok(all)
+    }
+
+    /// Records another election of the night the store holds.
+    pub async fn hold_also(&self, election: &Election) -> Result<()> {
+        let mut also = self.elections().await?;
+        if also.is_empty() {
+            return self.hold_election(election, "").await;
+        }
+        also.remove(0);
+        also.retain(|e| e.id != election.id);
+        also.push(election.clone());
+        let text = serde_json::to_string(&also).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.set_meta(ALSO_KEY, &text).await
+    }
+
     /// The source that first named the store's election.
     pub async fn held_source(&self) -> Result<Option<String>> {
         self.meta(SOURCE_KEY).await
@@ -45,9 +72,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query("DELETE FROM meta WHERE key IN (?, ?)")
+            sqlx::query("DELETE FROM meta WHERE key IN (?, ?, ?)")
                 .bind(ELECTION_KEY)
                 .bind(SOURCE_KEY)
+                .bind(ALSO_KEY)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -78,6 +106,7 @@ impl Store {
                 .await?;
         Ok(Summary {
             election: self.election().await?,
+            also: self.elections().await?.into_iter().skip(1).collect(),
             source: self.held_source().await?,
             seats: seats as u64,
             events: events.into_iter().map(|(k, n)| (k, n as u64)).collect(),

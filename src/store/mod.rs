@@ -80,6 +80,8 @@ pub struct Recorded {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     pub election: Option<Election>,
+    /// The other elections of the same night, side by side.
+    pub also: Vec<Election>,
     pub source: Option<String>,
     /// Constituencies with at least one declaration.
     pub seats: u64,

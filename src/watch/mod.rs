@@ -101,10 +101,10 @@ pub struct Watcher {
     /// Files or messages the source skipped, each logged once.
     logged_skipped: BTreeSet<String>,
     last_logged_error: Option<String>,
-    last_totals: Option<PublishedTotals>,
+    last_totals: Vec<PublishedTotals>,
     requests: mpsc::Receiver<Request>,
-    /// The election the store holds, once checked.
-    held: Option<Election>,
+    /// The elections the store holds, once checked.
+    held: Vec<Election>,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened.
@@ -147,9 +147,9 @@ impl Watcher {
                 logged_ignored: BTreeSet::new(),
                 logged_skipped: BTreeSet::new(),
                 last_logged_error: None,
-                last_totals: None,
+                last_totals: Vec::new(),
                 requests,
-                held: None,
+                held: Vec::new(),
             },
             rx,
             Control { tx },
@@ -213,57 +213,66 @@ impl Watcher {
         }
     }
 
-    /// Whether `election` is the one the store holds; the first election a feed names is
-    /// recorded as the store's. A store left by another election is refused, never mixed.
-    async fn check_election(&mut self, election: &Election) -> Result<(), Step> {
-        if self.held.as_ref().is_some_and(|h| h.id == election.id) {
+    /// Whether the feed's elections are those the store holds. The first a feed names are
+    /// recorded as the store's; another election of the same night joins them (side by
+    /// side); one of another date is refused: a store left by one election is never mixed
+    /// with the next.
+    async fn check_elections(&mut self, elections: &[Election]) -> Result<(), Step> {
+        let new: Vec<&Election> = elections
+            .iter()
+            .filter(|e| !self.held.iter().any(|h| h.id == e.id))
+            .collect();
+        if new.is_empty() {
             return Ok(());
         }
-        let held = match self.store.election().await {
+        let held = match self.store.elections().await {
             Ok(h) => h,
             Err(e) => return Err(self.unrecorded(e.to_string())),
         };
-        match held {
-            Some(h) if h.id != election.id => {
-                let message = format!(
-                    "the feed is {} ({}), but the store holds {} ({}): run `herald store reset` on the store to start it afresh for this election, or give herald another store (`--store`, or `store.path`)",
-                    election.name, election.id, h.name, h.id
-                );
-                self.status.send_modify(|s| s.fatal = Some(message.clone()));
-                Err(self.refuse(FeedCause::wrong_election, &message))
+        for election in new {
+            if held.iter().any(|h| h.id == election.id) {
+                continue;
             }
-            Some(h) => {
-                self.held = Some(h);
-                Ok(())
-            }
-            None => {
-                if let Err(e) = self
-                    .store
-                    .hold_election(election, &self.source.describe())
-                    .await
-                {
-                    return Err(self.unrecorded(e.to_string()));
+            let recorded = match held.first() {
+                Some(h) if h.date != election.date => {
+                    let message = format!(
+                        "the feed is {} ({}), but the store holds {} ({}): run `herald store reset` on the store to start it afresh for this election, or give herald another store (`--store`, or `store.path`)",
+                        election.name, election.id, h.name, h.id
+                    );
+                    self.status.send_modify(|s| s.fatal = Some(message.clone()));
+                    return Err(self.refuse(FeedCause::wrong_election, &message));
                 }
-                self.held = Some(election.clone());
-                Ok(())
+                Some(_) => self.store.hold_also(election).await,
+                None => {
+                    self.store
+                        .hold_election(election, &self.source.describe())
+                        .await
+                }
+            };
+            if let Err(e) = recorded {
+                return Err(self.unrecorded(e.to_string()));
             }
         }
+        match self.store.elections().await {
+            Ok(h) => self.held = h,
+            Err(e) => return Err(self.unrecorded(e.to_string())),
+        }
+        Ok(())
     }
 
     async fn apply(&mut self, mut snapshot: Snapshot) -> Step {
-        if let Some(e) = &snapshot.election
-            && let Err(step) = self.check_election(&e.clone()).await
+        if !snapshot.elections.is_empty()
+            && let Err(step) = self.check_elections(&snapshot.elections.clone()).await
         {
             return step;
         }
         {
             let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
-            if let Some(e) = snapshot.election.take() {
-                board.set_election(e);
-            }
+            board.set_elections(std::mem::take(&mut snapshot.elections));
             for d in &mut snapshot.declarations {
                 board.resolve_constituency(d);
             }
+            board.set_nominations(std::mem::take(&mut snapshot.nominations));
         }
         for skipped in &snapshot.skipped {
             if self.logged_skipped.insert(skipped.clone()) {
@@ -303,14 +312,15 @@ impl Watcher {
         self.source.commit();
         self.succeeded();
         self.publish(&recorded);
-        if let Some(totals) = snapshot.totals
-            && self.last_totals.as_ref() != Some(&totals)
-        {
+        if self.last_totals != snapshot.totals {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-            for problem in report::cross_check(&board, &totals) {
-                tracing::warn!("{problem}");
+            for totals in &snapshot.totals {
+                for problem in report::cross_check(&board, totals) {
+                    tracing::warn!("{problem}");
+                }
             }
-            self.last_totals = Some(totals);
+            drop(board);
+            self.last_totals = snapshot.totals;
         }
         Step::Recorded(recorded.events)
     }

@@ -42,17 +42,31 @@ impl Watcher {
 /// check` lists them).
 pub fn cross_check(board: &Board, totals: &PublishedTotals) -> Vec<String> {
     let mut out = Vec::new();
-    let tally = board.tally(&Scope::All);
+    // With elections side by side, the totals are of their own election.
+    let (scope, of) = match (&totals.election, board.elections().is_empty()) {
+        (Some(id), false) => (
+            Scope::Election(id.clone()),
+            board
+                .elections()
+                .iter()
+                .find(|e| &e.id == id)
+                .map(|e| format!(" ({})", e.name))
+                .unwrap_or_default(),
+        ),
+        _ => (Scope::All, String::new()),
+    };
+    let tally = board.tally(&scope);
     let declared = board
         .entries()
         .filter(|e| {
             e.declaration.status != DeclarationStatus::Withdrawn
                 && e.figures.winning_party().is_some()
+                && scope.covers(&e.declaration.result.constituency)
         })
         .count() as u32;
     if declared != totals.results {
         out.push(format!(
-            "state of parties covers {} results; herald holds {} declared or called seats",
+            "state of parties{of} covers {} results; herald holds {} declared or called seats",
             totals.results, declared
         ));
     }
@@ -63,7 +77,7 @@ pub fn cross_check(board: &Board, totals: &PublishedTotals) -> Vec<String> {
             .map_or(0, |t| t.seats);
         if ours != *seats {
             out.push(format!(
-                "state of parties gives {label} {seats} seats; herald counts {ours}"
+                "state of parties{of} gives {label} {seats} seats; herald counts {ours}"
             ));
         }
     }

@@ -28,6 +28,9 @@ pub struct ElectionDoc {
     pub name: String,
     pub date: NaiveDate,
     pub total_seats: u32,
+    /// A notional result on new boundaries (a baseline), whose rows may be per party.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notional: bool,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -42,6 +45,8 @@ pub struct ConstituencyDoc {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateDoc {
+    /// Omitted only for a notional document's party aggregates.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     pub party: String,
     /// Absent only while a seat is called but its figures are not in.
@@ -173,8 +178,14 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
     if doc.election.total_seats == 0 {
         return Err(LoadError::new(file, "must be at least 1").in_field("election.total_seats"));
     }
+    let notional = doc.election.notional;
     let election = Election {
-        id: doc.election.id,
+        // Marked as the loaders mark a notional election (see `Baseline::is_notional`).
+        id: if notional && !doc.election.id.ends_with("-notional") {
+            format!("{}-notional", doc.election.id)
+        } else {
+            doc.election.id
+        },
         name: doc.election.name,
         date: doc.election.date,
         total_seats: doc.election.total_seats,
@@ -209,7 +220,7 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
             )
             .invalid());
         }
-        let decl = convert(d, parties).map_err(|(field, problem, invalid)| {
+        let decl = convert(d, notional, parties).map_err(|(field, problem, invalid)| {
             let e = here(&field, problem);
             if invalid { e.invalid() } else { e }
         })?;
@@ -225,10 +236,11 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
 /// (relative to the declaration), the problem, and whether it is a validation failure.
 fn convert(
     d: DeclarationDoc,
+    notional: bool,
     parties: &PartyRegistry,
 ) -> Result<Declaration, (String, String, bool)> {
     let figures_due = d.status == DeclarationStatus::Declared;
-    let mut candidates = Vec::with_capacity(d.candidates.len());
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(d.candidates.len());
     for (j, c) in d.candidates.into_iter().enumerate() {
         let votes = match (c.votes, figures_due) {
             (Some(v), _) => v,
@@ -244,11 +256,38 @@ fn convert(
         if c.party.trim().is_empty() {
             return Err((format!("candidates[{j}].party"), "empty".into(), false));
         }
+        let party = parties
+            .resolve(&c.party)
+            .unwrap_or_else(|| PartyId::new(c.party.trim()));
+        let name = c.name.trim();
+        if name.is_empty() {
+            if !notional {
+                return Err((
+                    format!("candidates[{j}].name"),
+                    "missing: only a notional document's party rows may omit the name".into(),
+                    false,
+                ));
+            }
+            // A party aggregate, named after the party; two of one party (two Independent
+            // aggregates) are one row.
+            if let Some(same) = candidates
+                .iter_mut()
+                .find(|k| k.party == party && k.name == parties.name(&party))
+            {
+                same.votes += votes;
+                continue;
+            }
+            candidates.push(Candidate {
+                name: parties.name(&party).to_string(),
+                party,
+                votes,
+                elected: c.elected,
+            });
+            continue;
+        }
         candidates.push(Candidate {
-            name: c.name.trim().to_string(),
-            party: parties
-                .resolve(&c.party)
-                .unwrap_or_else(|| PartyId::new(c.party.trim())),
+            name: name.to_string(),
+            party,
             votes,
             elected: c.elected,
         });
@@ -260,6 +299,7 @@ fn convert(
                 name: d.constituency.name.trim().to_string(),
                 region: d.constituency.region.trim().to_string(),
                 nation: d.constituency.nation,
+                election: None,
             },
             electorate: d.electorate,
             valid_votes: d.valid_votes,
@@ -285,7 +325,7 @@ pub fn parse_declaration(
     let de = &mut serde_json::Deserializer::from_str(text);
     let d: DeclarationDoc =
         serde_path_to_error::deserialize(de).map_err(|e| json_error(file, e, 1, ""))?;
-    convert(d, parties).map_err(|(field, problem, invalid)| {
+    convert(d, false, parties).map_err(|(field, problem, invalid)| {
         let e = LoadError::new(file, problem);
         let e = if field.is_empty() {
             e
@@ -305,6 +345,7 @@ pub fn document(election: &Election, declarations: &[Declaration]) -> Document {
             name: election.name.clone(),
             date: election.date,
             total_seats: election.total_seats,
+            notional: false,
         },
         declarations: declarations.iter().map(declaration_doc).collect(),
     }
@@ -384,6 +425,47 @@ mod tests {
         let text = serde_json::to_string_pretty(&document(&l.election, &l.declarations)).unwrap();
         let again = load("t2.json", &text, &registry()).unwrap();
         assert_eq!(again, l);
+    }
+
+    #[test]
+    fn a_notional_document_may_give_votes_per_party() {
+        let text = r#"{"format": "herald/1",
+  "election": {"id": "ge-2019", "name": "General election 2019", "date": "2019-12-12", "total_seats": 650, "notional": true},
+  "declarations": [
+    {"constituency": {"id": "E1", "name": "One", "region": "North East", "nation": "England"},
+     "candidates": [
+        {"party": "con", "votes": 20},
+        {"party": "ind", "votes": 3},
+        {"party": "ind", "votes": 2}
+     ]}
+  ]}"#;
+        let l = load("n.json", text, &registry()).unwrap();
+        assert_eq!(l.election.id, "ge-2019-notional");
+        let b = l.into_baseline();
+        assert!(b.is_notional());
+        let r = b.get(&ConstituencyId::new("E1")).unwrap();
+        let rows: Vec<(&str, u64)> = r
+            .candidates
+            .iter()
+            .map(|c| (c.name.as_str(), c.votes))
+            .collect();
+        assert_eq!(
+            rows,
+            [("Conservative", 20), ("ind", 5)],
+            "two Independent aggregates are one row"
+        );
+        // Outside a notional document, a candidate needs a name.
+        let e = load(
+            "n.json",
+            &text.replace(", \"notional\": true", ""),
+            &registry(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("declarations[0].candidates[0].name"),
+            "{e}"
+        );
     }
 
     #[test]

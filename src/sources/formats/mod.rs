@@ -149,6 +149,7 @@ pub(crate) fn seats_in_order(
                         name: b.name.unwrap_or_default(),
                         region: b.region.unwrap_or_default(),
                         nation: b.nation.unwrap_or(Nation::England),
+                        election: None,
                     },
                     electorate: b.electorate.flatten(),
                     valid_votes: b.valid.flatten(),

@@ -46,6 +46,8 @@ pub enum PaMessage {
     Recount(PaSeat),
     /// `FirstPastThePostStateOfParties`: the running national totals.
     StateOfParties(StateOfParties),
+    /// `FirstPastThePostNominations`: who stands in a seat, before it declares.
+    Nominations(PaNominations),
     /// A PA message of a family herald does not read (a council result, a regional list,
     /// nominations, a referendum): named by its root element, skipped and reported.
     Unread { root: String },
@@ -57,6 +59,7 @@ impl PaMessage {
         match self {
             PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => Some(&s.election),
             PaMessage::StateOfParties(s) => Some(&s.election),
+            PaMessage::Nominations(n) => Some(&n.election),
             PaMessage::Unread { .. } => None,
         }
     }
@@ -65,7 +68,9 @@ impl PaMessage {
     pub fn seat(&self) -> Option<&PaSeat> {
         match self {
             PaMessage::Rush(s) | PaMessage::Result(s) | PaMessage::Recount(s) => Some(s),
-            PaMessage::StateOfParties(_) | PaMessage::Unread { .. } => None,
+            PaMessage::StateOfParties(_) | PaMessage::Nominations(_) | PaMessage::Unread { .. } => {
+                None
+            }
         }
     }
 }
@@ -81,6 +86,11 @@ pub struct PaElection {
 }
 
 impl PaElection {
+    /// herald's id for the election: `pa-{type}-{date}` (`pa-s-2026-05-06`).
+    pub fn id(&self) -> String {
+        format!("pa-{}-{}", self.kind.trim().to_ascii_lowercase(), self.date)
+    }
+
     /// The nation the election type implies: PA files name no nation or region.
     pub fn nation(&self) -> Nation {
         nation_of(&self.kind)
@@ -128,6 +138,14 @@ pub struct PaSeat {
     pub pa_text: Option<String>,
 }
 
+/// A seat's nominations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaNominations {
+    pub election: PaElection,
+    pub number: u32,
+    pub nominated: crate::core::model::Nominated,
+}
+
 /// One row of a state of parties. Absent seats, gains and losses are zero.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SopParty {
@@ -172,6 +190,7 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
         "FirstPastThePostStateOfParties" => doc
             .state_of_parties(root, parties)
             .map(PaMessage::StateOfParties),
+        "FirstPastThePostNominations" => doc.nominations(root, parties).map(PaMessage::Nominations),
         other if OTHER_FAMILIES.contains(&other) => Ok(PaMessage::Unread {
             root: other.to_string(),
         }),
@@ -183,8 +202,7 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
 }
 
 /// The roots of PA's other message families (its XSDs), read as [`PaMessage::Unread`].
-const OTHER_FAMILIES: [&str; 13] = [
-    "FirstPastThePostNominations",
+const OTHER_FAMILIES: [&str; 12] = [
     "LocalElectionResult",
     "LocalStateOfParties",
     "LocalNominations",
@@ -537,6 +555,7 @@ impl<'a> Doc<'a> {
                 name: self.req_text(el, "name")?,
                 region: nation.name().to_string(),
                 nation,
+                election: Some(election.id()),
             },
         ))
     }
@@ -777,6 +796,47 @@ impl<'a> Doc<'a> {
             majority: self.opt_count(seat, "majority")?,
             swing,
             share_changes,
+        })
+    }
+
+    /// A nominations message: the candidates, with the seat's previous election and
+    /// sitting party where PA gives them.
+    fn nominations(
+        &self,
+        root: usize,
+        parties: &PartyRegistry,
+    ) -> Result<PaNominations, LoadError> {
+        let election_el = self.one_child(root, "Election")?;
+        let election = self.election(election_el)?;
+        let seat = self.one_child(election_el, "Constituency")?;
+        let (number, constituency) = self.constituency(seat, &election, election.nation())?;
+        let revision = match self.opt_small(root, "revision")? {
+            Some(r) => r,
+            None => revision_from_file_name(self.file).unwrap_or(1),
+        };
+        let mut candidates = Vec::new();
+        for c in self.children(seat, "Candidate") {
+            candidates.push(self.candidate(c, Votes::Zero, parties)?.0);
+        }
+        let previous = self.previous(root, election.nation(), parties)?;
+        let defending = self
+            .opt_text(seat, "sittingParty")
+            .map(|a| self.party_named(&a, parties));
+        let view = SourceView {
+            previous,
+            defending,
+            quoted: Quoted::default(),
+            new_boundaries: self.attr(seat, "percentageBoundaryChange").is_some(),
+        };
+        Ok(PaNominations {
+            election,
+            number,
+            nominated: crate::core::model::Nominated {
+                constituency,
+                candidates,
+                revision,
+                source: (view != SourceView::default()).then(|| Box::new(view)),
+            },
         })
     }
 

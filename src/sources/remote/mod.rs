@@ -255,7 +255,7 @@ impl RemoteSource {
         }
         self.session = Some(session);
         self.inbox.keep_only(&names);
-        let polled = self.inbox.snapshot(&self.url.shown(), first_error)?;
+        let polled = self.inbox.snapshot(first_error)?;
         self.pending_timestamp = stamp;
         Ok(polled)
     }
