@@ -85,6 +85,18 @@ fn documents_the_schema_refuses_are_refused_by_herald() {
             }),
         ),
     ];
+    // A notional document's party rows may omit the name: both agree.
+    let mut notional = base.clone();
+    notional["election"]["notional"] = true.into();
+    notional["declarations"][0]["candidates"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    assert!(v.is_valid(&notional), "the schema refuses a notional party row");
+    assert!(
+        herald_json::load("t.json", &notional.to_string(), &parties).is_ok(),
+        "herald refuses a notional party row"
+    );
     for (what, mutate) in mutations {
         let mut doc = base.clone();
         mutate(&mut doc);
