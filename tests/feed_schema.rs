@@ -92,7 +92,10 @@ fn documents_the_schema_refuses_are_refused_by_herald() {
         .as_object_mut()
         .unwrap()
         .remove("name");
-    assert!(v.is_valid(&notional), "the schema refuses a notional party row");
+    assert!(
+        v.is_valid(&notional),
+        "the schema refuses a notional party row"
+    );
     assert!(
         herald_json::load("t.json", &notional.to_string(), &parties).is_ok(),
         "herald refuses a notional party row"
