@@ -74,7 +74,7 @@ pub struct Pipeline {
 /// A stand-in until the feed names its election.
 pub fn placeholder_election(baseline: &Baseline) -> Election {
     Election {
-        id: "pending".to_string(),
+        id: Election::PENDING.to_string(),
         name: "Election".to_string(),
         date: chrono::Utc::now().date_naive(),
         total_seats: if baseline.is_empty() {

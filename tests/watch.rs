@@ -53,6 +53,7 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
         return;
     };
     let (results, baseline) = support::ge2019(&dir);
+    let against = baseline.clone();
     let timeline: Vec<Declaration> = {
         let mut t = results.declarations.clone();
         t.sort_by(|a, b| {
@@ -200,6 +201,51 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
             .any(|h| h.starts_with("▶ RETRACTED")
                 && h.contains(&timeline[1].result.constituency.name))
     );
+
+    // The race on every announcement of a seat, as of that announcement: it starts at one
+    // seat declared, and the last says what `/seats` says at the end of the night.
+    let races: Vec<&str> = text
+        .split("\nThe race\n  ")
+        .skip(1)
+        .filter_map(|rest| rest.lines().next())
+        .collect();
+    assert_eq!(races.len(), 652, "every announcement carries the race");
+    assert!(races[0].starts_with("1 of 650 declared · "), "{}", races[0]);
+    let parties = demo::parties();
+    let mut board = Board::new(results.election.clone(), parties.clone(), against);
+    for e in &events {
+        board.apply(e.declaration.clone());
+    }
+    let style = herald::format::Style {
+        parties: &parties,
+        tz: chrono_tz::Europe::London,
+        source: "test",
+        baseline_label: "2017",
+    };
+    let end = board.tally(&herald::core::board::Scope::All);
+    assert_eq!(
+        end.declared, 649,
+        "one seat withdrawn and not declared again"
+    );
+    let last = herald::format::national::race_line(&end.race(4), &style);
+    assert_eq!(
+        races.last().map(|r| herald::format::text::plain(r)),
+        Some(last.clone())
+    );
+    assert!(
+        last.starts_with("649 of 650 declared · Con 365 (+48) · Lab 201 ("),
+        "{last}"
+    );
+    // Declared seats go up one at a time; down one at the retraction.
+    let counts: Vec<i64> = races
+        .iter()
+        .map(|r| r.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| (w[1] - w[0]).abs() <= 1),
+        "{counts:?}"
+    );
+    assert_eq!(counts.windows(2).filter(|w| w[1] < w[0]).count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -893,6 +939,7 @@ fn announced(
         &e.differences,
         &figures,
         None,
+        board.race_at(e.seq),
         &style,
     );
     (

@@ -11,7 +11,7 @@ use super::model::{
     Baseline, Constituency, ConstituencyId, Declaration, DeclarationStatus, Election, Nation,
     Nominated,
 };
-use super::national::{Tally, tally};
+use super::national::{Race, Tally, tally};
 use super::parties::PartyRegistry;
 
 /// A declaration on the board, with its figures.
@@ -59,6 +59,11 @@ pub struct Board {
     nominations: BTreeMap<ConstituencyId, Nominated>,
     finder: Finder,
     sequence: u64,
+    /// The race as it stood right after each recorded event, by the event's number.
+    races: BTreeMap<i64, Race>,
+    /// Elections whose size no source has given (a PA folder before its state of parties,
+    /// with no baseline): no race line is drawn against a guessed majority line.
+    size_unknown: std::collections::BTreeSet<String>,
 }
 
 impl Board {
@@ -68,6 +73,10 @@ impl Board {
             .map(|r| (r.constituency.id.clone(), r.constituency.clone()))
             .collect();
         let finder = Self::index(&known);
+        let mut size_unknown = std::collections::BTreeSet::new();
+        if election.id == super::model::Election::PENDING && baseline.is_empty() {
+            size_unknown.insert(election.id.clone());
+        }
         Board {
             election,
             elections: Vec::new(),
@@ -79,6 +88,8 @@ impl Board {
             nominations: BTreeMap::new(),
             finder,
             sequence: 0,
+            races: BTreeMap::new(),
+            size_unknown,
         }
     }
 
@@ -129,6 +140,31 @@ impl Board {
             same_baseline,
             &self.parties,
         )
+    }
+
+    /// How many parties the race line names.
+    const RACE_LEADERS: usize = 4;
+
+    /// Notes where the race stands right after event `seq` about seat `c` (call it after
+    /// applying the event): the seat's election, or the whole board. A contest of one seat
+    /// (a mayor, a lone by-election) has no race.
+    pub fn note_race(&mut self, seq: i64, c: &Constituency) {
+        let (scope, election) = match (self.election_of(c), self.elections.is_empty()) {
+            (Some(e), false) => (Scope::Election(e.id.clone()), &e.id),
+            _ => (Scope::All, &self.election.id),
+        };
+        if self.size_unknown.contains(election) {
+            return;
+        }
+        let tally = self.tally(&scope);
+        if tally.total_seats > 1 {
+            self.races.insert(seq, tally.race(Self::RACE_LEADERS));
+        }
+    }
+
+    /// The race as it stood right after event `seq`, where it was noted.
+    pub fn race_at(&self, seq: i64) -> Option<&Race> {
+        self.races.get(&seq)
     }
 
     /// Whether the seat's declaration was withdrawn (and not declared again since).
@@ -190,6 +226,11 @@ impl Board {
             return;
         }
         let lone = list.len() == 1;
+        let sized: Vec<String> = list
+            .iter()
+            .filter(|e| e.total_seats > 0)
+            .map(|e| e.id.clone())
+            .collect();
         for e in &mut list {
             if e.total_seats > 0 {
                 continue;
@@ -200,6 +241,9 @@ impl Board {
                 .chain(std::iter::once(&self.election))
                 .find(|b| b.id == e.id && b.total_seats > 0)
                 .map(|b| b.total_seats);
+            if before.is_none() && (!lone || self.size_unknown.contains(&self.election.id)) {
+                self.size_unknown.insert(e.id.clone());
+            }
             e.total_seats = match before {
                 Some(n) => n,
                 None if lone => self.election.total_seats,
@@ -208,6 +252,11 @@ impl Board {
                     (self.known.values().filter(|c| scope.covers(c)).count() as u32).max(1)
                 }
             };
+        }
+        for e in &list {
+            if self.size_unknown.contains(&e.id) && sized.contains(&e.id) {
+                self.size_unknown.remove(&e.id);
+            }
         }
         self.election = list[0].clone();
         self.elections = if lone { Vec::new() } else { list };

@@ -117,6 +117,11 @@ pub struct Election {
     pub total_seats: u32,
 }
 
+impl Election {
+    /// The id of the stand-in election a board holds until a feed names its own.
+    pub const PENDING: &'static str = "pending";
+}
+
 /// A constituency: where a result is declared.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Constituency {

@@ -51,6 +51,36 @@ impl Tally {
     pub fn party(&self, id: &PartyId) -> Option<&PartyTally> {
         self.parties.iter().find(|p| &p.party == id)
     }
+
+    /// Where the race stands, for the line on every announcement: the `n` parties with
+    /// most seats.
+    pub fn race(&self, n: usize) -> Race {
+        Race {
+            declared: self.declared,
+            total_seats: self.total_seats,
+            majority_line: self.majority_line,
+            majority_party: self.majority_party.clone(),
+            leaders: self
+                .parties
+                .iter()
+                .filter(|p| p.seats > 0)
+                .take(n)
+                .map(|p| (p.party.clone(), p.seats, p.seat_change))
+                .collect(),
+        }
+    }
+}
+
+/// Where the race stands after one declaration: declared of total, and the leading parties'
+/// seats and change (from the same tally as `/seats`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Race {
+    pub declared: u32,
+    pub total_seats: u32,
+    pub majority_line: u32,
+    pub majority_party: Option<PartyId>,
+    /// Party, seats, change in seats; most seats first.
+    pub leaders: Vec<(PartyId, u32, i64)>,
 }
 
 /// The key national totals are kept under: the party mapped through configured

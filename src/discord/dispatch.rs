@@ -796,6 +796,7 @@ impl Dispatcher {
             &event.differences,
             &figures,
             None,
+            board.race_at(event.seq),
             &style,
         );
         (a, chart)
@@ -840,6 +841,7 @@ impl Dispatcher {
                     &event.differences,
                     &now,
                     Some(&then),
+                    board.race_at(event.seq),
                     &style,
                 );
             }

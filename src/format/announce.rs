@@ -2,12 +2,14 @@
 //! corrected or is retracted. A correction says what changed; the embed is always the
 //! result as it now stands.
 
-use super::embed::{Embed, escape_markdown};
+use super::embed::{Embed, Field, escape_markdown};
+use super::national::race_line;
 use super::result::{Declared, result_embed};
 use super::{Style, signed1, thousands};
 use crate::core::arithmetic::Figures;
 use crate::core::changes::{Difference, EventKind};
 use crate::core::model::{Declaration, DeclarationStatus};
+use crate::core::national::Race;
 
 /// What to post for one event.
 #[derive(Clone, Debug, PartialEq)]
@@ -145,6 +147,7 @@ pub fn announcement(
     differences: &[Difference],
     figures: &Figures,
     before: Option<&Figures>,
+    race: Option<&Race>,
     style: &Style,
 ) -> Announcement {
     let view = Declared {
@@ -153,7 +156,16 @@ pub fn announcement(
         revision: declaration.revision,
         status: declaration.status,
     };
-    let embed = result_embed(&view, style);
+    let mut embed = result_embed(&view, style);
+    // Where the race stands: the same tally as `/seats`, as of this event.
+    if let Some(r) = race {
+        embed.fields.push(Field {
+            name: "The race".to_string(),
+            value: escape_markdown(&race_line(r, style)),
+            inline: false,
+        });
+        embed = embed.fit();
+    }
     let name = escape_markdown(&figures.constituency.name);
     let note = match kind {
         EventKind::Corrected => Some(correction_note(differences, before, figures, style)),

@@ -3,7 +3,7 @@
 use super::embed::{Embed, escape_code, escape_markdown, truncate};
 use super::result::table_fields;
 use super::{Style, pct1, signed_int, signed1, thousands};
-use crate::core::national::Tally;
+use crate::core::national::{Race, Tally};
 use crate::core::parties::Colour;
 
 /// "Majority for Conservative: 365 of 650 seats (326 needed)." or who leads, and what is
@@ -43,6 +43,28 @@ pub fn position_sentence(t: &Tally, style: &Style) -> String {
         s.push_str(&format!(" {} to declare.", t.to_declare));
     }
     s
+}
+
+/// The race line on every announcement: "112 of 650 declared · Con 60 (+5) · Lab 41 (−5) ·
+/// 326 for a majority", or who has reached the majority line.
+pub fn race_line(r: &Race, style: &Style) -> String {
+    let mut parts = vec![format!("{} of {} declared", r.declared, r.total_seats)];
+    for (party, seats, change) in &r.leaders {
+        parts.push(if *change == 0 {
+            format!("{} {seats}", style.short(party))
+        } else {
+            format!("{} {seats} ({})", style.short(party), signed_int(*change))
+        });
+    }
+    parts.push(match &r.majority_party {
+        Some(p) => format!(
+            "majority for {} ({} needed)",
+            style.short(p),
+            r.majority_line
+        ),
+        None => format!("{} for a majority", r.majority_line),
+    });
+    parts.join(" · ")
 }
 
 /// The national swing sentence.

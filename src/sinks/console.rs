@@ -132,6 +132,7 @@ impl ConsoleSink {
             &event.differences,
             &figures,
             before_figures.as_ref(),
+            board.race_at(event.seq),
             &style,
         );
         let when = event

@@ -107,12 +107,19 @@ pub struct Watcher {
     held: Vec<Election>,
 }
 
-/// Rebuilds the board from the store's events, in the order they happened.
+/// Rebuilds the board from the store's events, in the order they happened (with the
+/// elections the store holds, side by side where there are several, and the race as it
+/// stood after each event).
 pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<usize, StoreError> {
     let events = store.events().await?;
+    let elections = store.elections().await?;
     let mut b = board.write().unwrap_or_else(|p| p.into_inner());
+    if elections.len() > 1 {
+        b.set_elections(elections);
+    }
     for e in &events {
         b.apply(e.declaration.clone());
+        b.note_race(e.seq, &e.declaration.result.constituency);
     }
     Ok(events.len())
 }
@@ -345,6 +352,7 @@ impl Watcher {
             self.known
                 .insert(e.declaration.id().clone(), e.declaration.clone());
             board.apply(e.declaration.clone());
+            board.note_race(e.seq, &e.declaration.result.constituency);
             for d in board.disagreements(e.declaration.id()) {
                 self.metrics
                     .source_disagreements
