@@ -411,6 +411,56 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
     );
     assert!(reply_text(&reply).contains("No constituency matches"));
 
+    // A candidate's name finds their seat, by /result and by its autocomplete.
+    let reply = rig.result(member.clone(), "jill mortimer").await;
+    assert_eq!(reply["embeds"][0]["title"], "Hartlepool: Con GAIN from Lab");
+    let i = rig
+        .fake
+        .autocomplete(
+            rig.guild,
+            rig.channels[0],
+            member.clone(),
+            "result",
+            json!([{"name": "constituency", "type": 3, "value": "mortim"}]),
+        )
+        .await;
+    let r = rig
+        .fake
+        .response(&i, WAIT)
+        .await
+        .expect("autocomplete answered");
+    let choices = r.data["choices"].as_array().unwrap();
+    assert!(
+        choices
+            .iter()
+            .any(|c| c["name"] == "Jill Mortimer — Hartlepool" && c["value"] == "Hartlepool"),
+        "{choices:?}"
+    );
+
+    // The desk's questions.
+    let reply = rig.command(member.clone(), "gains", json!([])).await;
+    assert!(
+        reply_text(&reply).contains("Hartlepool**: Con GAIN from Lab, majority 6,940"),
+        "{reply}"
+    );
+    let reply = rig
+        .command(
+            member.clone(),
+            "gains",
+            json!([{"name": "party", "type": 3, "value": "lab"}]),
+        )
+        .await;
+    assert!(
+        reply_text(&reply).contains("Lab: 0 gained, 1 lost"),
+        "{reply}"
+    );
+    let reply = rig.command(member.clone(), "marginals", json!([])).await;
+    assert!(
+        reply_text(&reply).contains("The closest results so far"),
+        "{reply}"
+    );
+    assert!(reply_text(&reply).contains("Hartlepool"), "{reply}");
+
     // The other commands everyone can use.
     let reply = rig.command(member.clone(), "seats", json!([])).await;
     assert!(
@@ -737,7 +787,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
     );
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains(&format!("registered 11 commands in guild {guild}"))
+            .contains(&format!("registered 13 commands in guild {guild}"))
     );
     let mut names: Vec<String> = fake
         .commands(Some(guild))
@@ -749,7 +799,9 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
         names,
         [
             "about",
+            "gains",
             "latest",
+            "marginals",
             "party",
             "region",
             "result",

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{CliError, CompareArgs};
+use crate::core::finder::Aliases;
 use crate::core::model::Baseline;
 use crate::core::parties::PartyRegistry;
 use crate::demo;
@@ -17,6 +18,20 @@ pub(super) fn load_parties(path: Option<&Path>) -> Result<PartyRegistry, CliErro
             let text = sources::read_text(p)?;
             PartyRegistry::from_toml(&text)
                 .map_err(|e| CliError::new(format!("{}: {e}", p.display())))
+        }
+    }
+}
+
+/// The bundled aliases, with those of the file at `path` added (an admin's own names).
+pub(super) fn load_aliases(path: Option<&Path>) -> Result<Aliases, CliError> {
+    let bundled = Aliases::bundled();
+    match path {
+        None => Ok(bundled),
+        Some(p) => {
+            let text = sources::read_text(p)?;
+            let own = Aliases::from_toml(&text)
+                .map_err(|e| CliError::new(format!("{}: {e}", p.display())))?;
+            Ok(bundled.merged(own))
         }
     }
 }

@@ -198,8 +198,17 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
             console,
             discord: None,
         };
-        let Some(pipeline) =
-            super::start_pipeline(&mut stop, config, parties, baseline, a.listen).await?
+        let Some(pipeline) = super::start_pipeline(
+            &mut stop,
+            config,
+            (
+                parties,
+                super::inputs::load_aliases(a.compare.aliases.as_deref())?,
+            ),
+            baseline,
+            a.listen,
+        )
+        .await?
         else {
             return Ok(());
         };

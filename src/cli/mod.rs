@@ -148,6 +148,9 @@ pub struct CompareArgs {
     /// Party registry (default: the bundled config/parties.toml).
     #[arg(long)]
     pub parties: Option<PathBuf>,
+    /// More names people type for constituencies, added to the bundled config/aliases.toml.
+    #[arg(long)]
+    pub aliases: Option<PathBuf>,
     /// Where the results hold several elections (a folder of PA messages): follow this one
     /// only, by id (pa-s-2026-05-06) or name.
     #[arg(long)]
@@ -491,7 +494,10 @@ impl Stop {
 pub(crate) async fn start_pipeline(
     stop: &mut Stop,
     config: crate::app::PipelineConfig,
-    parties: crate::core::parties::PartyRegistry,
+    (parties, aliases): (
+        crate::core::parties::PartyRegistry,
+        crate::core::finder::Aliases,
+    ),
     baseline: crate::core::model::Baseline,
     listen: Option<std::net::SocketAddr>,
 ) -> Result<Option<crate::app::Pipeline>, CliError> {
@@ -511,6 +517,11 @@ pub(crate) async fn start_pipeline(
     else {
         return Ok(None);
     };
+    pipeline
+        .board
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .set_aliases(aliases);
     if let Some(addr) = listen {
         serve_observe(addr, &pipeline, metrics).await?;
     }

@@ -123,7 +123,10 @@ fn data_session(a: &DataArgs) -> Result<Session, CliError> {
         || results_path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    Ok(session(results, baseline, parties, source, tz))
+    let mut s = session(results, baseline, parties, source, tz);
+    s.board
+        .set_aliases(super::inputs::load_aliases(a.compare.aliases.as_deref())?);
+    Ok(s)
 }
 
 pub(super) fn out(s: &str) -> Result<(), CliError> {
@@ -225,7 +228,7 @@ pub fn compute(a: &ComputeArgs) -> Result<(), CliError> {
 
 /// Finds one constituency, or explains why not.
 fn find_one(board: &Board, name: &str) -> Result<crate::core::finder::Match, CliError> {
-    match board.finder().find(name) {
+    match board.find(name) {
         Lookup::Found(m) => Ok(m),
         Lookup::Ambiguous(ms) => {
             let names: Vec<_> = ms.iter().map(|m| m.name.as_str()).collect();

@@ -121,8 +121,14 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
                 presentation,
             }),
         };
-        let Some(pipeline) =
-            super::start_pipeline(&mut stop, config, parties, baseline, c.observe_listen).await?
+        let Some(pipeline) = super::start_pipeline(
+            &mut stop,
+            config,
+            (parties, super::inputs::load_aliases(c.aliases.as_deref())?),
+            baseline,
+            c.observe_listen,
+        )
+        .await?
         else {
             return Ok(());
         };

@@ -48,6 +48,7 @@ pub const KEYS: &[Key] = &[
         None,
     ),
     key("election.parties", "HERALD_PARTIES", None),
+    key("election.aliases", "HERALD_ALIASES", None),
     key("store.path", "HERALD_STORE", Some(DEFAULT_STORE)),
     key("display.timezone", "HERALD_TIMEZONE", Some("Europe/London")),
     key("display.source_label", "HERALD_SOURCE_LABEL", None),

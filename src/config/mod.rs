@@ -91,6 +91,8 @@ pub struct Config {
     pub baseline_format: Option<Format>,
     pub baseline_constituencies: Option<PathBuf>,
     pub parties: Option<PathBuf>,
+    /// More names for constituencies, added to the bundled list.
+    pub aliases: Option<PathBuf>,
     pub store: String,
     pub timezone: chrono_tz::Tz,
     pub source_label: Option<String>,
@@ -342,6 +344,7 @@ impl Config {
             baseline_format: setting(&l, "election.baseline_format", format_of)?,
             baseline_constituencies: setting(&l, "election.baseline_constituencies", path)?,
             parties: setting(&l, "election.parties", path)?,
+            aliases: setting(&l, "election.aliases", path)?,
             store: required(&l, "store.path", plain)?,
             timezone,
             source_label: setting(&l, "display.source_label", plain)?,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::arithmetic::{Against, Figures, compute_against};
-use super::finder::Finder;
+use super::finder::{Aliases, Finder, Lookup, Match, MatchKind};
 use super::model::{
     Baseline, Constituency, ConstituencyId, Declaration, DeclarationStatus, Election, Nation,
     Nominated,
@@ -58,6 +58,9 @@ pub struct Board {
     known: BTreeMap<ConstituencyId, Constituency>,
     nominations: BTreeMap<ConstituencyId, Nominated>,
     finder: Finder,
+    aliases: Aliases,
+    /// Candidates' names, rebuilt on demand after a change.
+    people: std::sync::OnceLock<Finder>,
     sequence: u64,
     /// The race as it stood right after each recorded event, by the event's number.
     races: BTreeMap<i64, Race>,
@@ -72,7 +75,8 @@ impl Board {
             .iter()
             .map(|r| (r.constituency.id.clone(), r.constituency.clone()))
             .collect();
-        let finder = Self::index(&known);
+        let aliases = Aliases::bundled();
+        let finder = Self::index(&known, &aliases);
         let mut size_unknown = std::collections::BTreeSet::new();
         if election.id == super::model::Election::PENDING && baseline.is_empty() {
             size_unknown.insert(election.id.clone());
@@ -87,14 +91,64 @@ impl Board {
             known,
             nominations: BTreeMap::new(),
             finder,
+            aliases,
+            people: std::sync::OnceLock::new(),
             sequence: 0,
             races: BTreeMap::new(),
             size_unknown,
         }
     }
 
-    fn index(known: &BTreeMap<ConstituencyId, Constituency>) -> Finder {
-        Finder::new(known.values().map(|c| (c.id.clone(), c.name.clone())))
+    fn index(known: &BTreeMap<ConstituencyId, Constituency>, aliases: &Aliases) -> Finder {
+        Finder::with_aliases(
+            known.values().map(|c| (c.id.clone(), c.name.clone())),
+            aliases,
+        )
+    }
+
+    /// Finds a seat by its name, another name people use for it, or the name of a
+    /// candidate standing in it ("Boris Johnson": exactly, or by every word).
+    pub fn find(&self, query: &str) -> Lookup {
+        let found = self.finder.find(query);
+        if !matches!(found, Lookup::Found(_))
+            && let Lookup::Found(person) = self.people().find(query)
+            && matches!(person.kind, MatchKind::Exact | MatchKind::AllWords)
+            && let Some(c) = self.known.get(&person.id)
+        {
+            return Lookup::Found(Match {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                kind: person.kind,
+                score: person.score,
+            });
+        }
+        found
+    }
+
+    /// Takes what people call constituencies besides their names (`config/aliases.toml`).
+    pub fn set_aliases(&mut self, aliases: Aliases) {
+        self.aliases = aliases;
+        self.finder = Self::index(&self.known, &self.aliases);
+    }
+
+    /// A finder over the candidates standing now (declared, called or nominated), each
+    /// leading to their seat; built when first asked after a change.
+    pub fn people(&self) -> &Finder {
+        self.people.get_or_init(|| {
+            let declared = self.entries.values().flat_map(|e| {
+                e.declaration
+                    .result
+                    .candidates
+                    .iter()
+                    .map(|c| (e.declaration.id().clone(), c.name.clone()))
+            });
+            let nominated = self
+                .nominations
+                .iter()
+                .filter(|(id, _)| !self.entries.contains_key(*id))
+                .flat_map(|(id, n)| n.candidates.iter().map(|c| (id.clone(), c.name.clone())));
+            Finder::people(declared.chain(nominated))
+        })
     }
 
     /// Puts a declaration on the board (replacing any earlier one for its constituency) and
@@ -103,8 +157,9 @@ impl Board {
         let id = declaration.id().clone();
         let c = declaration.result.constituency.clone();
         if self.known.insert(id.clone(), c.clone()).as_ref() != Some(&c) {
-            self.finder = Self::index(&self.known);
+            self.finder = Self::index(&self.known, &self.aliases);
         }
+        self.people = std::sync::OnceLock::new();
         if declaration.status == DeclarationStatus::Withdrawn {
             self.entries.remove(&id);
             self.withdrawn.insert(id);
@@ -319,6 +374,7 @@ impl Board {
     /// the finder, and `/result` shows their candidates until they declare.
     pub fn set_nominations(&mut self, nominations: Vec<Nominated>) {
         let mut changed = false;
+        self.people = std::sync::OnceLock::new();
         for mut n in nominations {
             self.resolve(&mut n.constituency);
             let c = n.constituency.clone();
@@ -326,7 +382,7 @@ impl Board {
             self.nominations.insert(c.id, n);
         }
         if changed {
-            self.finder = Self::index(&self.known);
+            self.finder = Self::index(&self.known, &self.aliases);
         }
     }
 

@@ -118,6 +118,13 @@ pub enum Lookup {
     NotFound(Vec<Match>),
 }
 
+/// Entries with one per (seat, name shown): an alias and its seat's own name are one.
+fn distinct(mut hits: Vec<&Entry>) -> Vec<&Entry> {
+    let mut seen = std::collections::HashSet::new();
+    hits.retain(|e| seen.insert((&e.id, &e.name)));
+    hits
+}
+
 /// A query, normalised once.
 struct Query {
     norm: String,
@@ -127,8 +134,13 @@ struct Query {
 }
 
 impl Query {
-    fn new(s: &str) -> Query {
-        let norm = normalise(s);
+    /// The query with people's short forms spelled out ("cambs" → "cambridgeshire").
+    fn expanded(s: &str, words: &std::collections::HashMap<String, String>) -> Query {
+        let norm = normalise(s)
+            .split(' ')
+            .map(|w| words.get(w).map_or(w, String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
         let compact = norm.replace(' ', "");
         Query {
             counts: counts(&compact),
@@ -143,9 +155,45 @@ impl Query {
     }
 }
 
-/// An index over constituency names.
+/// An index over constituency names (or, for [`Finder::people`], candidates' names).
 pub struct Finder {
     entries: Vec<Entry>,
+    /// Short forms people type for words of names ("cambs": "cambridgeshire").
+    words: std::collections::HashMap<String, String>,
+}
+
+/// What people call constituencies besides their names: another name for a seat (an
+/// English name for a Welsh or Gaelic one, an old seat's name for its successor), and short
+/// forms of words ("Cambs", "Bham"). `config/aliases.toml` is the bundled list; an admin's
+/// own file adds to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aliases {
+    /// Another name → the name of the seat it means.
+    #[serde(default)]
+    pub seats: std::collections::BTreeMap<String, String>,
+    /// A short form → the word(s) it stands for.
+    #[serde(default)]
+    pub words: std::collections::BTreeMap<String, String>,
+}
+
+impl Aliases {
+    /// The bundled list, `config/aliases.toml` (checked by the test suite).
+    pub fn bundled() -> Aliases {
+        Aliases::from_toml(include_str!("../../config/aliases.toml")).unwrap_or_default()
+    }
+
+    /// Reads an aliases file (TOML: `[seats]` and `[words]` tables).
+    pub fn from_toml(text: &str) -> Result<Aliases, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+    }
+
+    /// These aliases with `more` added (theirs win).
+    pub fn merged(mut self, more: Aliases) -> Aliases {
+        self.seats.extend(more.seats);
+        self.words.extend(more.words);
+        self
+    }
 }
 
 impl Finder {
@@ -154,11 +202,70 @@ impl Finder {
         I: IntoIterator<Item = (ConstituencyId, S)>,
         S: Into<String>,
     {
-        let mut entries: Vec<Entry> = constituencies
+        let mut f = Finder::index(
+            constituencies
+                .into_iter()
+                .map(|(id, name)| {
+                    let name = name.into();
+                    (id, name.clone(), name)
+                })
+                .collect(),
+        );
+        f.entries.dedup_by(|a, b| a.id == b.id && a.norm == b.norm);
+        f
+    }
+
+    /// An index of constituencies that also knows `aliases`: each other name of a seat
+    /// finds it (shown under its own name), and short forms of words are spelled out.
+    pub fn with_aliases<I, S>(constituencies: I, aliases: &Aliases) -> Finder
+    where
+        I: IntoIterator<Item = (ConstituencyId, S)>,
+        S: Into<String>,
+    {
+        let seats: Vec<(ConstituencyId, String)> = constituencies
             .into_iter()
-            .map(|(id, name)| {
-                let name = name.into();
-                let norm = normalise(&name);
+            .map(|(id, name)| (id, name.into()))
+            .collect();
+        let by_norm: std::collections::HashMap<String, &(ConstituencyId, String)> =
+            seats.iter().map(|s| (normalise(&s.1), s)).collect();
+        let mut rows: Vec<(ConstituencyId, String, String)> = seats
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone(), name.clone()))
+            .collect();
+        for (alias, means) in &aliases.seats {
+            if let Some((id, name)) = by_norm.get(&normalise(means)).copied() {
+                rows.push((id.clone(), name.clone(), alias.clone()));
+            }
+        }
+        let mut f = Finder::index(rows);
+        f.entries.dedup_by(|a, b| a.id == b.id && a.norm == b.norm);
+        f.words = aliases
+            .words
+            .iter()
+            .map(|(k, v)| (normalise(k), normalise(v)))
+            .collect();
+        f
+    }
+
+    /// An index of candidates' names, each leading to their seat (`name` is the person's).
+    pub fn people<I>(people: I) -> Finder
+    where
+        I: IntoIterator<Item = (ConstituencyId, String)>,
+    {
+        Finder::index(
+            people
+                .into_iter()
+                .map(|(id, person)| (id, person.clone(), person))
+                .collect(),
+        )
+    }
+
+    /// Builds entries from (id, name shown, name matched).
+    fn index(rows: Vec<(ConstituencyId, String, String)>) -> Finder {
+        let mut entries: Vec<Entry> = rows
+            .into_iter()
+            .map(|(id, name, matched)| {
+                let norm = normalise(&matched);
                 let compact = norm.replace(' ', "");
                 let words: Vec<String> = norm.split(' ').map(str::to_string).collect();
                 let mut heads = Vec::with_capacity(words.len());
@@ -180,8 +287,10 @@ impl Finder {
             })
             .collect();
         entries.sort_by(|a, b| a.norm.cmp(&b.norm));
-        entries.dedup_by(|a, b| a.id == b.id);
-        Finder { entries }
+        Finder {
+            entries,
+            words: std::collections::HashMap::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -249,7 +358,7 @@ impl Finder {
 
     /// Resolves a query to one constituency, or says why it cannot.
     pub fn find(&self, query: &str) -> Lookup {
-        let q = Query::new(query);
+        let q = Query::expanded(query, &self.words);
         if q.norm.is_empty() {
             return Lookup::NotFound(Vec::new());
         }
@@ -270,12 +379,18 @@ impl Finder {
                     .collect(),
             )),
         };
-        let prefixed: Vec<&Entry> = self
+        // A name that begins with the query as whole words ("York Central" for "york")
+        // beats one that merely begins with its letters ("Yorkshire…").
+        let whole = format!("{} ", q.norm);
+        let (whole_words, prefixed): (Vec<&Entry>, Vec<&Entry>) = self
             .entries
             .iter()
             .filter(|e| e.norm.starts_with(&q.norm) || e.compact.starts_with(&q.compact))
-            .collect();
-        if let Some(l) = one_or_many(prefixed, MatchKind::Prefix) {
+            .partition(|e| e.norm.starts_with(&whole));
+        if let Some(l) = one_or_many(distinct(whole_words), MatchKind::Prefix) {
+            return l;
+        }
+        if let Some(l) = one_or_many(distinct(prefixed), MatchKind::Prefix) {
             return l;
         }
         let words: Vec<&Entry> = self
@@ -283,7 +398,7 @@ impl Finder {
             .iter()
             .filter(|e| Self::all_words(&q, e))
             .collect();
-        if let Some(l) = one_or_many(words, MatchKind::AllWords) {
+        if let Some(l) = one_or_many(distinct(words), MatchKind::AllWords) {
             return l;
         }
         // Typos: the nearest names by edit distance, within a tolerance for the length.
@@ -330,7 +445,7 @@ impl Finder {
     /// then near misses.
     pub fn suggest(&self, query: &str, limit: usize) -> Vec<Match> {
         let limit = limit.min(MAX_SUGGESTIONS);
-        let q = Query::new(query);
+        let q = Query::expanded(query, &self.words);
         if q.norm.is_empty() {
             return self
                 .entries
@@ -340,21 +455,27 @@ impl Finder {
                 .collect();
         }
         let word_prefix = format!(" {}", q.norm);
+        let whole = format!("{} ", q.norm);
         let mut hits: Vec<(MatchKind, usize, &Entry)> = Vec::new();
         let mut taken = vec![false; self.entries.len()];
         for (i, e) in self.entries.iter().enumerate() {
-            let kind = if e.norm == q.norm {
-                MatchKind::Exact
+            // Within a kind, whole words (`0`) before a word's mere start (`1`).
+            let (kind, rank) = if e.norm == q.norm {
+                (MatchKind::Exact, 0)
+            } else if e.norm.starts_with(&whole) {
+                (MatchKind::Prefix, 0)
             } else if e.norm.starts_with(&q.norm) || e.compact.starts_with(&q.compact) {
-                MatchKind::Prefix
+                (MatchKind::Prefix, 1)
+            } else if e.norm.contains(&format!("{word_prefix} ")) {
+                (MatchKind::WordPrefix, 0)
             } else if e.norm.contains(&word_prefix) {
-                MatchKind::WordPrefix
+                (MatchKind::WordPrefix, 1)
             } else if q.words.len() > 1 && Self::all_words(&q, e) {
-                MatchKind::AllWords
+                (MatchKind::AllWords, 0)
             } else {
                 continue;
             };
-            hits.push((kind, 0, e));
+            hits.push((kind, rank, e));
             taken[i] = true;
         }
         if hits.len() < limit {
@@ -376,6 +497,9 @@ impl Finder {
                 .then(a.2.norm.len().cmp(&b.2.norm.len()))
                 .then(a.2.name.cmp(&b.2.name))
         });
+        // One suggestion per seat (an alias and the name it stands for are one seat).
+        let mut seen = std::collections::HashSet::new();
+        hits.retain(|h| seen.insert((h.2.id.clone(), h.2.name.clone())));
         hits.truncate(limit);
         hits.into_iter()
             .map(|(kind, d, e)| {
@@ -512,8 +636,9 @@ mod tests {
     #[test]
     fn suggestions_rank_prefix_before_word_prefix_before_typos() {
         let f = finder();
+        // The whole word first: "hart" is Hart and Holmes before Hartford and Hartlepool.
         let s: Vec<_> = f.suggest("hart", 25).into_iter().map(|m| m.name).collect();
-        assert_eq!(s[..3], ["Hartford", "Hartlepool", "Hart and Holmes"]);
+        assert_eq!(s[..3], ["Hart and Holmes", "Hartford", "Hartlepool"]);
         let s: Vec<_> = f
             .suggest("edgbaston", 25)
             .into_iter()
@@ -529,5 +654,83 @@ mod tests {
         assert!(f.suggest("", 25).len() <= MAX_SUGGESTIONS);
         assert_eq!(f.suggest("b", 2).len(), 2);
         assert!(f.suggest("zzzzzz", 25).is_empty());
+    }
+
+    #[test]
+    fn the_names_people_type_find_their_seats() {
+        let seats = [
+            ("S1", "Na h-Eileanan an Iar"),
+            ("E1", "South East Cambridgeshire"),
+            ("E2", "Birmingham, Ladywood"),
+            ("E3", "Milton Keynes Central"),
+            ("E4", "Isle of Wight East"),
+            ("E5", "Derby North"),
+            ("E6", "Derbyshire Dales"),
+            ("E7", "Derby South"),
+            ("E8", "Wells and Mendip Hills"),
+        ];
+        let aliases = Aliases::bundled();
+        let f = Finder::with_aliases(
+            seats.iter().map(|(i, n)| (ConstituencyId::new(*i), *n)),
+            &aliases,
+        );
+        assert_eq!(found(f.find("western isles")), "Na h-Eileanan an Iar");
+        assert_eq!(found(f.find("se cambs")), "South East Cambridgeshire");
+        assert_eq!(found(f.find("Bham Ladywood")), "Birmingham, Ladywood");
+        assert_eq!(found(f.find("mk central")), "Milton Keynes Central");
+        assert_eq!(found(f.find("IoW East")), "Isle of Wight East");
+        // The alias shows under the seat's own name, once.
+        let s = f.suggest("western", 25);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name, "Na h-Eileanan an Iar");
+        // A whole word beats a word's mere start: "derby" is Derby North or South, not
+        // Derbyshire Dales.
+        match f.find("derby") {
+            Lookup::Ambiguous(ms) => {
+                let names: Vec<&str> = ms.iter().map(|m| m.name.as_str()).collect();
+                assert_eq!(names, ["Derby North", "Derby South"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let s = f.suggest("derby", 25);
+        assert_eq!(s.last().map(|m| m.name.as_str()), Some("Derbyshire Dales"));
+        assert_eq!(found(f.find("wells")), "Wells and Mendip Hills");
+    }
+
+    #[test]
+    fn the_bundled_aliases_read() {
+        let a = Aliases::from_toml(include_str!("../../config/aliases.toml")).unwrap();
+        assert!(a.seats.contains_key("Western Isles") && a.words.contains_key("cambs"));
+        assert!(Aliases::from_toml("[seats]\nx = 1\n").is_err());
+        let more = Aliases::from_toml("[words]\ncambs = \"cambridge\"\n").unwrap();
+        assert_eq!(
+            a.merged(more).words["cambs"],
+            "cambridge",
+            "the admin's file wins"
+        );
+    }
+
+    #[test]
+    fn candidates_are_found_by_name() {
+        let people = [
+            ("E1", "Boris Johnson"),
+            ("E1", "Ali Milani"),
+            ("E2", "Karin Smyth"),
+            ("E3", "Jo Johnson"),
+        ];
+        let f = Finder::people(
+            people
+                .iter()
+                .map(|(i, n)| (ConstituencyId::new(*i), n.to_string())),
+        );
+        match f.find("boris johnson") {
+            Lookup::Found(m) => assert_eq!((m.id.as_str(), m.kind), ("E1", MatchKind::Exact)),
+            other => panic!("{other:?}"),
+        }
+        match f.find("johnson boris") {
+            Lookup::Found(m) => assert_eq!((m.id.as_str(), m.kind), ("E1", MatchKind::AllWords)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(f.find("johnson"), Lookup::Ambiguous(_)));
     }
 }

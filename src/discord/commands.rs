@@ -407,12 +407,47 @@ pub async fn about(ctx: Context<'_>) -> Result<(), Error> {
     from_board(ctx, |b, p| replies::about(b, p, &about)).await
 }
 
+/// Seats changing hands so far; with a party, the seats it gained and lost.
+#[poise::command(slash_command)]
+pub async fn gains(
+    ctx: Context<'_>,
+    #[description = "Only this party's gains and losses"]
+    #[autocomplete = "ac_party"]
+    party: Option<String>,
+) -> Result<(), Error> {
+    from_board(ctx, |b, p| super::desk::gains(b, p, party.as_deref())).await
+}
+
+/// Which marginals `/marginals` lists.
+#[derive(Clone, Copy, Debug, poise::ChoiceParameter)]
+pub enum MarginalsChoice {
+    #[name = "closest results so far"]
+    Closest,
+    #[name = "most marginal seats still to declare"]
+    ToDeclare,
+}
+
+/// The closest results so far, or the most marginal seats still to declare.
+#[poise::command(slash_command)]
+pub async fn marginals(
+    ctx: Context<'_>,
+    #[description = "Closest so far (default), or still to declare"] which: Option<MarginalsChoice>,
+) -> Result<(), Error> {
+    let which = match which {
+        Some(MarginalsChoice::ToDeclare) => super::desk::Marginals::ToDeclare,
+        _ => super::desk::Marginals::Closest,
+    };
+    from_board(ctx, |b, p| super::desk::marginals(b, p, which)).await
+}
+
 /// Every command herald registers.
 pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
     vec![
         result_cmd(),
         latest(),
         seats(),
+        gains(),
+        marginals(),
         swing(),
         party(),
         region(),

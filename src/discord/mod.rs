@@ -2,7 +2,8 @@
 //! announcements. Both sit at the output edge, reading the board and the store.
 //!
 //! * [`bot`]: the gateway client (serenity + poise), intents `GUILDS` only.
-//! * [`commands`]: the slash commands, thin over [`replies`] (plain functions of the board).
+//! * [`commands`]: the slash commands, thin over [`replies`] and [`desk`] (plain functions
+//!   of the board).
 //! * [`dispatch`]: the outbox worker that posts, edits and digests announcements within
 //!   Discord's rate limits, over [`rest`].
 //! * [`embed`]: herald's embeds in serenity's shape, and the empty allowed-mentions.
@@ -10,6 +11,7 @@
 
 pub mod bot;
 pub mod commands;
+pub mod desk;
 pub mod dispatch;
 pub mod embed;
 pub mod health;

@@ -5,7 +5,7 @@
 use crate::core::arithmetic::{Outcome, compute};
 use crate::core::board::{Board, Scope};
 use crate::core::filter::Filter;
-use crate::core::finder::{Lookup, Match};
+use crate::core::finder::{Lookup, Match, MatchKind};
 use crate::core::model::{ConstituencyId, DeclarationStatus, Nation, PartyId};
 use crate::format::embed::{Embed, Field, escape_markdown, truncate};
 use crate::format::national::{national_swing_sentence, seats_embed};
@@ -56,7 +56,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn embed(e: Embed) -> Reply {
+    pub(super) fn embed(e: Embed) -> Reply {
         Reply {
             content: None,
             embeds: vec![e],
@@ -90,7 +90,7 @@ fn list_matches(ms: &[Match]) -> String {
 /// The one constituency `query` names, or the private reply saying why there is none
 /// (several could be meant, or none matches: with the closest names).
 pub fn find_one(board: &Board, query: &str) -> Result<(ConstituencyId, String), Reply> {
-    match board.finder().find(query) {
+    match board.find(query) {
         Lookup::Found(m) => Ok((m.id, m.name)),
         Lookup::Ambiguous(ms) => Err(Reply::private(format!(
             "“{}” could be several constituencies. Did you mean:\n{}",
@@ -640,12 +640,34 @@ fn choice(name: &str, value: &str) -> Choice {
 
 /// Constituency names for autocomplete (at most 25, from the finder).
 pub fn constituency_choices(board: &Board, partial: &str) -> Vec<Choice> {
-    board
+    let mut out: Vec<Choice> = board
         .finder()
         .suggest(partial, 25)
         .into_iter()
+        .filter(|m| m.kind != MatchKind::Fuzzy)
         .map(|m| choice(&m.name, &m.name))
-        .collect()
+        .collect();
+    // Candidates by name ("Boris Johnson — Uxbridge and South Ruislip"), before near misses
+    // of seats' names; the value is the seat.
+    if partial.trim().chars().count() >= 3 {
+        for m in board.people().suggest(partial, 25) {
+            if m.kind == MatchKind::Fuzzy || out.len() >= 25 {
+                continue;
+            }
+            if let Some(c) = board.constituency(&m.id) {
+                out.push(choice(&format!("{} — {}", m.name, c.name), &c.name));
+            }
+        }
+    }
+    for m in board.finder().suggest(partial, 25) {
+        if out.len() >= 25 {
+            break;
+        }
+        if m.kind == MatchKind::Fuzzy {
+            out.push(choice(&m.name, &m.name));
+        }
+    }
+    out
 }
 
 /// Party names for autocomplete: parties with seats or votes first.
