@@ -113,6 +113,9 @@ def main():
     root = pathlib.Path(tempfile.mkdtemp(prefix="herald-image-"))
     cwd = root
     env = dict(os.environ)
+    # The image's build knows nothing of the host's cargo settings: its target folder is
+    # the one under WORKDIR.
+    env.pop("CARGO_TARGET_DIR", None)
     patterns = ignore_patterns()
     for op, arg in build_stage(instructions((REPO / "Dockerfile").read_text())):
         if op == "WORKDIR":

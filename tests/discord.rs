@@ -460,6 +460,9 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
         "{reply}"
     );
     assert!(reply_text(&reply).contains("Hartlepool"), "{reply}");
+    // One seat is far from enough to project: said so, within Discord's 3 s.
+    let reply = rig.command(member.clone(), "projection", json!([])).await;
+    assert!(reply_text(&reply).contains("No projection yet"), "{reply}");
 
     // The other commands everyone can use.
     let reply = rig.command(member.clone(), "seats", json!([])).await;
@@ -787,7 +790,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
     );
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains(&format!("registered 13 commands in guild {guild}"))
+            .contains(&format!("registered 14 commands in guild {guild}"))
     );
     let mut names: Vec<String> = fake
         .commands(Some(guild))
@@ -803,6 +806,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
             "latest",
             "marginals",
             "party",
+            "projection",
             "region",
             "result",
             "retract",

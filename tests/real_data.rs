@@ -385,3 +385,108 @@ fn the_registry_covers_every_party_in_the_real_files_and_the_demo() {
         "parties missing from config/parties.toml: {unknown:?}"
     );
 }
+
+/// The projection backtested: GE2019 declared in its real order against GE2017, projected
+/// after 25, 50, 100, 200 and 400 declarations and compared with the final result. Prints
+/// the table BENCHMARKS.md quotes (`cargo test --test real_data projection -- --nocapture`).
+#[test]
+fn projection_backtest_on_ge2019() {
+    use herald::core::board::Board;
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let parties = demo::parties();
+    let (now, baseline) = parliament(&dir, &parties);
+    let mut order = now.declarations.clone();
+    order.sort_by(|a, b| {
+        a.declared_at
+            .cmp(&b.declared_at)
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    let mut board = Board::new(now.election.clone(), parties.clone(), baseline);
+    for d in &order {
+        board.apply(d.clone());
+    }
+    let actual = board.tally(&herald::core::board::Scope::All);
+    let parties_shown = ["con", "lab", "snp", "ld"];
+    let actual_of = |p: &str| actual.party(&PartyId::new(p)).map_or(0, |t| t.seats) as i64;
+    let mut board = Board::new(
+        now.election.clone(),
+        parties.clone(),
+        board.baseline.clone(),
+    );
+    let mut rows = Vec::new();
+    for (i, d) in order.iter().enumerate() {
+        board.apply(d.clone());
+        let n = i + 1;
+        if ![25, 50, 100, 200, 400].contains(&n) {
+            continue;
+        }
+        let p = board.projection();
+        let Some(p) = p else {
+            rows.push(format!(
+                "| {n} | not yet (fewer than 20 comparable seats in every nation) | | | | |"
+            ));
+            continue;
+        };
+        let projected = |id: &str| p.party(&PartyId::new(id)).map_or(0, |x| x.projected) as i64;
+        let mut total_error = 0i64;
+        let mut seen = std::collections::BTreeSet::new();
+        for row in &p.parties {
+            seen.insert(row.party.clone());
+            let a = actual.party(&row.party).map_or(0, |t| t.seats) as i64;
+            total_error += (row.projected as i64 - a).abs();
+        }
+        for t in &actual.parties {
+            if !seen.contains(&t.party) {
+                total_error += i64::from(t.seats);
+            }
+        }
+        let cells: Vec<String> = parties_shown
+            .iter()
+            .map(|id| format!("{} ({:+})", projected(id), projected(id) - actual_of(id)))
+            .collect();
+        rows.push(format!(
+            "| {n} | {} | {} | {} |",
+            cells.join(" | "),
+            total_error / 2,
+            p.unprojected
+        ));
+        // Every seat is accounted for: declared, projected or not projected.
+        let counted: u32 = p.parties.iter().map(|x| x.projected).sum();
+        assert_eq!(
+            counted + p.unprojected,
+            650 - undeclared_ties(&board),
+            "after {n}"
+        );
+        if n == 400 {
+            assert!(
+                total_error / 2 <= 40,
+                "after 400 declarations {} seats are misplaced",
+                total_error / 2
+            );
+        }
+    }
+    println!(
+        "| declared | Con (error) | Lab (error) | SNP (error) | LD (error) | seats misplaced | not projected |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| final | {} | {} | {} | {} | | |",
+        actual_of("con"),
+        actual_of("lab"),
+        actual_of("snp"),
+        actual_of("ld")
+    );
+    for r in rows {
+        println!("{r}");
+    }
+}
+
+/// Declared seats without a winner (none in GE2019), which neither count nor project.
+fn undeclared_ties(board: &herald::core::board::Board) -> u32 {
+    board
+        .entries()
+        .filter(|e| e.figures.winning_party().is_none())
+        .count() as u32
+}

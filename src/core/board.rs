@@ -217,6 +217,40 @@ impl Board {
         }
     }
 
+    /// The projection of the seats still to declare (uniform swing by nation, over the
+    /// configured baseline, else the previous results a source sent with its nominations).
+    /// None until enough seats are comparable, and for elections side by side.
+    pub fn projection(&self) -> Option<super::projection::Projection> {
+        if !self.elections.is_empty() {
+            return None;
+        }
+        let declared: Vec<&Figures> = self.declared(&Scope::All).collect();
+        let undeclared = self
+            .known
+            .values()
+            .filter(|c| {
+                self.entries
+                    .get(&c.id)
+                    .is_none_or(|e| e.declaration.status != DeclarationStatus::Declared)
+            })
+            .map(|c| {
+                let previous = self.baseline.get(&c.id).or_else(|| {
+                    self.nominations
+                        .get(&c.id)
+                        .and_then(|n| n.source.as_deref())
+                        .and_then(|s| s.previous.as_ref())
+                        .map(|p| &p.result)
+                });
+                (c.nation, previous)
+            });
+        super::projection::project(
+            declared,
+            undeclared,
+            self.election.total_seats,
+            &self.parties,
+        )
+    }
+
     /// The race as it stood right after event `seq`, where it was noted.
     pub fn race_at(&self, seq: i64) -> Option<&Race> {
         self.races.get(&seq)

@@ -10,6 +10,7 @@ pub mod finder;
 pub mod model;
 pub mod national;
 pub mod parties;
+pub mod projection;
 pub mod validate;
 
 pub use arithmetic::{Figures, compute};

@@ -440,6 +440,13 @@ pub async fn marginals(
     from_board(ctx, |b, p| super::desk::marginals(b, p, which)).await
 }
 
+/// The seats still to declare, projected by uniform swing in each nation (a projection,
+/// not a result).
+#[poise::command(slash_command)]
+pub async fn projection(ctx: Context<'_>) -> Result<(), Error> {
+    from_board(ctx, super::desk::projection).await
+}
+
 /// Every command herald registers.
 pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
     vec![
@@ -448,6 +455,7 @@ pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
         seats(),
         gains(),
         marginals(),
+        projection(),
         swing(),
         party(),
         region(),

@@ -1,6 +1,7 @@
 //! The election-night desk's questions, answered from the board: `/gains` (seats changing
-//! hands so far) and `/marginals` (the closest results so far, or the most marginal seats
-//! still to declare). Plain functions of the board, like every other reply.
+//! hands so far), `/marginals` (the closest results so far, or the most marginal seats
+//! still to declare) and `/projection` (the seats still to declare, by uniform swing).
+//! Plain functions of the board, like every other reply.
 
 use super::replies::{Presentation, Reply};
 use crate::core::arithmetic::{Outcome, compute};
@@ -201,4 +202,92 @@ pub fn marginals(board: &Board, p: &Presentation, which: Marginals) -> Reply {
             )
         }
     }
+}
+
+/// `/projection`: the seats still to declare projected by uniform swing in each nation,
+/// labelled a projection, with what it rests on.
+pub fn projection(board: &Board, p: &Presentation) -> Reply {
+    let style = p.style(board);
+    let tally = board.tally(&Scope::All);
+    let Some(pr) = board.projection() else {
+        return listing(
+            "Projection".into(),
+            vec![format!(
+                "No projection yet: it needs {} declared seats with a previous result in a nation ({} of {} declared so far).",
+                crate::core::projection::MIN_COMPARABLE,
+                tally.declared,
+                tally.total_seats
+            )],
+            "",
+            &style,
+        );
+    };
+    let name_w = pr
+        .parties
+        .iter()
+        .map(|x| style.short(&x.party).chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut rows = vec![format!(
+        "{:<name_w$} {:>8} {:>9}",
+        "Party", "Declared", "Projected"
+    )];
+    for x in pr.parties.iter().filter(|x| x.projected > 0).take(12) {
+        rows.push(format!(
+            "{:<name_w$} {:>8} {:>9}",
+            crate::format::embed::escape_code(style.short(&x.party)),
+            x.declared,
+            x.projected
+        ));
+    }
+    let leader = pr.parties.first();
+    let verdict = match leader {
+        Some(l) if l.projected >= pr.majority_line => format!(
+            "Projected: {} {} ({} for a majority).",
+            style.short(&l.party),
+            l.projected,
+            pr.majority_line
+        ),
+        Some(l) => format!(
+            "Projected: no majority; {} largest with {} ({} needed).",
+            style.short(&l.party),
+            l.projected,
+            pr.majority_line
+        ),
+        None => String::new(),
+    };
+    let rests: Vec<String> = pr
+        .rests_on
+        .iter()
+        .map(|(n, seats)| format!("{n} {seats}"))
+        .collect();
+    let description = format!(
+        "{verdict}\nA projection, not a result: uniform swing in each nation over {} declared seats with a previous result ({}); Northern Ireland held as it was. {} of {} declared; {} seats projected{}.",
+        pr.rests_on.iter().map(|(_, s)| s).sum::<u32>(),
+        rests.join(", "),
+        tally.declared,
+        tally.total_seats,
+        pr.projected_seats,
+        if pr.unprojected > 0 {
+            format!(
+                ", {} not projected (too few comparable seats in their nation, or no previous result)",
+                pr.unprojected
+            )
+        } else {
+            String::new()
+        }
+    );
+    Reply::embed(
+        Embed {
+            title: format!("Projection: {}", escape_markdown(&board.election.name)),
+            description,
+            colour: crate::core::parties::Colour::NEUTRAL,
+            fields: crate::format::result::table_fields("Seats", &rows),
+            footer: Some(format!("Projection · Source: {}", style.source)),
+            timestamp: None,
+            image: None,
+        }
+        .fit(),
+    )
 }
