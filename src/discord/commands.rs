@@ -255,7 +255,7 @@ pub async fn subscribe(
     #[description = "The channel that receives announcements"]
     #[channel_types("Text", "News")]
     channel: serenity::PartialChannel,
-    #[description = "all, a region or nation, a party, or constituencies separated by commas"]
+    #[description = "all, a region or nation, a party, or constituencies separated by ; or ,"]
     #[autocomplete = "ac_filter"]
     filter: Option<String>,
     #[description = "every declaration (default), or digests"] mode: Option<SubscribeMode>,

@@ -514,7 +514,8 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
         return Ok(Filter::Party { party });
     }
     let mut ids = Vec::new();
-    for part in t.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for part in seat_list(board, t) {
+        let part = part.as_str();
         match board.finder().find(part) {
             Lookup::Found(m) => ids.push(m.id),
             Lookup::Ambiguous(ms) => {
@@ -528,9 +529,21 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
                         .join(", ")
                 ));
             }
-            Lookup::NotFound(_) => {
+            Lookup::NotFound(ms) => {
+                let closest = if ms.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " The closest constituencies: {}.",
+                        ms.iter()
+                            .take(5)
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                };
                 return Err(format!(
-                    "“{}” is not a region, nation, party or constituency. Use `all`, a region or nation, a party, or constituencies separated by commas.",
+                    "“{}” is not a region, nation, party or constituency.{closest} Use `all`, a region or nation, a party, or constituencies separated by semicolons (or commas).",
                     escape_markdown(part)
                 ));
             }
@@ -538,6 +551,40 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
     }
     ids.dedup();
     Ok(Filter::Constituencies { ids })
+}
+
+/// Splits a list of seats. Semicolons separate them where given; else commas, except the
+/// commas inside a seat's own name ("Birmingham, Ladywood"): pieces that together make a
+/// seat's exact name are kept together, the longest first.
+fn seat_list(board: &Board, text: &str) -> Vec<String> {
+    if text.contains(';') {
+        return text
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+    }
+    let pieces: Vec<&str> = text.split(',').map(str::trim).collect();
+    let exact =
+        |s: &str| matches!(board.finder().find(s), Lookup::Found(m) if m.kind == MatchKind::Exact);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < pieces.len() {
+        let mut end = i + 1;
+        for j in (i + 2..=pieces.len()).rev() {
+            if exact(&pieces[i..j].join(", ")) {
+                end = j;
+                break;
+            }
+        }
+        let joined = pieces[i..end].join(", ");
+        if !joined.is_empty() {
+            out.push(joined);
+        }
+        i = end;
+    }
+    out
 }
 
 /// Describes a filter for people.
@@ -815,6 +862,57 @@ mod tests {
         assert_eq!(
             e.fields[0].value,
             "Alan Moffatt (Con)\nMolly Green (Lab)\nKevin Robinson (SNP)"
+        );
+    }
+
+    #[test]
+    fn seat_lists_keep_the_commas_of_seats_names() {
+        let parties = demo::parties();
+        let seat = |id: &str, name: &str| crate::core::model::ConstituencyResult {
+            constituency: crate::core::model::Constituency {
+                id: ConstituencyId::new(id),
+                name: name.into(),
+                region: "West Midlands".into(),
+                nation: Nation::England,
+                election: None,
+            },
+            electorate: None,
+            valid_votes: None,
+            rejected: None,
+            candidates: vec![],
+        };
+        let baseline = crate::core::model::Baseline::new(
+            None,
+            [
+                seat("E1", "Birmingham, Ladywood"),
+                seat("E2", "Birmingham, Edgbaston"),
+                seat("E3", "Hartlepool"),
+            ],
+        );
+        let b = Board::new(
+            crate::app::placeholder_election(&baseline),
+            parties,
+            baseline,
+        );
+        let ids = |f: Filter| match f {
+            Filter::Constituencies { ids } => ids
+                .iter()
+                .map(|i| i.as_str().to_string())
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            ids(parse_filter(&b, "Birmingham, Ladywood, Hartlepool").unwrap()),
+            ["E1", "E3"]
+        );
+        assert_eq!(
+            ids(parse_filter(&b, "Hartlepool; Birmingham, Edgbaston").unwrap()),
+            ["E3", "E2"]
+        );
+        let e = parse_filter(&b, "Hartlepool, Hartlepol Nrth Atlantis").unwrap_err();
+        assert!(
+            e.contains("is not a region, nation, party or constituency"),
+            "{e}"
         );
     }
 
