@@ -134,6 +134,7 @@ async fn main() {
                 filter: Filter::All,
                 mode: Mode::Every,
                 paused_reason: None,
+                mention_role: None,
             };
             store.subscribe(&sub, None).await.expect("subscribe");
             channels.push(*c);

@@ -1067,3 +1067,54 @@ async fn an_operator_retracts_a_declaration_and_the_feed_does_not_undo_it() {
     rig.assert_clean();
     rig.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_an_admin_chose_is_pinged_on_gains_and_nobody_else_ever() {
+    let rig = rig().await;
+    let results = rig.fake.add_role(rig.guild, "Results night", true);
+    let quiet = rig.fake.add_role(rig.guild, "Quiet", false);
+    let ch = rig.channels[1];
+    let mention = |role: u64| json!({"name": "mention", "type": 8, "value": role.to_string()});
+    // Refused, saying why: a role members may not mention, and @everyone.
+    let r = rig.subscribe(ch, &[mention(quiet)]).await;
+    assert!(reply_text(&r).contains("does not allow @mentions"), "{r}");
+    let r = rig.subscribe(ch, &[mention(rig.guild)]).await;
+    assert!(reply_text(&r).contains("never pings @everyone"), "{r}");
+    assert!(
+        rig.pipeline
+            .store
+            .subscription(&ch.to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = rig.subscribe(ch, &[mention(results)]).await;
+    assert!(
+        reply_text(&r).contains("pinging Results night when a seat changes hands"),
+        "{r}"
+    );
+
+    // Hartlepool changes hands: the role is pinged, and only it.
+    rig.declare(&hartlepool()).await;
+    let m = rig.messages(ch, 1).await;
+    assert!(
+        m[0].content.starts_with(&format!("<@&{results}>")),
+        "{:?}",
+        m[0].content
+    );
+    assert_eq!(m[0].pinged, [format!("role:{results}")]);
+    assert_eq!(
+        m[0].allowed_mentions,
+        Some(json!({"parse": [], "roles": [results.to_string()]}))
+    );
+    // A seat with nothing to compare with (no gain) pings nobody.
+    let mut other = hartlepool();
+    other.result.constituency.id = ConstituencyId::new("E99999999");
+    other.result.constituency.name = "Elsewhere".into();
+    rig.declare(&other).await;
+    let m = rig.messages(ch, 2).await;
+    assert!(m[1].pinged.is_empty(), "{:?}", m[1].pinged);
+    assert!(!m[1].content.contains("<@&"), "{:?}", m[1].content);
+    assert!(rig.fake.rejected().is_empty(), "{:#?}", rig.fake.rejected());
+    rig.stop().await;
+}

@@ -259,6 +259,8 @@ pub async fn subscribe(
     #[autocomplete = "ac_filter"]
     filter: Option<String>,
     #[description = "every declaration (default), or digests"] mode: Option<SubscribeMode>,
+    #[description = "A role to ping when a seat changes hands (it must allow @mentions)"]
+    mention: Option<serenity::Role>,
 ) -> Result<(), Error> {
     if !refuse_unless_manager(ctx).await? {
         return Ok(());
@@ -269,6 +271,13 @@ pub async fn subscribe(
     if let Err(why) = can_post_in(ctx, &channel) {
         return send(ctx, Reply::private(why)).await;
     }
+    let mention_role = match &mention {
+        None => None,
+        Some(role) => match pingable(guild, role) {
+            Ok(()) => Some(role.id.get().to_string()),
+            Err(why) => return send(ctx, Reply::private(why)).await,
+        },
+    };
     let channel = channel.id;
     let parsed = {
         let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
@@ -289,6 +298,7 @@ pub async fn subscribe(
         filter,
         mode,
         paused_reason: None,
+        mention_role,
     };
     ctx.data()
         .store
@@ -297,17 +307,44 @@ pub async fn subscribe(
     send(
         ctx,
         Reply::private(format!(
-            "<#{}> will receive {} ({}).",
+            "<#{}> will receive {} ({}){}.",
             channel.get(),
             crate::format::embed::escape_markdown(&described),
             if mode == Mode::Digest {
                 "as digests"
             } else {
                 "one message each"
+            },
+            match &mention {
+                Some(role) => format!(
+                    ", pinging {} when a seat changes hands",
+                    crate::format::embed::escape_markdown(&role.name)
+                ),
+                None => String::new(),
             }
         )),
     )
     .await
+}
+
+/// Whether herald may ping `role` for a subscription: never @everyone, never a role an
+/// integration manages, and only a role members may mention.
+fn pingable(guild: serenity::GuildId, role: &serenity::Role) -> Result<(), String> {
+    let name = crate::format::embed::escape_markdown(&role.name);
+    if role.id.get() == guild.get() {
+        return Err("herald never pings @everyone: choose a role people opt into.".into());
+    }
+    if role.managed {
+        return Err(format!(
+            "{name} belongs to a bot or an integration: choose a role people opt into."
+        ));
+    }
+    if !role.mentionable {
+        return Err(format!(
+            "{name} does not allow @mentions: turn on “Allow anyone to @mention this role” in Server Settings → Roles, or choose another role."
+        ));
+    }
+    Ok(())
 }
 
 /// Stop announcements in a channel.

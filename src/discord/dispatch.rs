@@ -910,8 +910,22 @@ impl Dispatcher {
                 }
             }
             _ => {
-                self.post(channel, item, &a.embed, a.note.as_deref(), None, &files)
-                    .await?
+                // A gain pings the role the channel's admin chose, and nobody else.
+                let role = self.gain_ping(channel, &event).await?;
+                let content = match (&role, a.note.as_deref()) {
+                    (Some(r), Some(n)) => Some(format!("<@&{r}> {n}")),
+                    (Some(r), None) => Some(format!("<@&{r}>")),
+                    (None, n) => n.map(String::from),
+                };
+                self.post_pinging(
+                    channel,
+                    item,
+                    &a.embed,
+                    content.as_deref(),
+                    role.as_deref(),
+                    &files,
+                )
+                .await?
             }
         };
         match sent {
@@ -928,6 +942,53 @@ impl Dispatcher {
             Sent::Stop => Ok(Next::Stop),
             Sent::NoMessage | Sent::Refused => Ok(Next::Continue),
         }
+    }
+
+    /// The role to ping for `event` in `channel`: the one its subscription chose, where the
+    /// event announces a seat changing hands.
+    async fn gain_ping(
+        &self,
+        channel: &str,
+        event: &StoredEvent,
+    ) -> Result<Option<String>, StoreError> {
+        if !matches!(event.kind, EventKind::Declared | EventKind::Called) {
+            return Ok(None);
+        }
+        let gain = {
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            matches!(
+                board.compute(&event.declaration).outcome,
+                crate::core::arithmetic::Outcome::Gain { .. }
+            )
+        };
+        if !gain {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .subscription(channel)
+            .await?
+            .and_then(|s| s.mention_role))
+    }
+
+    /// [`Self::post`], allowing exactly `role` to be pinged (and nobody where None).
+    async fn post_pinging(
+        &self,
+        channel: &str,
+        item: &OutboxItem,
+        embed: &Embed,
+        content: Option<&str>,
+        role: Option<&str>,
+        files: &[File],
+    ) -> Result<Sent, StoreError> {
+        let mut body = self.message_body(embed, content, &item.key, None, !files.is_empty());
+        if let Some(r) = role {
+            body["allowed_mentions"] = json!({"parse": [], "roles": [r]});
+        }
+        let outcome = self
+            .create(channel, item.first_tried_at, &body, files)
+            .await;
+        self.failed(channel, item, outcome).await
     }
 
     async fn post(

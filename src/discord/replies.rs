@@ -615,8 +615,14 @@ pub fn subscriptions(board: &Board, subs: &[Subscription]) -> Reply {
                 .as_ref()
                 .map(|r| format!(" — **paused**: {}", escape_markdown(r)))
                 .unwrap_or_default();
+            // Shown as the role's name; the reply itself allows no mention.
+            let ping = s
+                .mention_role
+                .as_ref()
+                .map(|r| format!(", pings <@&{r}> on gains"))
+                .unwrap_or_default();
             format!(
-                "<#{}>: {} ({mode}){paused}",
+                "<#{}>: {} ({mode}{ping}){paused}",
                 s.channel_id,
                 escape_markdown(&describe_filter(board, &s.filter))
             )

@@ -39,6 +39,8 @@ pub struct Subscription {
     pub mode: Mode,
     /// Why delivery is paused (Discord refused the channel), if it is.
     pub paused_reason: Option<String>,
+    /// The role an admin chose to ping on gains (the only role herald ever pings).
+    pub mention_role: Option<String>,
 }
 
 fn subscription(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription> {
@@ -51,10 +53,11 @@ fn subscription(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription> {
             .map_err(|e| StoreError::Corrupt(format!("filter: {e}")))?,
         mode: Mode::parse(&mode).ok_or_else(|| StoreError::Corrupt(format!("mode `{mode}`")))?,
         paused_reason: r.try_get("paused_reason")?,
+        mention_role: r.try_get("mention_role")?,
     })
 }
 
-const COLUMNS: &str = "channel_id, guild_id, filter, mode, paused_reason";
+const COLUMNS: &str = "channel_id, guild_id, filter, mode, paused_reason, mention_role";
 
 /// Subscriptions that receive announcements now (not paused), inside a transaction.
 pub(super) async fn active(tx: &mut Tx<'_>) -> Result<Vec<Subscription>> {
@@ -73,10 +76,11 @@ impl Store {
             let filter =
                 serde_json::to_string(&s.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
-                "INSERT INTO subscriptions (channel_id, guild_id, filter, mode, paused_reason, created_by, created_at)
-                 VALUES (?, ?, ?, ?, NULL, ?, ?)
+                "INSERT INTO subscriptions (channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role)
+                 VALUES (?, ?, ?, ?, NULL, ?, ?, ?)
                  ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, filter = excluded.filter,
-                   mode = excluded.mode, paused_reason = NULL, created_by = excluded.created_by",
+                   mode = excluded.mode, paused_reason = NULL, created_by = excluded.created_by,
+                   mention_role = excluded.mention_role",
             )
             .bind(&s.channel_id)
             .bind(&s.guild_id)
@@ -84,6 +88,7 @@ impl Store {
             .bind(s.mode.as_str())
             .bind(created_by)
             .bind(now_text())
+            .bind(&s.mention_role)
             .execute(self.pool())
             .await?;
             Ok(())

@@ -176,6 +176,7 @@ pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str
                 filter: herald::core::filter::Filter::All,
                 mode: herald::store::Mode::Every,
                 paused_reason: None,
+                mention_role: None,
             },
             None,
         )

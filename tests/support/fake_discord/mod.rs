@@ -483,6 +483,41 @@ impl FakeDiscord {
         if !channels.is_empty() {
             data["resolved"] = json!({ "channels": channels });
         }
+        // Role options (type 8) resolve into `resolved.roles`: the role objects, including
+        // @everyone (the guild's id) and the bot's managed role.
+        let mut roles = serde_json::Map::new();
+        let mut stack: Vec<&Value> = vec![&data["options"]];
+        while let Some(v) = stack.pop() {
+            for o in v.as_array().into_iter().flatten() {
+                if o["type"].as_u64() == Some(8)
+                    && let Some(id) = o["value"].as_str()
+                {
+                    let st = self.lock();
+                    let role = id.parse::<u64>().ok().and_then(|r| {
+                        if r == guild {
+                            let mut everyone = payloads::member_role_json(r, "@everyone", true, 0);
+                            everyone["mentionable"] = json!(false);
+                            Some(everyone)
+                        } else {
+                            st.roles
+                                .get(&r)
+                                .filter(|(g, _)| *g == guild)
+                                .map(|(_, v)| v.clone())
+                        }
+                    });
+                    let Some(role) = role else {
+                        panic!(
+                            "fake Discord: /{name} names role {id}, which guild {guild} does not have: Discord offers only existing roles"
+                        );
+                    };
+                    roles.insert(id.to_string(), role);
+                }
+                stack.push(&o["options"]);
+            }
+        }
+        if !roles.is_empty() {
+            data["resolved"]["roles"] = Value::Object(roles);
+        }
         self.dispatch_interaction(kind, guild, channel, user, name, data, None, focused)
             .await
     }
@@ -711,6 +746,22 @@ impl FakeDiscord {
             None => st.global_commands.clone(),
             Some(g) => st.guild_commands.get(&g).cloned().unwrap_or_default(),
         }
+    }
+
+    /// Adds a role to a guild, as an admin would in Server Settings (GUILD_ROLE_CREATE), and
+    /// returns its id. `mentionable`: "Allow anyone to @mention this role".
+    pub fn add_role(&self, guild: u64, name: &str, mentionable: bool) -> u64 {
+        let mut st = self.lock();
+        let id = snowflake();
+        let position = 2 + st.roles.values().filter(|(g, _)| *g == guild).count() as u16;
+        let role = payloads::member_role_json(id, name, mentionable, position);
+        st.roles.insert(id, (guild, role.clone()));
+        st.gw.dispatch_to_guild(
+            guild,
+            "GUILD_ROLE_CREATE",
+            json!({"guild_id": guild.to_string(), "role": role}),
+        );
+        id
     }
 
     /// Makes a channel answer as deleted, forbidden, or read-only from now on.

@@ -75,6 +75,13 @@ pub fn application_json(shared: &Shared) -> Value {
     })
 }
 
+/// A role members hold, made by a test ([`super::FakeDiscord::add_role`]).
+pub fn member_role_json(id: u64, name: &str, mentionable: bool, position: u16) -> Value {
+    let mut r = role_json(id, name, perms::MEMBER, position, None);
+    r["mentionable"] = json!(mentionable);
+    r
+}
+
 fn role_json(id: u64, name: &str, permissions: u64, position: u16, bot: Option<u64>) -> Value {
     json!({
         "id": id.to_string(),

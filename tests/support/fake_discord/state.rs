@@ -243,6 +243,8 @@ pub struct State {
     pub user_names: HashMap<u64, String>,
     /// The bot's managed role in each guild.
     pub bot_roles: HashMap<u64, u64>,
+    /// Roles tests added, by id: (guild, the role object).
+    pub roles: HashMap<u64, (u64, Value)>,
     pub requests: Vec<Request>,
     pub limiter: Limiter,
     pub rng: Rng,
@@ -333,6 +335,7 @@ impl Shared {
             by_token: HashMap::new(),
             user_names,
             bot_roles: cfg.guilds.iter().map(|g| (g.id, snowflake())).collect(),
+            roles: HashMap::new(),
             requests: Vec::new(),
             limiter: Limiter::default(),
             rng: Rng::new(cfg.faults.seed),
