@@ -92,6 +92,31 @@ fn check_deliveries(
         for m in &msgs {
             assert!(m.pinged.is_empty(), "a message would ping {:?}", m.pinged);
         }
+        // The night's milestones, each once: the first seat, the Conservative majority and
+        // the last seat (and any change of lead between).
+        let titles: Vec<&str> = msgs
+            .iter()
+            .filter(|m| support::is_milestone(m))
+            .filter_map(|m| m.embeds[0]["title"].as_str())
+            .collect();
+        let mut unique = titles.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            titles.len(),
+            "channel {c}: a milestone twice: {titles:?}"
+        );
+        for t in [
+            "First declaration",
+            "Conservative has a majority",
+            "Every seat has declared",
+        ] {
+            assert!(
+                titles.iter().any(|x| x.starts_with(t)),
+                "channel {c}: no {t:?} in {titles:?}"
+            );
+        }
     }
     (messages, digests)
 }

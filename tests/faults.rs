@@ -124,7 +124,23 @@ fn reasons(v: &Value) -> String {
 }
 
 /// The announcements a console file holds, by their outbox key (`console:ID:VERSION`).
+/// The keys of the seats' announcements printed (milestones aside: see [`milestones`]).
 fn printed(console: &Path) -> Vec<String> {
+    printed_keys(console)
+        .into_iter()
+        .filter(|k| !k.starts_with("console:milestone:"))
+        .collect()
+}
+
+/// The keys of the milestones printed.
+fn milestones(console: &Path) -> Vec<String> {
+    printed_keys(console)
+        .into_iter()
+        .filter(|k| k.starts_with("console:milestone:"))
+        .collect()
+}
+
+fn printed_keys(console: &Path) -> Vec<String> {
     std::fs::read_to_string(console)
         .unwrap_or_default()
         .lines()
@@ -311,11 +327,25 @@ async fn a_full_disk_stops_announcing_and_freeing_it_announces_each_seat_once() 
             "{k} was printed but is not in the store"
         );
     }
+    let recorded: BTreeSet<String> = on_disk
+        .milestones()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| format!("console:milestone:{}:1", m.key()))
+        .collect();
+    for k in milestones(&console) {
+        assert!(
+            recorded.contains(&k),
+            "{k} was printed but is not in the store"
+        );
+    }
     drop(on_disk);
     // Room again: the unrecorded polls are taken up, and every seat is printed once.
     disk.resize("64m");
     let shown = wait_printed(&console, 650, Duration::from_secs(90)).await;
     assert_once(&shown);
+    assert_once(&milestones(&console));
     health_until(addr, Duration::from_secs(10), |code, _| code == 200).await;
     herald.stop();
     feed.stop().await;

@@ -132,6 +132,7 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let events = pipeline.store.events().await.unwrap();
+    let pipeline_milestones = pipeline.store.milestones().await.unwrap().len();
     pipeline.stop().await;
     server.stop().await;
 
@@ -178,6 +179,37 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     assert_eq!(
         hs.iter().filter(|h| h.starts_with("▶ DECLARED ·")).count(),
         650
+    );
+    // The milestones of the night, each once, in order: the first seat, a change of lead
+    // or more, and the Conservative majority; never "every seat" (one stays withdrawn).
+    let milestones: Vec<&str> = hs
+        .iter()
+        .filter(|h| h.starts_with("▶ MILESTONE"))
+        .copied()
+        .collect();
+    assert!(
+        milestones[0].starts_with(&format!(
+            "▶ MILESTONE · First declaration: {}",
+            timeline[0].result.constituency.name
+        )),
+        "{milestones:?}"
+    );
+    assert_eq!(
+        milestones
+            .iter()
+            .filter(|h| h.starts_with("▶ MILESTONE · Conservative has a majority"))
+            .count(),
+        1,
+        "{milestones:?}"
+    );
+    assert!(
+        !milestones.iter().any(|h| h.contains("Every seat")),
+        "{milestones:?}"
+    );
+    assert_eq!(
+        pipeline_milestones,
+        milestones.len(),
+        "every milestone recorded is printed once"
     );
     assert_eq!(
         hs.iter().collect::<BTreeSet<_>>().len(),
@@ -316,12 +348,27 @@ async fn sigkill_mid_night_and_restart_announces_each_declaration_once() {
     }
     let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(repeated.is_empty(), "printed more than once: {repeated:?}");
+    let declared = hs.iter().filter(|h| h.starts_with("▶ DECLARED")).count();
     assert_eq!(
-        hs.len(),
-        650,
+        declared, 650,
         "every declaration printed once across {kills} kills"
     );
+    // Each milestone once too, whichever run reached it.
+    let milestones: Vec<&&str> = hs.iter().filter(|h| h.starts_with("▶ MILESTONE")).collect();
+    assert_eq!(hs.len(), 650 + milestones.len());
+    for title in [
+        "▶ MILESTONE · First declaration: ",
+        "▶ MILESTONE · Conservative has a majority",
+        "▶ MILESTONE · Every seat has declared",
+    ] {
+        assert_eq!(
+            milestones.iter().filter(|h| h.starts_with(title)).count(),
+            1,
+            "{title} in {milestones:?}"
+        );
+    }
     let s = Store::open(store.to_str().unwrap()).await.unwrap();
+    assert_eq!(s.milestones().await.unwrap().len(), milestones.len());
     let events = s.events().await.unwrap();
     assert_eq!(events.len(), 650);
     let ids: BTreeSet<_> = events.iter().map(|e| e.declaration.id().clone()).collect();

@@ -251,6 +251,11 @@ impl Board {
         )
     }
 
+    /// Whether the election's size is known (given by a feed or a baseline, not guessed).
+    pub fn size_known(&self) -> bool {
+        !self.size_unknown.contains(&self.election.id)
+    }
+
     /// The race as it stood right after event `seq`, where it was noted.
     pub fn race_at(&self, seq: i64) -> Option<&Race> {
         self.races.get(&seq)

@@ -23,6 +23,9 @@ pub enum Filter {
     Constituencies {
         ids: Vec<ConstituencyId>,
     },
+    /// Milestones only (a party reaching the majority line, the last seat declaring), no
+    /// seat's declaration. `All` takes milestones too; the other filters do not.
+    Milestones,
 }
 
 impl Filter {
@@ -34,6 +37,7 @@ impl Filter {
             Filter::Region { region } => c.region.eq_ignore_ascii_case(region),
             Filter::Party { party } => d.result.candidates.iter().any(|cand| &cand.party == party),
             Filter::Constituencies { ids } => ids.contains(&c.id),
+            Filter::Milestones => false,
         }
     }
 
@@ -50,8 +54,9 @@ impl Filter {
             Filter::Party { party } => format!("seats {} contests", parties.name(party)),
             Filter::Constituencies { ids } => {
                 let names: Vec<String> = ids.iter().map(name_of).collect();
-                names.join(", ")
+                names.join("; ")
             }
+            Filter::Milestones => "milestones only".to_string(),
         }
     }
 }

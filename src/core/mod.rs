@@ -7,6 +7,7 @@ pub mod changes;
 pub mod crosscheck;
 pub mod filter;
 pub mod finder;
+pub mod milestones;
 pub mod model;
 pub mod national;
 pub mod parties;

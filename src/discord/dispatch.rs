@@ -812,8 +812,46 @@ impl Dispatcher {
         }
     }
 
+    /// Posts a milestone (one outbox row): an embed of its own, no chart, no mention.
+    async fn send_milestone(
+        &self,
+        channel: &str,
+        item: &OutboxItem,
+        key: &str,
+    ) -> Result<Next, StoreError> {
+        let Some(m) = self.store.milestone(key).await? else {
+            self.store
+                .mark_failed(&item.key, "milestone missing from the store")
+                .await?;
+            return Ok(Next::Continue);
+        };
+        if !self.store.claim(&item.key).await? {
+            return Ok(Next::Continue);
+        }
+        let embed = {
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let style = self.presentation.style(&board);
+            crate::format::milestone::milestone_embed(&m, &board.election.name, &style)
+        };
+        match self.post(channel, item, &embed, None, None, &[]).await? {
+            Sent::Ok(mid) => {
+                self.store.mark_sent(&item.key, Some(&mid)).await?;
+                self.metrics
+                    .sent
+                    .get_or_create(&Metrics::sink(DISCORD))
+                    .inc();
+                Ok(Next::Continue)
+            }
+            Sent::Stop => Ok(Next::Stop),
+            Sent::NoMessage | Sent::Refused => Ok(Next::Continue),
+        }
+    }
+
     /// Sends one announcement (one outbox row).
     async fn send_one(&self, channel: &str, item: &OutboxItem) -> Result<Next, StoreError> {
+        if let Some(key) = crate::store::milestones::key_of(&item.constituency_id) {
+            return self.send_milestone(channel, item, key).await;
+        }
         let Some(event) = self
             .store
             .event(&item.constituency_id, item.version)

@@ -505,6 +505,9 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
     if t.is_empty() || t.eq_ignore_ascii_case("all") {
         return Ok(Filter::All);
     }
+    if t.eq_ignore_ascii_case("milestones") || t.eq_ignore_ascii_case("milestones only") {
+        return Ok(Filter::Milestones);
+    }
     match find_scope(board, t) {
         Some(Scope::Nation(nation)) => return Ok(Filter::Nation { nation }),
         Some(Scope::Region(region)) => return Ok(Filter::Region { region }),
@@ -763,6 +766,12 @@ pub fn filter_choices(board: &Board, partial: &str) -> Vec<Choice> {
     let mut out = Vec::new();
     if "all".starts_with(&partial.trim().to_lowercase()) {
         out.push(choice("All declarations", "all"));
+    }
+    if "milestones".starts_with(&partial.trim().to_lowercase()) {
+        out.push(choice(
+            "Milestones only (majority reached, last seat declared…)",
+            "milestones",
+        ));
     }
     out.extend(region_choices(board, partial).into_iter().take(8));
     out.extend(party_choices(board, partial).into_iter().take(6));

@@ -6,6 +6,7 @@ pub mod announce;
 pub mod chart;
 pub mod embed;
 pub mod json;
+pub mod milestone;
 pub mod national;
 pub mod result;
 pub mod text;

@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use tokio::sync::watch;
 
 use crate::format::announce::{announcement, label};
-use crate::format::{Style, text};
+use crate::format::{Style, milestone, text};
 use crate::observe::metrics::Metrics;
 use crate::store::{CONSOLE, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
@@ -109,6 +109,25 @@ impl ConsoleSink {
         constituency: &str,
         version: u32,
     ) -> Result<Option<(String, f64)>, StoreError> {
+        if let Some(mkey) = crate::store::milestones::key_of(constituency) {
+            let Some(m) = self.store.milestone(mkey).await? else {
+                return Ok(None);
+            };
+            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let style = Style {
+                parties: &board.parties,
+                tz: self.style.tz,
+                source: &self.style.source,
+                baseline_label: &self.style.baseline_label,
+            };
+            let embed = milestone::milestone_embed(&m, &board.election.name, &style);
+            let out = format!(
+                "▶ MILESTONE · {}{MARK_OPEN}{key}]\n{}\n",
+                milestone::title(&m, &style),
+                text::render(&embed)
+            );
+            return Ok(Some((out, 0.0)));
+        }
         let Some(event) = self.store.event(constituency, version).await? else {
             return Ok(None);
         };

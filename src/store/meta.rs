@@ -68,6 +68,9 @@ impl Store {
         let r: Result<u64> = async {
             let mut tx = self.pool.begin().await?;
             sqlx::query("DELETE FROM outbox").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM milestones")
+                .execute(&mut *tx)
+                .await?;
             let gone = sqlx::query("DELETE FROM declarations")
                 .execute(&mut *tx)
                 .await?

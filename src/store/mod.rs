@@ -8,6 +8,7 @@
 
 mod guard;
 mod meta;
+pub mod milestones;
 mod open;
 mod outbox;
 mod subscriptions;
@@ -243,9 +244,7 @@ impl Store {
         } else {
             Vec::new()
         };
-        let mut seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM declarations")
-            .fetch_one(&mut *tx)
-            .await?;
+        let mut seq: i64 = next_seq(&mut tx).await? - 1;
         let mut stored = Vec::with_capacity(changes.len());
         let mut rows = Vec::new();
         let now = now_text();
@@ -380,3 +379,14 @@ fn event_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
 
 /// Borrowed transaction type used by the submodules.
 pub(crate) type Tx<'a> = Transaction<'a, Sqlite>;
+
+/// The next place among events: after every declaration's and milestone's.
+pub(super) async fn next_seq(tx: &mut Tx<'_>) -> Result<i64> {
+    let last: i64 = sqlx::query_scalar(
+        "SELECT MAX(m) FROM (SELECT COALESCE(MAX(seq), 0) AS m FROM declarations
+                            UNION ALL SELECT COALESCE(MAX(seq), 0) AS m FROM milestones)",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(last + 1)
+}

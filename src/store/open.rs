@@ -12,7 +12,13 @@ use sqlx::sqlite::{
 use super::{Result, Store, StoreError, guard};
 
 /// The tables a herald store has (any other database is refused before it is touched).
-const OWN_TABLES: [&str; 4] = ["declarations", "outbox", "subscriptions", "meta"];
+const OWN_TABLES: [&str; 5] = [
+    "declarations",
+    "outbox",
+    "subscriptions",
+    "meta",
+    "milestones",
+];
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, or an in-memory store for `:memory:`,

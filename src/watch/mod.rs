@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
-use crate::core::board::Board;
+use crate::core::board::{Board, Scope};
 use crate::core::changes::{Refusal, detect};
+use crate::core::milestones::{self, Fired, Milestone};
 use crate::core::model::{ConstituencyId, Declaration, Election};
 use crate::observe::metrics::{FeedCause, FigureLabel, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
@@ -105,6 +106,8 @@ pub struct Watcher {
     requests: mpsc::Receiver<Request>,
     /// The elections the store holds, once checked.
     held: Vec<Election>,
+    /// Milestones fired so far (read back from the store at start).
+    fired: Fired,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened (with the
@@ -136,6 +139,16 @@ impl Watcher {
         wake: Wake,
     ) -> Result<(Watcher, watch::Receiver<WatchStatus>, Control), StoreError> {
         let known = store.known().await?;
+        // Milestones already fired stay fired; the lead is followed from where it stands.
+        let mut fired = Fired::default();
+        for m in store.milestones().await? {
+            fired.note(&m);
+        }
+        fired.leader = board
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .tally(&Scope::All)
+            .leader;
         let (tx, requests) = mpsc::channel(16);
         let (status, rx) = watch::channel(WatchStatus {
             source: source.describe(),
@@ -157,6 +170,7 @@ impl Watcher {
                 last_totals: Vec::new(),
                 requests,
                 held: Vec::new(),
+                fired,
             },
             rx,
             Control { tx },
@@ -318,7 +332,8 @@ impl Watcher {
         };
         self.source.commit();
         self.succeeded();
-        self.publish(&recorded);
+        let milestones = self.publish(&recorded);
+        self.record_milestones(milestones).await;
         if self.last_totals != snapshot.totals {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
             for totals in &snapshot.totals {
@@ -332,9 +347,38 @@ impl Watcher {
         Step::Recorded(recorded.events)
     }
 
+    /// Records milestones the events reached, each once, and wakes the sinks. One that
+    /// cannot be recorded is forgotten as fired, so the next event fires it again.
+    async fn record_milestones(&mut self, milestones: Vec<Milestone>) {
+        if milestones.is_empty() {
+            return;
+        }
+        match self
+            .store
+            .record_milestones(&milestones, self.config.sinks)
+            .await
+        {
+            Ok(recorded) => {
+                for m in &recorded {
+                    tracing::info!(milestone = %m.key(), "milestone");
+                }
+                if !recorded.is_empty() {
+                    self.wake.send_modify(|n| *n += 1);
+                }
+            }
+            Err(e) => {
+                tracing::warn!("milestones not recorded, to fire again: {e}");
+                for m in &milestones {
+                    self.fired.keys.remove(&m.key());
+                }
+            }
+        }
+    }
+
     /// Puts recorded events on the board and in the log, counts what was queued, and wakes
-    /// the sinks.
-    fn publish(&mut self, recorded: &Recorded) {
+    /// the sinks. Returns the milestones the events reached (not yet recorded).
+    fn publish(&mut self, recorded: &Recorded) -> Vec<Milestone> {
+        let mut milestones = Vec::new();
         for (sink, n) in [
             (CONSOLE, recorded.queued_console),
             (DISCORD, recorded.queued_discord),
@@ -353,6 +397,15 @@ impl Watcher {
                 .insert(e.declaration.id().clone(), e.declaration.clone());
             board.apply(e.declaration.clone());
             board.note_race(e.seq, &e.declaration.result.constituency);
+            // Milestones are a night's: one election of a known size, of more than one seat.
+            if board.elections().is_empty() && board.size_known() && board.election.total_seats > 1
+            {
+                milestones.extend(milestones::detect(
+                    &board.tally(&Scope::All),
+                    &e.declaration.result.constituency.name,
+                    &mut self.fired,
+                ));
+            }
             for d in board.disagreements(e.declaration.id()) {
                 self.metrics
                     .source_disagreements
@@ -387,6 +440,7 @@ impl Watcher {
             self.status.send_modify(|s| s.events += n);
             self.wake.send_modify(|n| *n += 1);
         }
+        milestones
     }
 
     /// The wait before the next poll: the interval, or after failures an exponential

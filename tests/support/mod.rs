@@ -52,6 +52,9 @@ pub fn seats_in(m: &fake_discord::Message) -> Vec<String> {
     let Some(embed) = m.embeds.first() else {
         return Vec::new();
     };
+    if is_milestone(m) {
+        return Vec::new();
+    }
     let title = plain(embed["title"].as_str().unwrap_or(""));
     if title.ends_with(" results") {
         return embed["description"]
@@ -69,6 +72,15 @@ pub fn seats_in(m: &fake_discord::Message) -> Vec<String> {
         .split_once(": ")
         .map(|(name, _)| vec![name.to_string()])
         .unwrap_or_default()
+}
+
+/// Whether a message is a milestone's post (its footer says so).
+pub fn is_milestone(m: &fake_discord::Message) -> bool {
+    m.embeds.first().is_some_and(|e| {
+        e["footer"]["text"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("Milestone"))
+    })
 }
 
 /// Reads a CSV file's rows as maps from header to value.
