@@ -490,3 +490,37 @@ fn undeclared_ties(board: &herald::core::board::Board) -> u32 {
         .filter(|e| e.figures.winning_party().is_none())
         .count() as u32
 }
+
+/// Sitting MPs who stood and lost are named, from the export's `Candidate is sitting MP`:
+/// in Kensington two of them (the seat's own, and one who sat for another seat).
+#[test]
+fn defeated_sitting_mps_are_named() {
+    use herald::core::board::Board;
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let parties = demo::parties();
+    let (now, baseline) = parliament(&dir, &parties);
+    let mut board = Board::new(now.election.clone(), parties.clone(), baseline);
+    for d in &now.declarations {
+        board.apply(d.clone());
+    }
+    let named = |seat: &str| {
+        let e = board
+            .entries()
+            .find(|e| e.declaration.result.constituency.name == seat)
+            .unwrap();
+        e.figures
+            .sitting_defeated
+            .iter()
+            .map(|(n, p)| format!("{n} ({p})"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        named("Kensington"),
+        ["Emma Dent Coad (lab)", "Samuel Gyimah (ld)"]
+    );
+    assert_eq!(named("Bolsover"), ["Dennis Skinner (lab)"]);
+    // A sitting MP who held on is not "defeated".
+    assert!(named("Islington North").is_empty());
+}

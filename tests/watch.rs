@@ -84,6 +84,7 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     let pipeline = Pipeline::start(config, demo::parties(), baseline, None, Metrics::default())
         .await
         .unwrap();
+    pipeline.board.write().unwrap().notable = vec!["dennis skinner".into()];
 
     // Mid-way: correct the first seat declared, withdraw the second.
     while server.feed.revealed() < 325 {
@@ -206,6 +207,16 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
         !milestones.iter().any(|h| h.contains("Every seat")),
         "{milestones:?}"
     );
+    // A sitting MP's defeat is said where it happens; a notable one's is a milestone too.
+    assert_eq!(
+        milestones
+            .iter()
+            .filter(|h| h.starts_with("▶ MILESTONE · Dennis Skinner loses Bolsover"))
+            .count(),
+        1,
+        "{milestones:?}"
+    );
+    assert!(text.contains("Sitting MP defeated: Dennis Skinner (Lab)."));
     assert_eq!(
         pipeline_milestones,
         milestones.len(),

@@ -36,6 +36,21 @@ pub(super) fn load_aliases(path: Option<&Path>) -> Result<Aliases, CliError> {
     }
 }
 
+/// The notable sitting members in the file at `path` (one name per line; `#` starts a
+/// comment), whose defeat is a milestone.
+pub(super) fn load_notable(path: Option<&Path>) -> Result<Vec<String>, CliError> {
+    let Some(p) = path else {
+        return Ok(Vec::new());
+    };
+    let text = sources::read_text(p)?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
 /// Reads a baseline from a file, or from a URL serving herald JSON (a rehearsal server's
 /// `/baseline.json`).
 pub(super) async fn load_baseline(

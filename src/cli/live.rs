@@ -204,6 +204,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
             (
                 parties,
                 super::inputs::load_aliases(a.compare.aliases.as_deref())?,
+                super::inputs::load_notable(a.compare.notable.as_deref())?,
             ),
             baseline,
             a.listen,

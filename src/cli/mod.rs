@@ -151,6 +151,9 @@ pub struct CompareArgs {
     /// More names people type for constituencies, added to the bundled config/aliases.toml.
     #[arg(long)]
     pub aliases: Option<PathBuf>,
+    /// Sitting members whose defeat is a milestone: a file, one name per line.
+    #[arg(long)]
+    pub notable: Option<PathBuf>,
     /// Where the results hold several elections (a folder of PA messages): follow this one
     /// only, by id (pa-s-2026-05-06) or name.
     #[arg(long)]
@@ -494,9 +497,10 @@ impl Stop {
 pub(crate) async fn start_pipeline(
     stop: &mut Stop,
     config: crate::app::PipelineConfig,
-    (parties, aliases): (
+    (parties, aliases, notable): (
         crate::core::parties::PartyRegistry,
         crate::core::finder::Aliases,
+        Vec<String>,
     ),
     baseline: crate::core::model::Baseline,
     listen: Option<std::net::SocketAddr>,
@@ -517,11 +521,11 @@ pub(crate) async fn start_pipeline(
     else {
         return Ok(None);
     };
-    pipeline
-        .board
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .set_aliases(aliases);
+    {
+        let mut board = pipeline.board.write().unwrap_or_else(|p| p.into_inner());
+        board.set_aliases(aliases);
+        board.notable = notable;
+    }
     if let Some(addr) = listen {
         serve_observe(addr, &pipeline, metrics).await?;
     }

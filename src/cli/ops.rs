@@ -124,7 +124,11 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
         let Some(pipeline) = super::start_pipeline(
             &mut stop,
             config,
-            (parties, super::inputs::load_aliases(c.aliases.as_deref())?),
+            (
+                parties,
+                super::inputs::load_aliases(c.aliases.as_deref())?,
+                super::inputs::load_notable(c.notable.as_deref())?,
+            ),
             baseline,
             c.observe_listen,
         )

@@ -49,6 +49,7 @@ pub const KEYS: &[Key] = &[
     ),
     key("election.parties", "HERALD_PARTIES", None),
     key("election.aliases", "HERALD_ALIASES", None),
+    key("election.notable", "HERALD_NOTABLE", None),
     key("store.path", "HERALD_STORE", Some(DEFAULT_STORE)),
     key("display.timezone", "HERALD_TIMEZONE", Some("Europe/London")),
     key("display.source_label", "HERALD_SOURCE_LABEL", None),

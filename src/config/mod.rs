@@ -93,6 +93,8 @@ pub struct Config {
     pub parties: Option<PathBuf>,
     /// More names for constituencies, added to the bundled list.
     pub aliases: Option<PathBuf>,
+    /// Sitting members whose defeat is a milestone (a file, one name per line).
+    pub notable: Option<PathBuf>,
     pub store: String,
     pub timezone: chrono_tz::Tz,
     pub source_label: Option<String>,
@@ -345,6 +347,7 @@ impl Config {
             baseline_constituencies: setting(&l, "election.baseline_constituencies", path)?,
             parties: setting(&l, "election.parties", path)?,
             aliases: setting(&l, "election.aliases", path)?,
+            notable: setting(&l, "election.notable", path)?,
             store: required(&l, "store.path", plain)?,
             timezone,
             source_label: setting(&l, "display.source_label", plain)?,

@@ -209,6 +209,9 @@ pub struct Figures {
     /// The election's name, where the source names elections per seat (PA, whose folders
     /// can hold several side by side); set by the board.
     pub election: Option<String>,
+    /// Sitting members (of this seat or another) who stood here and lost: name and party
+    /// (set by the board, where the source names sitting members).
+    pub sitting_defeated: Vec<(String, PartyId)>,
 }
 
 impl Figures {
@@ -554,6 +557,7 @@ pub fn compute_against(
         notional: against.notional && (baseline.is_some() || against.defending.is_some()),
         since: None,
         election: None,
+        sitting_defeated: Vec::new(),
     }
 }
 

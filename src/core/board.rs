@@ -59,6 +59,8 @@ pub struct Board {
     nominations: BTreeMap<ConstituencyId, Nominated>,
     finder: Finder,
     aliases: Aliases,
+    /// Sitting members whose defeat is a milestone (party leaders, ministers).
+    pub notable: Vec<String>,
     /// Candidates' names, rebuilt on demand after a change.
     people: std::sync::OnceLock<Finder>,
     sequence: u64,
@@ -92,6 +94,7 @@ impl Board {
             nominations: BTreeMap::new(),
             finder,
             aliases,
+            notable: Vec::new(),
             people: std::sync::OnceLock::new(),
             sequence: 0,
             races: BTreeMap::new(),
@@ -274,6 +277,18 @@ impl Board {
         figures.election = self
             .election_of(&d.result.constituency)
             .map(|e| e.name.clone());
+        // Sitting members who stood here and did not win lost.
+        if let Some(view) = d.source.as_deref()
+            && d.status == DeclarationStatus::Declared
+            && let Some(winner) = figures.winning_candidate().map(|w| w.name.clone())
+        {
+            figures.sitting_defeated = figures
+                .candidates
+                .iter()
+                .filter(|c| c.name != winner && view.sitting.contains(&c.name))
+                .map(|c| (c.name.clone(), c.party.clone()))
+                .collect();
+        }
         if self.baseline.get(d.id()).is_none()
             && let Some(p) = d.source.as_ref().and_then(|s| s.previous.as_ref())
         {

@@ -1,6 +1,6 @@
 //! Milestones of the night, each posted once on its own: the first declaration, a party
 //! reaching the majority line, a hung parliament becoming certain, the largest party
-//! changing, and the last seat declaring. A pure function of the tally after each event and
+//! changing, the last seat declaring, and a notable sitting member defeated. A pure function of the tally after each event and
 //! of the milestones already fired (kept by the store, so a restart fires nothing twice).
 
 use std::collections::BTreeSet;
@@ -36,6 +36,12 @@ pub enum Milestone {
     },
     /// Every seat has declared.
     Complete { declared: u32 },
+    /// A sitting member on the notable list (party leaders, ministers) has lost.
+    NotableDefeated {
+        name: String,
+        party: PartyId,
+        seat: String,
+    },
 }
 
 impl Milestone {
@@ -48,6 +54,9 @@ impl Milestone {
             Milestone::HungCertain { .. } => "hung".into(),
             Milestone::LargestParty { n, .. } => format!("lead:{n}"),
             Milestone::Complete { .. } => "complete".into(),
+            Milestone::NotableDefeated { name, .. } => {
+                format!("defeated:{}", super::finder::normalise(name))
+            }
         }
     }
 }
@@ -70,6 +79,35 @@ impl Fired {
             self.lead_changes = self.lead_changes.max(*n);
         }
     }
+}
+
+/// The notable sitting members a declaration defeats (`defeated` from its figures), as
+/// milestones not fired yet. `notable` holds names as people write them.
+pub fn notable_defeats(
+    defeated: &[(String, PartyId)],
+    seat: &str,
+    notable: &[String],
+    fired: &mut Fired,
+) -> Vec<Milestone> {
+    let wanted: Vec<String> = notable
+        .iter()
+        .map(|n| super::finder::normalise(n))
+        .collect();
+    let mut out = Vec::new();
+    for (name, party) in defeated {
+        if !wanted.contains(&super::finder::normalise(name)) {
+            continue;
+        }
+        let m = Milestone::NotableDefeated {
+            name: name.clone(),
+            party: party.clone(),
+            seat: seat.to_string(),
+        };
+        if fired.keys.insert(m.key()) {
+            out.push(m);
+        }
+    }
+    out
 }
 
 /// The milestones `tally` reaches that have not fired. `seat` names the seat declared last

@@ -225,6 +225,10 @@ pub struct SourceView {
     /// `percentageBoundaryChange`): its defending party is a notional one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub new_boundaries: bool,
+    /// The candidates who are sitting members (of this seat or another), by name: the
+    /// Parliament export's `Candidate is sitting MP`, PA's `previousSittingMember`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sitting: Vec<String>,
 }
 
 /// A seat's previous result as the source gives it.

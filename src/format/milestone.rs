@@ -16,6 +16,7 @@ pub fn title(m: &Milestone, style: &Style) -> String {
             format!("{} is now the largest party", style.name(party))
         }
         Milestone::Complete { .. } => "Every seat has declared".to_string(),
+        Milestone::NotableDefeated { name, seat, .. } => format!("{name} loses {seat}"),
     }
 }
 
@@ -61,6 +62,15 @@ pub fn milestone_embed(m: &Milestone, election: &str, style: &Style) -> Embed {
                 escape_markdown(style.name(party)),
                 plural(u64::from(*seats), "seat", "seats"),
                 escape_markdown(style.name(was))
+            ),
+            style.parties.colour(party),
+        ),
+        Milestone::NotableDefeated { name, party, seat } => (
+            format!(
+                "{} ({}), a sitting member, is defeated in {}.",
+                escape_markdown(name),
+                escape_markdown(style.name(party)),
+                escape_markdown(seat)
             ),
             style.parties.colour(party),
         ),

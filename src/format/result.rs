@@ -122,6 +122,22 @@ pub fn summary_lines(f: &Figures, style: &Style, markdown: bool) -> Vec<String> 
             pct1(w.share)
         ));
     }
+    if !f.sitting_defeated.is_empty() {
+        let who: Vec<String> = f
+            .sitting_defeated
+            .iter()
+            .map(|(name, party)| format!("{} ({})", bold(esc(name)), esc(style.short(party))))
+            .collect();
+        lines.push(format!(
+            "{} defeated: {}.",
+            if who.len() == 1 {
+                "Sitting MP"
+            } else {
+                "Sitting MPs"
+            },
+            who.join(", ")
+        ));
+    }
     if let (Some(m), Some(mp)) = (f.majority, f.majority_pct) {
         lines.push(format!("Majority {} ({}).", thousands(m), pct1(mp)));
     }

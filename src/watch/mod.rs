@@ -406,6 +406,15 @@ impl Watcher {
                     &mut self.fired,
                 ));
             }
+            if !board.notable.is_empty() {
+                let defeated = board.compute(&e.declaration).sitting_defeated;
+                milestones.extend(milestones::notable_defeats(
+                    &defeated,
+                    &e.declaration.result.constituency.name,
+                    &board.notable,
+                    &mut self.fired,
+                ));
+            }
             for d in board.disagreements(e.declaration.id()) {
                 self.metrics
                     .source_disagreements

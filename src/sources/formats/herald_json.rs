@@ -54,6 +54,9 @@ pub struct CandidateDoc {
     pub votes: Option<u64>,
     #[serde(default)]
     pub elected: bool,
+    /// The seat's sitting member.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sitting: bool,
 }
 
 fn one() -> u32 {
@@ -241,6 +244,12 @@ fn convert(
 ) -> Result<Declaration, (String, String, bool)> {
     let figures_due = d.status == DeclarationStatus::Declared;
     let mut candidates: Vec<Candidate> = Vec::with_capacity(d.candidates.len());
+    let sitting: Vec<String> = d
+        .candidates
+        .iter()
+        .filter(|c| c.sitting)
+        .map(|c| c.name.trim().to_string())
+        .collect();
     for (j, c) in d.candidates.into_iter().enumerate() {
         let votes = match (c.votes, figures_due) {
             (Some(v), _) => v,
@@ -309,7 +318,12 @@ fn convert(
         declared_at: d.declared_at.map(|t| t.with_timezone(&Utc)),
         revision: d.revision,
         status: d.status,
-        source: None,
+        source: (!sitting.is_empty()).then(|| {
+            Box::new(crate::core::model::SourceView {
+                sitting,
+                ..Default::default()
+            })
+        }),
     };
     validate::check(&decl).map_err(|e| (String::new(), e.to_string(), true))?;
     Ok(decl)
@@ -372,6 +386,10 @@ pub fn declaration_doc(d: &Declaration) -> DeclarationDoc {
                 party: c.party.to_string(),
                 votes: figures.then_some(c.votes),
                 elected: c.elected,
+                sitting: d
+                    .source
+                    .as_ref()
+                    .is_some_and(|s| s.sitting.contains(&c.name)),
             })
             .collect(),
         declared_at: d.declared_at.map(|t| t.fixed_offset()),

@@ -709,6 +709,18 @@ impl<'a> Doc<'a> {
                     .map(|a| self.party_named(a, parties)),
                 quoted: self.quoted(seat, kind, gain_or_hold.clone(), parties)?,
                 new_boundaries: self.attr(seat, "percentageBoundaryChange").is_some(),
+                // `*` sat for this seat, `+` for another.
+                sitting: self
+                    .children(seat, "Candidate")
+                    .zip(&declaration.result.candidates)
+                    .filter(|(c, _)| {
+                        matches!(
+                            self.opt(*c, "previousSittingMember").map(str::trim),
+                            Some("*" | "+")
+                        )
+                    })
+                    .map(|(_, cand)| cand.name.clone())
+                    .collect(),
             };
             if view != SourceView::default() {
                 declaration.source = Some(Box::new(view));
@@ -827,6 +839,7 @@ impl<'a> Doc<'a> {
             defending,
             quoted: Quoted::default(),
             new_boundaries: self.attr(seat, "percentageBoundaryChange").is_some(),
+            sitting: Vec::new(),
         };
         Ok(PaNominations {
             election,

@@ -46,6 +46,8 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
     let c_position = t.col("Candidate result position")?;
     let c_by = t.col("Election is by-election")?;
     let c_notional = t.has(NOTIONAL).then(|| t.col(NOTIONAL)).transpose()?;
+    let c_sitting = t.opt_col("Candidate is sitting MP");
+    let mut sitting: std::collections::HashMap<ConstituencyId, Vec<String>> = Default::default();
 
     let mut seats: Vec<SeatBuilder> = Vec::new();
     let mut index = std::collections::HashMap::new();
@@ -161,6 +163,15 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
             same.elected |= position == 1;
             continue;
         }
+        if let Some(c) = c_sitting
+            && !aggregate
+            && row.flag(c)?
+        {
+            sitting
+                .entry(id.clone())
+                .or_default()
+                .push(cand_name.clone());
+        }
         b.candidates.push(Candidate {
             name: cand_name,
             party,
@@ -194,7 +205,15 @@ pub fn load(file: &str, text: &str, parties: &PartyRegistry) -> Result<Loaded, L
         date,
         total_seats,
     };
-    let declarations = seats_in_order(file, seats)?;
+    let mut declarations = seats_in_order(file, seats)?;
+    for d in &mut declarations {
+        if let Some(names) = sitting.remove(d.id()) {
+            d.source = Some(Box::new(crate::core::model::SourceView {
+                sitting: names,
+                ..Default::default()
+            }));
+        }
+    }
     Ok(Loaded {
         election,
         declarations,
