@@ -1356,3 +1356,92 @@ async fn elections_in_one_folder_are_announced_side_by_side() {
         "{titles:?}"
     );
 }
+
+#[tokio::test]
+async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_restart() {
+    // Three seats, 2 for a majority: Con wins the first two, Lab the third.
+    let seats = [
+        seat("E1", "One", [300, 200]),
+        seat("E2", "Two", [400, 100]),
+        seat("E3", "Three", [100, 400]),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    store.hold_election(&election(), "test").await.unwrap();
+    // The declarations recorded, and herald gone before their milestones were: the window
+    // between the two transactions.
+    let changes: Vec<herald::core::changes::Change> = seats
+        .iter()
+        .map(|d| herald::core::changes::Change {
+            kind: EventKind::Declared,
+            declaration: d.clone(),
+            differences: vec![],
+        })
+        .collect();
+    let sinks = Sinks {
+        console: true,
+        discord: false,
+    };
+    store.record(&changes, sinks).await.unwrap();
+    assert!(store.milestones().await.unwrap().is_empty());
+
+    let restart = || async {
+        let parties = demo::parties();
+        let board = Arc::new(RwLock::new(Board::new(
+            election(),
+            parties.clone(),
+            Baseline::default(),
+        )));
+        herald::watch::restore_board(&store, &board).await.unwrap();
+        let (url, feed) = scripted::start(Answer::Ok(doc(&seats).to_string())).await;
+        let source = open(
+            &Location::Url(url),
+            &SourceOptions::default(),
+            Arc::new(parties),
+        )
+        .unwrap();
+        let (mut watcher, _, _) = Watcher::new(
+            source,
+            store.clone(),
+            board,
+            Metrics::default(),
+            WatchConfig {
+                sinks,
+                ..WatchConfig::default()
+            },
+            wake(),
+        )
+        .await
+        .unwrap();
+        // The feed has nothing new; the milestones are recorded all the same.
+        assert_eq!(watcher.step().await, Step::Recorded(vec![]));
+        feed
+    };
+    let _feed = restart().await;
+    let keys: Vec<String> = store
+        .milestones()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.key())
+        .collect();
+    assert_eq!(keys, ["first", "majority:con", "complete"]);
+    let first = store.milestone("first").await.unwrap().unwrap();
+    assert_eq!(
+        first,
+        herald::core::milestones::Milestone::FirstDeclaration { seat: "One".into() }
+    );
+    // Each announced once, and a second restart adds nothing.
+    let _feed = restart().await;
+    assert_eq!(store.milestones().await.unwrap().len(), 3);
+    let console: Vec<_> = store
+        .outbox("console")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.constituency_id.starts_with("milestone:"))
+        .collect();
+    assert_eq!(console.len(), 3);
+}

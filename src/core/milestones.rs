@@ -134,15 +134,19 @@ pub fn detect(tally: &Tally, seat: &str, fired: &mut Fired) -> Vec<Milestone> {
         (Some(now), None) => fired.leader = Some(now.clone()),
         (Some(now), Some(was)) if *now != was => {
             let seats = tally.party(now).map_or(0, |p| p.seats);
+            let n = fired.lead_changes + 1;
             push(
                 Milestone::LargestParty {
                     party: now.clone(),
                     seats,
                     was,
-                    n: fired.lead_changes + 1,
+                    n,
                 },
                 fired,
             );
+            // Followed even where this change had fired before (a replay after a restart).
+            fired.leader = Some(now.clone());
+            fired.lead_changes = n;
         }
         _ => {}
     }

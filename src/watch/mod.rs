@@ -108,6 +108,8 @@ pub struct Watcher {
     held: Vec<Election>,
     /// Milestones fired so far (read back from the store at start).
     fired: Fired,
+    /// Milestones the night reached before a restart without recording them.
+    missed: Vec<Milestone>,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened (with the
@@ -139,16 +141,30 @@ impl Watcher {
         wake: Wake,
     ) -> Result<(Watcher, watch::Receiver<WatchStatus>, Control), StoreError> {
         let known = store.known().await?;
-        // Milestones already fired stay fired; the lead is followed from where it stands.
+        // Milestones already fired stay fired. The night so far is replayed, so that one
+        // reached but not recorded (herald stopped between an event and its milestone) is
+        // found and recorded now, and the lead is followed from where it stands.
         let mut fired = Fired::default();
         for m in store.milestones().await? {
-            fired.note(&m);
+            fired.keys.insert(m.key());
         }
-        fired.leader = board
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .tally(&Scope::All)
-            .leader;
+        let missed = {
+            let events = store.events().await?;
+            let b = board.read().unwrap_or_else(|p| p.into_inner());
+            let mut replay = Board::new(b.election.clone(), b.parties.clone(), b.baseline.clone());
+            let mut missed = Vec::new();
+            if b.elections().is_empty() && b.size_known() && b.election.total_seats > 1 {
+                for e in &events {
+                    replay.apply(e.declaration.clone());
+                    missed.extend(milestones::detect(
+                        &replay.tally(&Scope::All),
+                        &e.declaration.result.constituency.name,
+                        &mut fired,
+                    ));
+                }
+            }
+            missed
+        };
         let (tx, requests) = mpsc::channel(16);
         let (status, rx) = watch::channel(WatchStatus {
             source: source.describe(),
@@ -171,6 +187,7 @@ impl Watcher {
                 requests,
                 held: Vec::new(),
                 fired,
+                missed,
             },
             rx,
             Control { tx },
@@ -218,6 +235,11 @@ impl Watcher {
 
     /// Polls once and records what changed.
     pub async fn step(&mut self) -> Step {
+        // Milestones reached before a restart but not recorded then: recorded first.
+        if !self.missed.is_empty() {
+            let missed = std::mem::take(&mut self.missed);
+            self.record_milestones(missed).await;
+        }
         let started = Instant::now();
         self.metrics.polls.inc();
         let polled = self.source.poll().await;
@@ -347,8 +369,8 @@ impl Watcher {
         Step::Recorded(recorded.events)
     }
 
-    /// Records milestones the events reached, each once, and wakes the sinks. One that
-    /// cannot be recorded is forgotten as fired, so the next event fires it again.
+    /// Records milestones the events reached, each once, and wakes the sinks. Those that
+    /// cannot be recorded are tried again at the next step.
     async fn record_milestones(&mut self, milestones: Vec<Milestone>) {
         if milestones.is_empty() {
             return;
@@ -367,10 +389,9 @@ impl Watcher {
                 }
             }
             Err(e) => {
-                tracing::warn!("milestones not recorded, to fire again: {e}");
-                for m in &milestones {
-                    self.fired.keys.remove(&m.key());
-                }
+                // Kept to record at the next step (the store refuses a key twice).
+                tracing::warn!("milestones not recorded, tried again next poll: {e}");
+                self.missed.extend(milestones);
             }
         }
     }
