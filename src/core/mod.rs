@@ -1,5 +1,7 @@
 //! The pure core: the election model, the party registry, the arithmetic of one result and
-//! of the nation, and the constituency finder. Nothing here performs I/O or knows Discord.
+//! of the nation, the constituency finder, the board that holds the night, and what is
+//! derived from it (changes between feeds, the source's figures cross-checked, milestones,
+//! the projection). Nothing here performs I/O or knows Discord.
 
 pub mod arithmetic;
 pub mod board;
