@@ -745,32 +745,7 @@ async fn a_pa_folder_reports_the_call_then_the_completed_result() {
     let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
         .await
         .unwrap();
-    let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
-        election(),
-        parties.clone(),
-        Baseline::default(),
-    )));
-    let options = SourceOptions {
-        format: Format::PaXml,
-        ..SourceOptions::default()
-    };
-    let source = open(
-        &Location::Folder(inbox.clone()),
-        &options,
-        Arc::new(parties),
-    )
-    .unwrap();
-    let (mut watcher, _, _) = Watcher::new(
-        source,
-        store.clone(),
-        board.clone(),
-        Metrics::default(),
-        WatchConfig::default(),
-        wake(),
-    )
-    .await
-    .unwrap();
+    let (mut watcher, board, _) = pa_rig(&inbox, &store, None).await;
     assert_eq!(
         watcher.step().await,
         Step::Recorded(vec![]),
@@ -942,10 +917,11 @@ async fn a_folder_of_herald_json_files_takes_the_highest_revision() {
 }
 
 /// A watcher on an empty folder of PA messages, following one election.
+/// A watcher on a folder of PA messages (all its elections, or `election` only).
 async fn pa_rig(
     inbox: &std::path::Path,
     store: &Store,
-    election: &str,
+    election: Option<&str>,
 ) -> (Watcher, herald::watch::SharedBoard, Metrics) {
     let parties = demo::parties();
     let board = Arc::new(RwLock::new(Board::new(
@@ -955,7 +931,7 @@ async fn pa_rig(
     )));
     let options = SourceOptions {
         format: Format::PaXml,
-        election: Some(election.to_string()),
+        election: election.map(String::from),
         ..SourceOptions::default()
     };
     let source = open(
@@ -1026,7 +1002,8 @@ async fn pa_test_2026_replayed_in_arrival_order_against_pa_s_own_baselines() {
     let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
         .await
         .unwrap();
-    let (mut watcher, board, metrics) = pa_rig(&inbox, &store, "Scottish Parliament Test").await;
+    let (mut watcher, board, metrics) =
+        pa_rig(&inbox, &store, Some("Scottish Parliament Test")).await;
     // As PA sent them: each seat's rush, then its result; the mayor's files belong to
     // another election and are left aside.
     let arrivals = [
@@ -1135,7 +1112,7 @@ async fn a_seat_corrected_by_a_rush_is_announced_as_a_correction_at_once() {
     let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
         .await
         .unwrap();
-    let (mut watcher, board, _) = pa_rig(&inbox, &store, "pa-s-2026-05-06").await;
+    let (mut watcher, board, _) = pa_rig(&inbox, &store, Some("pa-s-2026-05-06")).await;
     let result =
         std::fs::read_to_string(pa.join("Scottish_Parliament_Test_result_Bathgate_1.xml")).unwrap();
     let rush =
@@ -1246,32 +1223,7 @@ async fn elections_in_one_folder_are_announced_side_by_side() {
     let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
         .await
         .unwrap();
-    let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
-        herald::app::placeholder_election(&Baseline::default()),
-        parties.clone(),
-        Baseline::default(),
-    )));
-    let options = SourceOptions {
-        format: Format::PaXml,
-        ..SourceOptions::default()
-    };
-    let source = open(
-        &Location::Folder(inbox.clone()),
-        &options,
-        Arc::new(parties),
-    )
-    .unwrap();
-    let (mut watcher, _, _) = Watcher::new(
-        source,
-        store.clone(),
-        board.clone(),
-        Metrics::default(),
-        WatchConfig::default(),
-        wake(),
-    )
-    .await
-    .unwrap();
+    let (mut watcher, board, _) = pa_rig(&inbox, &store, None).await;
     let mut footers = Vec::new();
     for file in [
         "Scottish_Parliament_Test_result_Cowdenbeath_1.xml",

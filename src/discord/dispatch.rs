@@ -835,11 +835,7 @@ impl Dispatcher {
         };
         match self.post(channel, item, &embed, None, None, &[]).await? {
             Sent::Ok(mid) => {
-                self.store.mark_sent(&item.key, Some(&mid)).await?;
-                self.metrics
-                    .sent
-                    .get_or_create(&Metrics::sink(DISCORD))
-                    .inc();
+                self.delivered(item, &mid).await?;
                 Ok(Next::Continue)
             }
             Sent::Stop => Ok(Next::Stop),
@@ -968,11 +964,7 @@ impl Dispatcher {
         };
         match sent {
             Sent::Ok(mid) => {
-                self.store.mark_sent(&item.key, Some(&mid)).await?;
-                self.metrics
-                    .sent
-                    .get_or_create(&Metrics::sink(DISCORD))
-                    .inc();
+                self.delivered(item, &mid).await?;
                 let lag = (Utc::now() - event.seen_at).num_milliseconds().max(0) as f64 / 1000.0;
                 self.metrics.feed_to_post_seconds.observe(lag);
                 Ok(Next::Continue)
@@ -1023,10 +1015,7 @@ impl Dispatcher {
         if let Some(r) = role {
             body["allowed_mentions"] = json!({"parse": [], "roles": [r]});
         }
-        let outcome = self
-            .create(channel, item.first_tried_at, &body, files)
-            .await;
-        self.failed(channel, item, outcome).await
+        self.send_body(channel, item, &body, files).await
     }
 
     async fn post(
@@ -1039,10 +1028,29 @@ impl Dispatcher {
         files: &[File],
     ) -> Result<Sent, StoreError> {
         let body = self.message_body(embed, content, &item.key, reply_to, !files.is_empty());
-        let outcome = self
-            .create(channel, item.first_tried_at, &body, files)
-            .await;
+        self.send_body(channel, item, &body, files).await
+    }
+
+    /// Creates the message of one outbox row and takes Discord's answer.
+    async fn send_body(
+        &self,
+        channel: &str,
+        item: &OutboxItem,
+        body: &Value,
+        files: &[File],
+    ) -> Result<Sent, StoreError> {
+        let outcome = self.create(channel, item.first_tried_at, body, files).await;
         self.failed(channel, item, outcome).await
+    }
+
+    /// Marks a row delivered as message `mid` and counts it.
+    async fn delivered(&self, item: &OutboxItem, mid: &str) -> Result<(), StoreError> {
+        self.store.mark_sent(&item.key, Some(mid)).await?;
+        self.metrics
+            .sent
+            .get_or_create(&Metrics::sink(DISCORD))
+            .inc();
+        Ok(())
     }
 
     async fn post_note(

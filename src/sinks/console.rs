@@ -37,6 +37,18 @@ pub struct ConsoleStyle {
     pub baseline_label: String,
 }
 
+impl ConsoleStyle {
+    /// The style to render with, over the board's party registry.
+    fn of<'a>(&'a self, board: &'a crate::core::board::Board) -> Style<'a> {
+        Style {
+            parties: &board.parties,
+            tz: self.tz,
+            source: &self.source,
+            baseline_label: &self.baseline_label,
+        }
+    }
+}
+
 pub struct ConsoleSink {
     store: Store,
     board: SharedBoard,
@@ -114,12 +126,7 @@ impl ConsoleSink {
                 return Ok(None);
             };
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-            let style = Style {
-                parties: &board.parties,
-                tz: self.style.tz,
-                source: &self.style.source,
-                baseline_label: &self.style.baseline_label,
-            };
+            let style = self.style.of(&board);
             let embed = milestone::milestone_embed(&m, &board.election.name, &style);
             let out = format!(
                 "▶ MILESTONE · {}{MARK_OPEN}{key}]\n{}\n",
@@ -137,12 +144,7 @@ impl ConsoleSink {
             None
         };
         let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-        let style = Style {
-            parties: &board.parties,
-            tz: self.style.tz,
-            source: &self.style.source,
-            baseline_label: &self.style.baseline_label,
-        };
+        let style = self.style.of(&board);
         let figures = board.compute(&event.declaration);
         let before_figures = before.map(|b| board.compute(&b.declaration));
         let a = announcement(

@@ -279,6 +279,16 @@ enum Kind {
     Recount,
 }
 
+/// The opening of a seat message (see `Doc::seat_head`).
+struct SeatHead {
+    election: PaElection,
+    /// The `Constituency` element.
+    seat: usize,
+    number: u32,
+    constituency: Constituency,
+    revision: u32,
+}
+
 /// Whether votes are read from a candidate.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Votes {
@@ -611,8 +621,9 @@ impl<'a> Doc<'a> {
         })
     }
 
-    /// A rush, result or recount.
-    fn seat(&self, root: usize, kind: Kind, parties: &PartyRegistry) -> Result<PaSeat, LoadError> {
+    /// What every seat message opens with: its election, its `Constituency` element, and
+    /// its revision (the root's, else the file name's, else 1).
+    fn seat_head(&self, root: usize) -> Result<SeatHead, LoadError> {
         let election_el = self.one_child(root, "Election")?;
         let election = self.election(election_el)?;
         let seat = self.one_child(election_el, "Constituency")?;
@@ -621,6 +632,24 @@ impl<'a> Doc<'a> {
             Some(r) => r,
             None => revision_from_file_name(self.file).unwrap_or(1),
         };
+        Ok(SeatHead {
+            election,
+            seat,
+            number,
+            constituency,
+            revision,
+        })
+    }
+
+    /// A rush, result or recount.
+    fn seat(&self, root: usize, kind: Kind, parties: &PartyRegistry) -> Result<PaSeat, LoadError> {
+        let SeatHead {
+            election,
+            seat,
+            number,
+            constituency,
+            revision,
+        } = self.seat_head(root)?;
         let electorate = self.opt_count(seat, "electorate")?;
 
         let (status, votes) = match kind {
@@ -818,14 +847,13 @@ impl<'a> Doc<'a> {
         root: usize,
         parties: &PartyRegistry,
     ) -> Result<PaNominations, LoadError> {
-        let election_el = self.one_child(root, "Election")?;
-        let election = self.election(election_el)?;
-        let seat = self.one_child(election_el, "Constituency")?;
-        let (number, constituency) = self.constituency(seat, &election, election.nation())?;
-        let revision = match self.opt_small(root, "revision")? {
-            Some(r) => r,
-            None => revision_from_file_name(self.file).unwrap_or(1),
-        };
+        let SeatHead {
+            election,
+            seat,
+            number,
+            constituency,
+            revision,
+        } = self.seat_head(root)?;
         let mut candidates = Vec::new();
         for c in self.children(seat, "Candidate") {
             candidates.push(self.candidate(c, Votes::Zero, parties)?.0);

@@ -47,22 +47,16 @@ impl FtpSession {
         if url.scheme == Scheme::Ftps {
             let mut tls = TlsConnector::new();
             if let Some(ca) = &auth.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| {
+                let refused = |e: &dyn std::fmt::Display| {
                     failed(
                         url,
                         FeedCause::connect,
                         "source.ca_file",
                         format!("{}: {e}", ca.display()),
                     )
-                })?;
-                let cert = Certificate::from_pem(&pem).map_err(|e| {
-                    failed(
-                        url,
-                        FeedCause::connect,
-                        "source.ca_file",
-                        format!("{}: {e}", ca.display()),
-                    )
-                })?;
+                };
+                let pem = std::fs::read(ca).map_err(|e| refused(&e))?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| refused(&e))?;
                 tls = tls.add_root_certificate(cert);
             }
             ftp = tokio::time::timeout(
