@@ -214,10 +214,25 @@ impl Board {
         if self.size_unknown.contains(election) {
             return;
         }
-        let tally = self.tally(&scope);
-        if tally.total_seats > 1 {
-            self.races.insert(seq, tally.race(Self::RACE_LEADERS));
+        if let Some(race) = self.race(&scope) {
+            self.races.insert(seq, race);
         }
+    }
+
+    /// Where the race stands in `scope` now (None for a contest of one seat): the tally's
+    /// leaders and, for the whole of a lone election, the projection's largest party.
+    pub fn race(&self, scope: &Scope) -> Option<Race> {
+        let tally = self.tally(scope);
+        if tally.total_seats <= 1 {
+            return None;
+        }
+        let mut race = tally.race(Self::RACE_LEADERS);
+        if *scope == Scope::All
+            && let Some(p) = self.projection()
+        {
+            race.projected = p.parties.first().map(|x| (x.party.clone(), x.projected));
+        }
+        Some(race)
     }
 
     /// The projection of the seats still to declare (uniform swing by nation, over the

@@ -67,6 +67,7 @@ impl Tally {
                 .take(n)
                 .map(|p| (p.party.clone(), p.seats, p.seat_change))
                 .collect(),
+            projected: None,
         }
     }
 }
@@ -81,6 +82,8 @@ pub struct Race {
     pub majority_party: Option<PartyId>,
     /// Party, seats, change in seats; most seats first.
     pub leaders: Vec<(PartyId, u32, i64)>,
+    /// The projection's largest party and its projected seats, where there is a projection.
+    pub projected: Option<(PartyId, u32)>,
 }
 
 /// The key national totals are kept under: the party mapped through configured
