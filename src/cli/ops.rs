@@ -12,7 +12,6 @@ use crate::discord::bot::Connection;
 use crate::discord::dispatch::DispatchConfig;
 use crate::discord::replies::Presentation;
 use crate::sinks::console::{ConsoleStyle, Output};
-use crate::sources::live::SourceOptions;
 
 /// The permissions herald needs: View Channel, Send Messages, Embed Links, Attach Files and
 /// Read Message History.
@@ -95,14 +94,7 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
         });
         let config = PipelineConfig {
             location,
-            source: SourceOptions {
-                format: c.format,
-                constituencies: c.constituencies.clone(),
-                timeout: c.timeout,
-                max_body_bytes: c.max_body_bytes,
-                election: c.election.clone(),
-                remote: c.remote.clone(),
-            },
+            source: c.source_options(),
             interval: c.interval,
             store: c.store.clone(),
             console,
@@ -254,14 +246,7 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
         let source = match &c.source {
             None => "not set".to_string(),
             Some(location) => {
-                let options = crate::sources::live::SourceOptions {
-                    format: c.format,
-                    constituencies: c.constituencies.clone(),
-                    timeout: c.timeout,
-                    max_body_bytes: c.max_body_bytes,
-                    election: c.election.clone(),
-                    remote: c.remote.clone(),
-                };
+                let options = c.source_options();
                 let polled = match crate::sources::live::open(
                     location,
                     &options,

@@ -221,6 +221,18 @@ pub fn remote_auth_from(env: Env) -> Result<RemoteAuth, ConfigError> {
 }
 
 impl Config {
+    /// What the source is polled with.
+    pub fn source_options(&self) -> crate::sources::live::SourceOptions {
+        crate::sources::live::SourceOptions {
+            format: self.format,
+            constituencies: self.constituencies.clone(),
+            timeout: self.timeout,
+            max_body_bytes: self.max_body_bytes,
+            election: self.election.clone(),
+            remote: self.remote.clone(),
+        }
+    }
+
     /// Reads `path` (if given) and applies the environment.
     pub fn load(path: Option<&Path>, env: Env) -> Result<Config, ConfigError> {
         let (file, text) = match path {

@@ -427,8 +427,12 @@ impl Watcher {
                     &mut self.fired,
                 ));
             }
+            // The figures `apply` just put on the board, not computed again.
             if !board.notable.is_empty() {
-                let defeated = board.compute(&e.declaration).sitting_defeated;
+                let defeated = board
+                    .get(e.declaration.id())
+                    .map(|entry| entry.figures.sitting_defeated.clone())
+                    .unwrap_or_default();
                 milestones.extend(milestones::notable_defeats(
                     &defeated,
                     &e.declaration.result.constituency.name,
