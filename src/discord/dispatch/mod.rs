@@ -1,0 +1,340 @@
+//! The announcement dispatcher: drains the store's Discord outbox into channels, in order
+//! per channel, as fast as Discord's limits allow.
+//!
+//! * A global limiter (a token bucket, set just under Discord's 50 requests per second)
+//!   gates every request; route buckets are learned from Discord's rate-limit headers, and
+//!   every request counts against its bucket, even one answered by a 5xx without headers; a
+//!   429 waits its `retry_after` (every route, if global); 5xx errors and timeouts are
+//!   retried with exponential backoff and jitter, holding the channel's later messages back
+//!   so that order is kept.
+//! * A channel Discord refuses (403 Missing Access, 404 Unknown Channel) is paused, logged
+//!   once and shown in `/subscriptions`; nothing else is dropped.
+//! * At the peak, a channel whose backlog is longer than its own limit drains in a few
+//!   seconds (or that asked for `mode: digest`) gets digests: pending declarations merged
+//!   into one message. Corrections and retractions are never merged away.
+//! * Exactly once: a row is claimed in the store before it is sent, sent with a nonce
+//!   derived from its key (`enforce_nonce`), and marked with the message id after. A send
+//!   whose reply was lost is deduplicated by the nonce while Discord remembers it (a few
+//!   minutes); one first tried longer ago is looked for in the channel's history before it
+//!   is sent again. The store stops any second send of a row marked sent.
+//! * Channels are served most urgent first: those with a retry due, then by the age of
+//!   their next announcement, from a list of due channels at most a second old, so a retry
+//!   never waits behind every other channel's backlog (and outlives the nonce).
+//!
+//! This module owns the configuration, the [`Dispatcher`] and its scheduling: the run loop
+//! that gives a free slot to the most urgent due channel, and the drain of one channel. The
+//! rest is split by job:
+//!
+//! * `limits`: pacing (the global limiter and pause, route buckets) and backoff;
+//! * `once`: exactly-once sending (nonces, looking in the channel, what a reply means);
+//! * `render`: the bodies of messages and edits, announcements and their charts;
+//! * `send`: one row's announcement (or milestone), posted, edited or answered;
+//! * `digest`: several declarations merged into one message.
+
+mod digest;
+mod limits;
+mod once;
+mod render;
+mod send;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{Notify, Semaphore, watch};
+
+use super::health::DiscordHealth;
+use super::rest::{Outcome, Rest};
+use crate::core::changes::EventKind;
+use crate::discord::replies::Presentation;
+use crate::observe::Metrics;
+use crate::store::{DISCORD, Mode, OutboxItem, Store, StoreError};
+use crate::watch::{SharedBoard, Wake};
+
+use limits::RouteBucket;
+pub use once::nonce;
+
+/// How the dispatcher paces itself.
+#[derive(Clone, Debug)]
+pub struct DispatchConfig {
+    /// Requests per second across all channels (Discord allows about 50).
+    pub global_per_second: u32,
+    /// A backlog longer than this (Discord drains 5 messages per 5 s in one channel) turns
+    /// a channel's pending declarations into digests.
+    pub digest_after: usize,
+    /// At most this many seats in one digest message.
+    pub digest_max: usize,
+    /// Channels drained at once.
+    pub concurrency: usize,
+    /// Longest wait before retrying a failed send.
+    pub max_backoff: Duration,
+    /// Attach the result chart to announcements.
+    pub charts: bool,
+    /// How long Discord is trusted to remember a nonce (it says "the past few minutes"): a
+    /// send first tried longer ago is looked for in the channel before it is tried again.
+    pub nonce_trust: Duration,
+    /// While Discord refuses the token, how often to ask whether it accepts it again.
+    pub token_probe: Duration,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            global_per_second: 45,
+            digest_after: 5,
+            digest_max: 40,
+            concurrency: 64,
+            max_backoff: Duration::from_secs(120),
+            charts: true,
+            nonce_trust: Duration::from_secs(120),
+            token_probe: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Renders a chart for an announcement (kept behind a function so the dispatcher does not
+/// depend on how pictures are drawn).
+pub type ChartFn = Arc<
+    dyn Fn(&SharedBoard, &crate::core::model::Declaration, &Presentation) -> Option<Vec<u8>>
+        + Send
+        + Sync,
+>;
+
+pub struct Dispatcher {
+    store: Store,
+    board: SharedBoard,
+    rest: Rest,
+    presentation: Presentation,
+    metrics: Metrics,
+    health: DiscordHealth,
+    config: DispatchConfig,
+    chart: Option<ChartFn>,
+    limiter: DefaultDirectRateLimiter,
+    /// No request before this instant (a global 429).
+    global_pause: Mutex<Option<Instant>>,
+    /// What is known of each route's bucket.
+    buckets: Mutex<HashMap<String, RouteBucket>>,
+    busy: Mutex<HashSet<String>>,
+    /// The most recent charts, by (constituency, version).
+    charts: Mutex<VecDeque<(ChartKey, ChartCell)>>,
+}
+
+/// A chart: PNG bytes shared between the channels that receive it.
+type Png = Arc<Vec<u8>>;
+/// Which event a chart draws: (constituency, version).
+type ChartKey = (String, u32);
+/// A chart being drawn or drawn (None if it could not be).
+type ChartCell = Arc<tokio::sync::OnceCell<Option<Png>>>;
+
+/// What to do with a channel after one step.
+enum Next {
+    Continue,
+    /// Stop draining this channel for now (a retry is scheduled, or it was paused).
+    Stop,
+}
+
+enum Sent {
+    Ok(String),
+    Stop,
+    /// The message to edit is gone.
+    NoMessage,
+    /// Discord refused the request; the row is given up.
+    Refused,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        board: SharedBoard,
+        rest: Rest,
+        presentation: Presentation,
+        metrics: Metrics,
+        config: DispatchConfig,
+        chart: Option<ChartFn>,
+    ) -> Arc<Dispatcher> {
+        let health = rest.health().clone();
+        let rate = NonZeroU32::new(config.global_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        // No burst: any one-second window sees at most rate + 1 announcement requests, which
+        // leaves room under Discord's limit for the bot's own calls.
+        let burst = NonZeroU32::MIN;
+        Arc::new(Dispatcher {
+            store,
+            board,
+            rest,
+            presentation,
+            metrics,
+            health,
+            config,
+            chart,
+            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            global_pause: Mutex::new(None),
+            buckets: Mutex::new(HashMap::new()),
+            busy: Mutex::new(HashSet::new()),
+            charts: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drains the outbox whenever the watcher records events, until `shutdown`. A free slot
+    /// goes to the most urgent due channel (retries first, then the oldest announcement).
+    /// The list of due channels is a scan of every pending row, so it is asked for again
+    /// when new events arrive or it is a second old, not each time a channel finishes: a
+    /// retry waits at most that second for a slot, never for every other channel's backlog.
+    pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
+        const REFRESH: Duration = Duration::from_secs(1);
+        self.seed_buckets().await;
+        let mut woken = wake.subscribe();
+        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let freed = Arc::new(Notify::new());
+        let mut due: VecDeque<String> = VecDeque::new();
+        let mut fetched: Option<Instant> = None;
+        let mut news = true;
+        let mut last_depth: Option<Instant> = None;
+        let mut probed: Option<Instant> = None;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            // Nothing is sent while the store cannot record it, or while Discord refuses
+            // the token (each says why in /healthz); nothing is given up for either.
+            let store_ok = self.store.fault().is_none();
+            let token_ok = self.health.token_refused().is_none();
+            if !token_ok && probed.is_none_or(|t| t.elapsed() >= self.config.token_probe) {
+                probed = Some(Instant::now());
+                match self.rest.check_token().await {
+                    Ok(()) => self.health.token_accepted(),
+                    Err(Outcome::Unauthorized(_)) => {}
+                    Err(other) => {
+                        tracing::warn!("could not ask Discord about the token: {other:?}")
+                    }
+                }
+            }
+            if store_ok && token_ok && permits.available_permits() > 0 {
+                if news || fetched.is_none_or(|t| t.elapsed() >= REFRESH) {
+                    match self.store.targets_due(DISCORD, Utc::now()).await {
+                        Ok(channels) => due = channels.into(),
+                        Err(e) => tracing::error!("dispatch: {e}"),
+                    }
+                    fetched = Some(Instant::now());
+                    news = false;
+                }
+                while let Some(channel) = due.pop_front() {
+                    if Self::lock(&self.busy).contains(&channel) {
+                        continue;
+                    }
+                    let Ok(permit) = permits.clone().try_acquire_owned() else {
+                        due.push_front(channel);
+                        break;
+                    };
+                    Self::lock(&self.busy).insert(channel.clone());
+                    let (me, freed) = (self.clone(), freed.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = me.drain(&channel).await {
+                            tracing::error!(channel, "dispatch: {e}");
+                        }
+                        Self::lock(&me.busy).remove(&channel);
+                        drop(permit);
+                        freed.notify_one();
+                    });
+                }
+            }
+            // The depth is a count over every pending row: once a second is enough.
+            if last_depth.is_none_or(|t| t.elapsed() >= REFRESH) {
+                last_depth = Some(Instant::now());
+                if let Ok(depth) = self.store.depth(DISCORD).await {
+                    self.metrics
+                        .outbox_depth
+                        .get_or_create(&Metrics::sink(DISCORD))
+                        .set(depth);
+                }
+            }
+            tokio::select! {
+                _ = woken.changed() => news = true,
+                _ = freed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends one channel's announcements in order until it is empty or must wait.
+    pub async fn drain(&self, channel: &str) -> Result<(), StoreError> {
+        // Enough rows to see whether the channel is behind and to fill one digest.
+        let window = (self.config.digest_max.max(self.config.digest_after) + 1) as i64;
+        let Some(sub) = self.store.subscription(channel).await? else {
+            self.store
+                .fail_target(DISCORD, channel, "unsubscribed")
+                .await?;
+            return Ok(());
+        };
+        if sub.paused_reason.is_some() {
+            self.store
+                .fail_target(DISCORD, channel, "channel paused")
+                .await?;
+            return Ok(());
+        }
+        loop {
+            if self.health.token_refused().is_some() || self.store.fault().is_some() {
+                return Ok(());
+            }
+            let rows = self.store.undelivered_for(DISCORD, channel, window).await?;
+            let Some(head) = rows.first() else {
+                return Ok(());
+            };
+            if head.next_attempt_at > Utc::now() {
+                return Ok(());
+            }
+            // A digest claimed before a crash (or a failed send) is sent again as it was.
+            if let Some(dk) = &head.digest_key {
+                let group: Vec<OutboxItem> = rows
+                    .iter()
+                    .filter(|r| r.digest_key.as_deref() == Some(dk))
+                    .cloned()
+                    .collect();
+                match self.send_digest(channel, dk, &group).await? {
+                    Next::Continue => continue,
+                    Next::Stop => return Ok(()),
+                }
+            }
+            // Plain declarations not yet tried can merge; a row already tried alone stays
+            // alone (its nonce must match), and corrections are never merged.
+            let mergeable: Vec<OutboxItem> = rows
+                .iter()
+                .take_while(|r| {
+                    r.digest_key.is_none() && r.attempts == 0 && r.kind == Some(EventKind::Declared)
+                })
+                .take(self.config.digest_max)
+                .cloned()
+                .collect();
+            let behind = rows.len() > self.config.digest_after;
+            let digest = match sub.mode {
+                Mode::Digest => !mergeable.is_empty(),
+                Mode::Every => behind && mergeable.len() > 1,
+            };
+            let next = if digest {
+                let dk = format!("digest:{channel}:{}", mergeable[0].seq);
+                let keys: Vec<String> = mergeable.iter().map(|r| r.key.clone()).collect();
+                self.store.claim_digest(&keys, &dk).await?;
+                let group: Vec<OutboxItem> = mergeable
+                    .into_iter()
+                    .map(|mut r| {
+                        r.digest_key = Some(dk.clone());
+                        r
+                    })
+                    .collect();
+                self.send_digest(channel, &dk, &group).await?
+            } else {
+                self.send_one(channel, head).await?
+            };
+            if let Next::Stop = next {
+                return Ok(());
+            }
+        }
+    }
+}
