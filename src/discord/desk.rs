@@ -3,7 +3,7 @@
 //! still to declare) and `/projection` (the seats still to declare, by uniform swing).
 //! Plain functions of the board, like every other reply.
 
-use super::replies::{Presentation, Reply};
+use super::replies::{Picture, Presentation, Reply};
 use crate::core::arithmetic::{Outcome, compute};
 use crate::core::board::{Board, Entry, Scope};
 use crate::core::model::DeclarationStatus;
@@ -278,7 +278,7 @@ pub fn projection(board: &Board, p: &Presentation) -> Reply {
             String::new()
         }
     );
-    Reply::embed(
+    let mut reply = Reply::embed(
         Embed {
             title: format!("Projection: {}", escape_markdown(&board.election.name)),
             description,
@@ -289,5 +289,7 @@ pub fn projection(board: &Board, p: &Presentation) -> Reply {
             image: None,
         }
         .fit(),
-    )
+    );
+    reply.picture = Some(Picture::Projection);
+    reply
 }

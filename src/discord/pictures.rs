@@ -49,6 +49,16 @@ pub fn render(
                 &style(&parties, presentation),
             ))
         }
+        Picture::Projection => {
+            let projection = b.projection()?;
+            let title = format!("Projection: {}", b.election.name);
+            drop(b);
+            logged(chart::projection_chart(
+                &projection,
+                &title,
+                &style(&parties, presentation),
+            ))
+        }
         Picture::Swing => {
             let tally = b.tally(&Scope::All);
             let title = format!("{}: national swing", b.election.name);

@@ -330,7 +330,7 @@ pub fn seats_svg(t: &Tally, title: &str, style: &Style) -> String {
     svg.finish()
 }
 
-fn fill_attrs(colour: Colour) -> String {
+pub(super) fn fill_attrs(colour: Colour) -> String {
     if needs_outline(colour) {
         format!(
             r#"fill="{colour}" stroke="{}" stroke-width="1.5""#,
