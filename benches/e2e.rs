@@ -19,12 +19,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald::core::filter::Filter;
 use herald::core::finder::normalise;
 use herald::demo;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::{Format, load_files};
-use herald::store::{Mode, Store, Subscription};
+use herald::store::{Store, Subscription};
 use support::fake_discord::{FakeConfig, FakeDiscord};
 
 struct Args {
@@ -128,14 +127,7 @@ async fn main() {
     let mut channels = Vec::new();
     for g in &fake.config().guilds {
         for c in &g.channels {
-            let sub = Subscription {
-                channel_id: c.to_string(),
-                guild_id: g.id.to_string(),
-                filter: Filter::All,
-                mode: Mode::Every,
-                paused_reason: None,
-                mention_role: None,
-            };
+            let sub = Subscription::every(&g.id.to_string(), &c.to_string());
             store.subscribe(&sub, None).await.expect("subscribe");
             channels.push(*c);
         }

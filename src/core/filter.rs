@@ -1,14 +1,18 @@
-//! Which declarations a subscription wants: all of them, a nation or region, a party's
-//! contests, or a list of constituencies.
+//! Which announcements a subscription wants. A filter combines three things: where (every
+//! seat, a nation, a region, or a list of seats), whose (optionally, seats a party
+//! contests) and what (every declaration, gains only, or milestones only). A channel may
+//! hold several subscriptions; it receives an announcement once if any of them wants it.
 
 use serde::{Deserialize, Serialize};
 
 use super::model::{ConstituencyId, Declaration, Nation, PartyId};
 use super::parties::PartyRegistry;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Where: the seats a subscription covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Filter {
+pub enum Area {
+    #[default]
     All,
     Nation {
         nation: Nation,
@@ -16,28 +20,131 @@ pub enum Filter {
     Region {
         region: String,
     },
-    /// Seats where the party has a candidate.
-    Party {
-        party: PartyId,
-    },
     Constituencies {
         ids: Vec<ConstituencyId>,
     },
+}
+
+/// What: which of the announcements in the area.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wants {
+    /// Every declaration (and, with no area or party, the night's milestones).
+    #[default]
+    Every,
+    /// Seats changing hands only (and corrections of what was announced).
+    Gains,
     /// Milestones only (a party reaching the majority line, the last seat declaring), no
-    /// seat's declaration. `All` takes milestones too; the other filters do not.
+    /// seat's declaration.
     Milestones,
 }
 
+/// A subscription's filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    pub area: Area,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<PartyId>,
+    #[serde(default)]
+    pub wants: Wants,
+}
+
+/// The filters stored before a filter combined area, party and kind (one of each).
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Legacy {
+    All,
+    Nation { nation: Nation },
+    Region { region: String },
+    Party { party: PartyId },
+    Constituencies { ids: Vec<ConstituencyId> },
+    Milestones,
+}
+
+impl From<Legacy> for Filter {
+    fn from(l: Legacy) -> Filter {
+        let area = |area| Filter {
+            area,
+            ..Filter::default()
+        };
+        match l {
+            Legacy::All => Filter::default(),
+            Legacy::Nation { nation } => area(Area::Nation { nation }),
+            Legacy::Region { region } => area(Area::Region { region }),
+            Legacy::Constituencies { ids } => area(Area::Constituencies { ids }),
+            Legacy::Party { party } => Filter {
+                party: Some(party),
+                ..Filter::default()
+            },
+            Legacy::Milestones => Filter {
+                wants: Wants::Milestones,
+                ..Filter::default()
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Filter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Filter, D::Error> {
+        #[derive(Deserialize)]
+        struct Current {
+            area: Area,
+            #[serde(default)]
+            party: Option<PartyId>,
+            #[serde(default)]
+            wants: Wants,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Current(Current),
+            Legacy(Legacy),
+        }
+        Ok(match Stored::deserialize(d)? {
+            Stored::Current(c) => Filter {
+                area: c.area,
+                party: c.party,
+                wants: c.wants,
+            },
+            Stored::Legacy(l) => l.into(),
+        })
+    }
+}
+
 impl Filter {
-    pub fn matches(&self, d: &Declaration) -> bool {
+    /// Every declaration, and the milestones.
+    pub fn all() -> Filter {
+        Filter::default()
+    }
+
+    /// Whether a declaration's announcement is wanted; `gain` says whether it is a gain.
+    pub fn matches(&self, d: &Declaration, gain: bool) -> bool {
         let c = &d.result.constituency;
-        match self {
-            Filter::All => true,
-            Filter::Nation { nation } => c.nation == *nation,
-            Filter::Region { region } => c.region.eq_ignore_ascii_case(region),
-            Filter::Party { party } => d.result.candidates.iter().any(|cand| &cand.party == party),
-            Filter::Constituencies { ids } => ids.contains(&c.id),
-            Filter::Milestones => false,
+        let area = match &self.area {
+            Area::All => true,
+            Area::Nation { nation } => c.nation == *nation,
+            Area::Region { region } => c.region.eq_ignore_ascii_case(region),
+            Area::Constituencies { ids } => ids.contains(&c.id),
+        };
+        let party = self
+            .party
+            .as_ref()
+            .is_none_or(|p| d.result.candidates.iter().any(|cand| &cand.party == p));
+        let wants = match self.wants {
+            Wants::Every => true,
+            Wants::Gains => gain,
+            Wants::Milestones => false,
+        };
+        area && party && wants
+    }
+
+    /// Whether the night's milestones are wanted: milestones only, or every declaration
+    /// everywhere.
+    pub fn takes_milestones(&self) -> bool {
+        match self.wants {
+            Wants::Milestones => true,
+            Wants::Every => self.area == Area::All && self.party.is_none(),
+            Wants::Gains => false,
         }
     }
 
@@ -47,17 +154,26 @@ impl Filter {
         parties: &PartyRegistry,
         name_of: impl Fn(&ConstituencyId) -> String,
     ) -> String {
-        match self {
-            Filter::All => "every declaration".to_string(),
-            Filter::Nation { nation } => format!("declarations in {nation}"),
-            Filter::Region { region } => format!("declarations in {region}"),
-            Filter::Party { party } => format!("seats {} contests", parties.name(party)),
-            Filter::Constituencies { ids } => {
+        let what = match self.wants {
+            Wants::Every => "declarations",
+            Wants::Gains => "gains",
+            Wants::Milestones => "milestones",
+        };
+        let mut out = match (&self.area, self.wants, &self.party) {
+            (Area::All, Wants::Every, None) => "every declaration".to_string(),
+            (Area::All, Wants::Milestones, None) => "milestones only".to_string(),
+            (Area::All, _, _) => format!("{what} everywhere"),
+            (Area::Nation { nation }, _, _) => format!("{what} in {nation}"),
+            (Area::Region { region }, _, _) => format!("{what} in {region}"),
+            (Area::Constituencies { ids }, _, _) => {
                 let names: Vec<String> = ids.iter().map(name_of).collect();
-                names.join("; ")
+                format!("{what} in {}", names.join("; "))
             }
-            Filter::Milestones => "milestones only".to_string(),
+        };
+        if let Some(p) = &self.party {
+            out.push_str(&format!(" where {} stands", parties.name(p)));
         }
+        out
     }
 }
 
@@ -66,9 +182,8 @@ mod tests {
     use super::*;
     use crate::core::model::*;
 
-    #[test]
-    fn filters_match_what_they_say() {
-        let d = Declaration {
+    fn declaration() -> Declaration {
+        Declaration {
             result: ConstituencyResult {
                 constituency: Constituency {
                     id: ConstituencyId::new("W1"),
@@ -91,48 +206,112 @@ mod tests {
             revision: 1,
             status: DeclarationStatus::Declared,
             source: None,
-        };
-        assert!(Filter::All.matches(&d));
+        }
+    }
+
+    fn area(area: Area) -> Filter {
+        Filter {
+            area,
+            ..Filter::default()
+        }
+    }
+
+    #[test]
+    fn each_part_of_a_filter_narrows_what_it_matches() {
+        let d = declaration();
+        assert!(Filter::all().matches(&d, false));
         assert!(
-            Filter::Nation {
+            area(Area::Nation {
                 nation: Nation::Wales
-            }
-            .matches(&d)
+            })
+            .matches(&d, false)
         );
         assert!(
-            !Filter::Nation {
+            !area(Area::Nation {
                 nation: Nation::Scotland
-            }
-            .matches(&d)
+            })
+            .matches(&d, false)
         );
         assert!(
-            Filter::Region {
+            area(Area::Region {
                 region: "wales".into()
-            }
-            .matches(&d)
+            })
+            .matches(&d, false)
         );
         assert!(
-            Filter::Party {
-                party: PartyId::new("pc")
-            }
-            .matches(&d)
-        );
-        assert!(
-            !Filter::Party {
-                party: PartyId::new("con")
-            }
-            .matches(&d)
-        );
-        assert!(
-            Filter::Constituencies {
+            area(Area::Constituencies {
                 ids: vec![ConstituencyId::new("W1")]
-            }
-            .matches(&d)
+            })
+            .matches(&d, false)
         );
-        let json = serde_json::to_string(&Filter::Party {
-            party: PartyId::new("pc"),
-        })
-        .unwrap();
-        assert_eq!(json, r#"{"kind":"party","party":"pc"}"#);
+        assert!(
+            !area(Area::Constituencies {
+                ids: vec![ConstituencyId::new("W2")]
+            })
+            .matches(&d, false)
+        );
+        let party = |p: &str| Filter {
+            party: Some(PartyId::new(p)),
+            ..Filter::default()
+        };
+        assert!(party("pc").matches(&d, false));
+        assert!(!party("con").matches(&d, false));
+        let gains_in_wales = Filter {
+            area: Area::Nation {
+                nation: Nation::Wales,
+            },
+            party: Some(PartyId::new("pc")),
+            wants: Wants::Gains,
+        };
+        assert!(!gains_in_wales.matches(&d, false));
+        assert!(gains_in_wales.matches(&d, true));
+        let milestones = Filter {
+            wants: Wants::Milestones,
+            ..Filter::default()
+        };
+        assert!(!milestones.matches(&d, true));
+        assert!(milestones.takes_milestones());
+        assert!(Filter::all().takes_milestones());
+        assert!(!gains_in_wales.takes_milestones());
+        assert!(
+            !area(Area::Nation {
+                nation: Nation::Wales
+            })
+            .takes_milestones()
+        );
+    }
+
+    #[test]
+    fn filters_stored_before_combined_filters_still_read() {
+        let read = |s: &str| serde_json::from_str::<Filter>(s).unwrap();
+        assert_eq!(read(r#"{"kind":"all"}"#), Filter::all());
+        assert_eq!(
+            read(r#"{"kind":"party","party":"pc"}"#),
+            Filter {
+                party: Some(PartyId::new("pc")),
+                ..Filter::default()
+            }
+        );
+        assert_eq!(read(r#"{"kind":"milestones"}"#).wants, Wants::Milestones);
+        assert_eq!(
+            read(r#"{"kind":"region","region":"Wales"}"#),
+            area(Area::Region {
+                region: "Wales".into()
+            })
+        );
+        let f = Filter {
+            area: Area::Constituencies {
+                ids: vec![ConstituencyId::new("W1")],
+            },
+            party: None,
+            wants: Wants::Gains,
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(
+            json,
+            r#"{"area":{"kind":"constituencies","ids":["W1"]},"wants":"gains"}"#
+        );
+        assert_eq!(read(&json), f);
+        assert!(serde_json::from_str::<Filter>(r#"{"kind":"everything"}"#).is_err());
     }
 }

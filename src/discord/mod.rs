@@ -2,8 +2,8 @@
 //! announcements. Both sit at the output edge, reading the board and the store.
 //!
 //! * [`bot`]: the gateway client (serenity + poise), intents `GUILDS` only.
-//! * [`commands`]: the slash commands, thin over [`replies`] and [`desk`] (plain functions
-//!   of the board).
+//! * [`commands`]: the slash commands, thin over [`replies`], [`desk`] and
+//!   [`subscribing`] (plain functions of the board).
 //! * [`dispatch`]: the outbox worker that posts, edits and digests announcements within
 //!   Discord's rate limits, over [`rest`].
 //! * [`embed`]: herald's embeds in serenity's shape, and the empty allowed-mentions.
@@ -18,3 +18,4 @@ pub mod health;
 pub mod pictures;
 pub mod replies;
 pub mod rest;
+pub mod subscribing;

@@ -4,7 +4,6 @@
 
 use crate::core::arithmetic::{Outcome, compute};
 use crate::core::board::{Board, Scope};
-use crate::core::filter::Filter;
 use crate::core::finder::{Lookup, Match, MatchKind};
 use crate::core::model::{ConstituencyId, DeclarationStatus, Nation, PartyId};
 use crate::format::embed::{Embed, Field, escape_markdown, truncate};
@@ -13,7 +12,6 @@ use crate::format::result::{
     Declared, candidate_table, headline, result_embed, summary_lines, table_fields,
 };
 use crate::format::{Style, pct1, signed_int, signed1, thousands};
-use crate::store::{Mode, Subscription};
 
 /// Presentation settings every reply needs besides the board.
 #[derive(Clone, Debug)]
@@ -42,6 +40,8 @@ pub enum Picture {
     /// The seats chart of a scope.
     Seats(Scope),
     Swing,
+    /// The projection's seats chart.
+    Projection,
 }
 
 /// A reply, before it is turned into Discord's shape.
@@ -498,150 +498,6 @@ pub fn region(board: &Board, p: &Presentation, query: &str) -> Reply {
     reply
 }
 
-/// Reads a subscription filter: `all`, a nation or region, a party, or a comma-separated
-/// list of constituencies.
-pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
-    let t = text.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("all") {
-        return Ok(Filter::All);
-    }
-    if t.eq_ignore_ascii_case("milestones") || t.eq_ignore_ascii_case("milestones only") {
-        return Ok(Filter::Milestones);
-    }
-    match find_scope(board, t) {
-        Some(Scope::Nation(nation)) => return Ok(Filter::Nation { nation }),
-        Some(Scope::Region(region)) => return Ok(Filter::Region { region }),
-        _ => {}
-    }
-    if let Some(party) = find_party(board, t) {
-        return Ok(Filter::Party { party });
-    }
-    let mut ids = Vec::new();
-    for part in seat_list(board, t) {
-        let part = part.as_str();
-        match board.finder().find(part) {
-            Lookup::Found(m) => ids.push(m.id),
-            Lookup::Ambiguous(ms) => {
-                return Err(format!(
-                    "“{}” could be: {}",
-                    escape_markdown(part),
-                    ms.iter()
-                        .take(5)
-                        .map(|m| m.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            Lookup::NotFound(ms) => {
-                let closest = if ms.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " The closest constituencies: {}.",
-                        ms.iter()
-                            .take(5)
-                            .map(|m| m.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
-                };
-                return Err(format!(
-                    "“{}” is not a region, nation, party or constituency.{closest} Use `all`, a region or nation, a party, or constituencies separated by semicolons (or commas).",
-                    escape_markdown(part)
-                ));
-            }
-        }
-    }
-    ids.dedup();
-    Ok(Filter::Constituencies { ids })
-}
-
-/// Splits a list of seats. Semicolons separate them where given; else commas, except the
-/// commas inside a seat's own name ("Birmingham, Ladywood"): pieces that together make a
-/// seat's exact name are kept together, the longest first.
-fn seat_list(board: &Board, text: &str) -> Vec<String> {
-    if text.contains(';') {
-        return text
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
-    }
-    let pieces: Vec<&str> = text.split(',').map(str::trim).collect();
-    let exact =
-        |s: &str| matches!(board.finder().find(s), Lookup::Found(m) if m.kind == MatchKind::Exact);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < pieces.len() {
-        let mut end = i + 1;
-        for j in (i + 2..=pieces.len()).rev() {
-            if exact(&pieces[i..j].join(", ")) {
-                end = j;
-                break;
-            }
-        }
-        let joined = pieces[i..end].join(", ");
-        if !joined.is_empty() {
-            out.push(joined);
-        }
-        i = end;
-    }
-    out
-}
-
-/// Describes a filter for people.
-pub fn describe_filter(board: &Board, f: &Filter) -> String {
-    f.describe(&board.parties, |id| {
-        board
-            .constituency(id)
-            .map_or_else(|| id.to_string(), |c| c.name.clone())
-    })
-}
-
-/// `/subscriptions`.
-pub fn subscriptions(board: &Board, subs: &[Subscription]) -> Reply {
-    if subs.is_empty() {
-        return Reply::private(
-            "No channel in this server is subscribed. Use /subscribe to add one.",
-        );
-    }
-    let lines: Vec<String> = subs
-        .iter()
-        .map(|s| {
-            let mode = match s.mode {
-                Mode::Every => "every declaration",
-                Mode::Digest => "digests",
-            };
-            let paused = s
-                .paused_reason
-                .as_ref()
-                .map(|r| format!(" — **paused**: {}", escape_markdown(r)))
-                .unwrap_or_default();
-            // Shown as the role's name; the reply itself allows no mention.
-            let ping = s
-                .mention_role
-                .as_ref()
-                .map(|r| format!(", pings <@&{r}> on gains"))
-                .unwrap_or_default();
-            format!(
-                "<#{}>: {} ({mode}{ping}){paused}",
-                s.channel_id,
-                escape_markdown(&describe_filter(board, &s.filter))
-            )
-        })
-        .collect();
-    Reply {
-        content: Some(truncate(
-            &lines.join("\n"),
-            crate::format::embed::limits::CONTENT,
-        )),
-        embeds: Vec::new(),
-        ephemeral: true,
-        picture: None,
-    }
-}
-
 /// What herald knows about itself, for `/about`.
 #[derive(Clone, Debug)]
 pub struct About {
@@ -690,7 +546,7 @@ pub fn about(board: &Board, p: &Presentation, a: &About) -> Reply {
 /// An autocomplete choice: what the user sees, and the value sent back.
 pub type Choice = (String, String);
 
-fn choice(name: &str, value: &str) -> Choice {
+pub(super) fn choice(name: &str, value: &str) -> Choice {
     (truncate(name, 100), truncate(value, 100))
 }
 
@@ -759,25 +615,6 @@ pub fn region_choices(board: &Board, partial: &str) -> Vec<Choice> {
         .take(25)
         .map(|r| choice(&r, &r))
         .collect()
-}
-
-/// Filters for autocomplete: all, regions and nations, parties, constituencies.
-pub fn filter_choices(board: &Board, partial: &str) -> Vec<Choice> {
-    let mut out = Vec::new();
-    if "all".starts_with(&partial.trim().to_lowercase()) {
-        out.push(choice("All declarations", "all"));
-    }
-    if "milestones".starts_with(&partial.trim().to_lowercase()) {
-        out.push(choice(
-            "Milestones only (majority reached, last seat declared…)",
-            "milestones",
-        ));
-    }
-    out.extend(region_choices(board, partial).into_iter().take(8));
-    out.extend(party_choices(board, partial).into_iter().take(6));
-    out.extend(constituency_choices(board, partial));
-    out.truncate(25);
-    out
 }
 
 #[cfg(test)]
@@ -881,88 +718,6 @@ mod tests {
     }
 
     #[test]
-    fn seat_lists_keep_the_commas_of_seats_names() {
-        let parties = demo::parties();
-        let seat = |id: &str, name: &str| crate::core::model::ConstituencyResult {
-            constituency: crate::core::model::Constituency {
-                id: ConstituencyId::new(id),
-                name: name.into(),
-                region: "West Midlands".into(),
-                nation: Nation::England,
-                election: None,
-            },
-            electorate: None,
-            valid_votes: None,
-            rejected: None,
-            candidates: vec![],
-        };
-        let baseline = crate::core::model::Baseline::new(
-            None,
-            [
-                seat("E1", "Birmingham, Ladywood"),
-                seat("E2", "Birmingham, Edgbaston"),
-                seat("E3", "Hartlepool"),
-            ],
-        );
-        let b = Board::new(
-            crate::app::placeholder_election(&baseline),
-            parties,
-            baseline,
-        );
-        let ids = |f: Filter| match f {
-            Filter::Constituencies { ids } => ids
-                .iter()
-                .map(|i| i.as_str().to_string())
-                .collect::<Vec<_>>(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            ids(parse_filter(&b, "Birmingham, Ladywood, Hartlepool").unwrap()),
-            ["E1", "E3"]
-        );
-        assert_eq!(
-            ids(parse_filter(&b, "Hartlepool; Birmingham, Edgbaston").unwrap()),
-            ["E3", "E2"]
-        );
-        let e = parse_filter(&b, "Hartlepool, Hartlepol Nrth Atlantis").unwrap_err();
-        assert!(
-            e.contains("is not a region, nation, party or constituency"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn filters_parse_each_kind() {
-        let b = board();
-        assert_eq!(parse_filter(&b, "all"), Ok(Filter::All));
-        assert_eq!(
-            parse_filter(&b, "wales"),
-            Ok(Filter::Nation {
-                nation: Nation::Wales
-            })
-        );
-        assert_eq!(
-            parse_filter(&b, "north east"),
-            Ok(Filter::Region {
-                region: "North East".into()
-            })
-        );
-        assert_eq!(
-            parse_filter(&b, "Conservative"),
-            Ok(Filter::Party {
-                party: PartyId::new("con")
-            })
-        );
-        assert_eq!(
-            parse_filter(&b, "hartlepool"),
-            Ok(Filter::Constituencies {
-                ids: vec![ConstituencyId::new("E14000733")]
-            })
-        );
-        assert!(parse_filter(&b, "Narnia").is_err());
-    }
-
-    #[test]
     fn autocomplete_is_capped_at_25() {
         let b = board();
         assert_eq!(constituency_choices(&b, "hart")[0].0, "Hartlepool");
@@ -972,7 +727,7 @@ mod tests {
             "con",
             "the party with most votes first"
         );
-        assert!(filter_choices(&b, "").len() <= 25);
+        assert!(crate::discord::subscribing::filter_choices(&b, "").len() <= 25);
     }
 
     #[test]

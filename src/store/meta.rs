@@ -104,7 +104,9 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let (channels, paused): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COUNT(paused_reason) FROM subscriptions")
+            sqlx::query_as(
+                "SELECT COUNT(DISTINCT channel_id), COUNT(DISTINCT CASE WHEN paused_reason IS NOT NULL THEN channel_id END) FROM subscriptions",
+            )
                 .fetch_one(&self.pool)
                 .await?;
         Ok(Summary {

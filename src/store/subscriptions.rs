@@ -1,9 +1,11 @@
-//! Discord subscriptions: which channel wants which declarations, and how.
+//! Discord subscriptions: which channel wants which announcements, and how. A channel may
+//! hold several subscriptions (one per filter); [`Channel`] takes them together.
 
 use sqlx::Row;
 
 use super::{Result, Store, StoreError, Tx, now_text};
 use crate::core::filter::Filter;
+use crate::core::model::Declaration;
 
 /// How a channel receives announcements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,20 +35,105 @@ impl Mode {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Subscription {
+    /// Its number, shown in `/subscriptions` and taken by `/unsubscribe` (0 before it is
+    /// stored).
+    pub id: i64,
     pub channel_id: String,
     pub guild_id: String,
     pub filter: Filter,
     pub mode: Mode,
-    /// Why delivery is paused (Discord refused the channel), if it is.
+    /// Why delivery to the channel is paused (Discord refused it), if it is.
     pub paused_reason: Option<String>,
     /// The role an admin chose to ping on gains (the only role herald ever pings).
     pub mention_role: Option<String>,
+    /// The channel where the subscription was made: told when the channel is paused.
+    pub created_in: Option<String>,
+    /// An announcement channel: milestones are published to the servers following it.
+    pub publish: bool,
+}
+
+impl Subscription {
+    /// A subscription of `channel` to every declaration, one message each.
+    pub fn every(guild_id: &str, channel_id: &str) -> Subscription {
+        Subscription {
+            id: 0,
+            channel_id: channel_id.to_string(),
+            guild_id: guild_id.to_string(),
+            filter: Filter::all(),
+            mode: Mode::Every,
+            paused_reason: None,
+            mention_role: None,
+            created_in: None,
+            publish: false,
+        }
+    }
+}
+
+/// A channel's subscriptions taken together: the channel receives an announcement once if
+/// any of them wants it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Channel {
+    pub id: String,
+    pub subscriptions: Vec<Subscription>,
+}
+
+impl Channel {
+    /// Why the channel is paused, if it is (a pause holds for all its subscriptions).
+    pub fn paused_reason(&self) -> Option<&str> {
+        self.subscriptions
+            .iter()
+            .find_map(|s| s.paused_reason.as_deref())
+    }
+
+    /// Digests only when every subscription asks for them.
+    pub fn mode(&self) -> Mode {
+        if !self.subscriptions.is_empty()
+            && self.subscriptions.iter().all(|s| s.mode == Mode::Digest)
+        {
+            Mode::Digest
+        } else {
+            Mode::Every
+        }
+    }
+
+    /// The roles to ping for a declaration: on a gain, the roles of the subscriptions that
+    /// want it; otherwise none.
+    pub fn roles_for(&self, d: &Declaration, gain: bool) -> Vec<String> {
+        if !gain {
+            return Vec::new();
+        }
+        let mut roles: Vec<String> = self
+            .subscriptions
+            .iter()
+            .filter(|s| s.filter.matches(d, gain))
+            .filter_map(|s| s.mention_role.clone())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    /// Whether milestones are published from this (announcement) channel.
+    pub fn publish(&self) -> bool {
+        self.subscriptions.iter().any(|s| s.publish)
+    }
+
+    /// Where to tell an admin that the channel is paused: the channel of the latest
+    /// subscription made elsewhere.
+    pub fn told_in(&self) -> Option<&str> {
+        self.subscriptions
+            .iter()
+            .rev()
+            .filter_map(|s| s.created_in.as_deref())
+            .find(|c| *c != self.id)
+    }
 }
 
 fn subscription(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription> {
     let filter: String = r.try_get("filter")?;
     let mode: String = r.try_get("mode")?;
     Ok(Subscription {
+        id: r.try_get("id")?,
         channel_id: r.try_get("channel_id")?,
         guild_id: r.try_get("guild_id")?,
         filter: serde_json::from_str(&filter)
@@ -54,62 +141,144 @@ fn subscription(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription> {
         mode: Mode::parse(&mode).ok_or_else(|| StoreError::Corrupt(format!("mode `{mode}`")))?,
         paused_reason: r.try_get("paused_reason")?,
         mention_role: r.try_get("mention_role")?,
+        created_in: r.try_get("created_in")?,
+        publish: r.try_get::<i64, _>("publish")? != 0,
     })
 }
 
-const COLUMNS: &str = "channel_id, guild_id, filter, mode, paused_reason, mention_role";
+const COLUMNS: &str =
+    "id, channel_id, guild_id, filter, mode, paused_reason, mention_role, created_in, publish";
 
-/// Subscriptions that receive announcements now (not paused), inside a transaction.
+/// Subscriptions that receive announcements now (not paused), inside a transaction, by
+/// channel.
 pub(super) async fn active(tx: &mut Tx<'_>) -> Result<Vec<Subscription>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE paused_reason IS NULL ORDER BY channel_id"
+        "SELECT {COLUMNS} FROM subscriptions WHERE paused_reason IS NULL ORDER BY channel_id, id"
     ))
     .fetch_all(&mut **tx)
     .await?;
     rows.iter().map(subscription).collect()
 }
 
+/// What `subscribe` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subscribed {
+    /// The subscription's number.
+    pub id: i64,
+    /// It replaced one with the same filter (its mode and role were updated).
+    pub replaced: bool,
+    /// How many subscriptions the channel now has.
+    pub in_channel: usize,
+}
+
 impl Store {
-    /// Creates or replaces the subscription of a channel (and un-pauses it).
-    pub async fn subscribe(&self, s: &Subscription, created_by: Option<&str>) -> Result<()> {
-        let r: Result<()> = async {
+    /// Adds a subscription to its channel, or updates the channel's subscription with the
+    /// same filter. Either way the channel is no longer paused (an admin subscribing again
+    /// has fixed what Discord refused).
+    pub async fn subscribe(
+        &self,
+        s: &Subscription,
+        created_by: Option<&str>,
+    ) -> Result<Subscribed> {
+        let r: Result<Subscribed> = async {
             let filter =
                 serde_json::to_string(&s.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO subscriptions (channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role)
-                 VALUES (?, ?, ?, ?, NULL, ?, ?, ?)
-                 ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, filter = excluded.filter,
-                   mode = excluded.mode, paused_reason = NULL, created_by = excluded.created_by,
-                   mention_role = excluded.mention_role",
-            )
+            let mut tx = self.pool().begin().await?;
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = ? ORDER BY id"
+            ))
             .bind(&s.channel_id)
-            .bind(&s.guild_id)
-            .bind(filter)
-            .bind(s.mode.as_str())
-            .bind(created_by)
-            .bind(now_text())
-            .bind(&s.mention_role)
-            .execute(self.pool())
+            .fetch_all(&mut *tx)
             .await?;
-            Ok(())
+            let existing: Vec<Subscription> = rows.iter().map(subscription).collect::<Result<_>>()?;
+            // Compared as filters, not as text: a filter stored in an older shape is the same.
+            let same = existing.iter().find(|e| e.filter == s.filter).map(|e| e.id);
+            let id = match same {
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE subscriptions SET guild_id = ?, filter = ?, mode = ?, created_by = ?, mention_role = ?, created_in = ?, publish = ? WHERE id = ?",
+                    )
+                    .bind(&s.guild_id)
+                    .bind(&filter)
+                    .bind(s.mode.as_str())
+                    .bind(created_by)
+                    .bind(&s.mention_role)
+                    .bind(&s.created_in)
+                    .bind(i64::from(s.publish))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    id
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM subscriptions")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO subscriptions (id, channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role, created_in, publish)
+                         VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(id)
+                    .bind(&s.channel_id)
+                    .bind(&s.guild_id)
+                    .bind(&filter)
+                    .bind(s.mode.as_str())
+                    .bind(created_by)
+                    .bind(now_text())
+                    .bind(&s.mention_role)
+                    .bind(&s.created_in)
+                    .bind(i64::from(s.publish))
+                    .execute(&mut *tx)
+                    .await?;
+                    id
+                }
+            };
+            sqlx::query("UPDATE subscriptions SET paused_reason = NULL, publish = ? WHERE channel_id = ?")
+                .bind(i64::from(s.publish))
+                .bind(&s.channel_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Subscribed {
+                id,
+                replaced: same.is_some(),
+                in_channel: existing.len() + usize::from(same.is_none()),
+            })
         }
         .await;
         self.settle(r).await
     }
 
-    /// Removes a channel's subscription; its undelivered announcements are dropped with it.
-    /// Returns whether there was one.
-    pub async fn unsubscribe(&self, guild_id: &str, channel_id: &str) -> Result<bool> {
-        let r: Result<bool> = async {
+    /// Removes one subscription of a channel (by its number), or all of them (None). When
+    /// none is left, the channel's undelivered announcements are dropped with them. Returns
+    /// how many were removed.
+    pub async fn unsubscribe(
+        &self,
+        guild_id: &str,
+        channel_id: &str,
+        id: Option<i64>,
+    ) -> Result<u64> {
+        let r: Result<u64> = async {
             let mut tx = self.pool().begin().await?;
-            let gone = sqlx::query("DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ?")
+            let gone = match id {
+                Some(id) => sqlx::query(
+                    "DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ? AND id = ?",
+                )
                 .bind(channel_id)
                 .bind(guild_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            if gone {
+                .bind(id),
+                None => sqlx::query("DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ?")
+                    .bind(channel_id)
+                    .bind(guild_id),
+            }
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE channel_id = ?")
+                .bind(channel_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if gone > 0 && left == 0 {
                 sqlx::query("UPDATE outbox SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = ? AND state IN ('pending', 'claimed')")
                     .bind(channel_id)
                     .execute(&mut *tx)
@@ -122,10 +291,10 @@ impl Store {
         self.settle(r).await
     }
 
-    /// The subscriptions of one guild.
+    /// The subscriptions of one guild, by channel.
     pub async fn subscriptions(&self, guild_id: &str) -> Result<Vec<Subscription>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE guild_id = ? ORDER BY channel_id"
+            "SELECT {COLUMNS} FROM subscriptions WHERE guild_id = ? ORDER BY channel_id, id"
         ))
         .bind(guild_id)
         .fetch_all(self.pool())
@@ -133,18 +302,24 @@ impl Store {
         rows.iter().map(subscription).collect()
     }
 
-    pub async fn subscription(&self, channel_id: &str) -> Result<Option<Subscription>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = ?"
+    /// A channel's subscriptions, or None when it has none.
+    pub async fn channel(&self, channel_id: &str) -> Result<Option<Channel>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = ? ORDER BY id"
         ))
         .bind(channel_id)
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        row.as_ref().map(subscription).transpose()
+        let subscriptions: Vec<Subscription> =
+            rows.iter().map(subscription).collect::<Result<_>>()?;
+        Ok((!subscriptions.is_empty()).then(|| Channel {
+            id: channel_id.to_string(),
+            subscriptions,
+        }))
     }
 
-    /// Pauses a channel that Discord refuses (403 Missing Access, 404 Unknown Channel).
-    /// Returns true the first time, so that it is logged once.
+    /// Pauses a channel that Discord refuses (403 Missing Access, 404 Unknown Channel), all
+    /// its subscriptions. Returns true the first time, so that it is logged and told once.
     pub async fn pause(&self, channel_id: &str, reason: &str) -> Result<bool> {
         self.exec(
             sqlx::query(
@@ -154,12 +329,6 @@ impl Store {
             .bind(channel_id),
         )
         .await
-        .map(|n| n == 1)
-    }
-
-    pub async fn subscription_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions")
-            .fetch_one(self.pool())
-            .await?)
+        .map(|n| n >= 1)
     }
 }

@@ -181,17 +181,7 @@ pub mod fake_discord;
 /// Subscribes `channel` of `guild` to every declaration, one announcement each.
 pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str, guild: &str) {
     store
-        .subscribe(
-            &herald::store::Subscription {
-                channel_id: channel.to_string(),
-                guild_id: guild.to_string(),
-                filter: herald::core::filter::Filter::All,
-                mode: herald::store::Mode::Every,
-                paused_reason: None,
-                mention_role: None,
-            },
-            None,
-        )
+        .subscribe(&herald::store::Subscription::every(guild, channel), None)
         .await
         .unwrap();
 }
