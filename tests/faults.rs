@@ -332,7 +332,7 @@ async fn a_full_disk_stops_announcing_and_freeing_it_announces_each_seat_once() 
         .await
         .unwrap()
         .iter()
-        .map(|m| format!("console:milestone:{}:1", m.key()))
+        .map(|m| format!("console:milestone:{}:1", m.milestone.key()))
         .collect();
     for k in milestones(&console) {
         assert!(

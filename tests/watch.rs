@@ -1341,7 +1341,7 @@ async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_rest
         console: true,
         discord: false,
     };
-    store.record(&changes, sinks).await.unwrap();
+    store.record(&changes, &[], sinks).await.unwrap();
     assert!(store.milestones().await.unwrap().is_empty());
 
     let restart = || async {
@@ -1382,14 +1382,15 @@ async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_rest
         .await
         .unwrap()
         .iter()
-        .map(|m| m.key())
+        .map(|m| m.milestone.key())
         .collect();
     assert_eq!(keys, ["first", "majority:con", "complete"]);
     let first = store.milestone("first").await.unwrap().unwrap();
     assert_eq!(
-        first,
+        first.milestone,
         herald::core::milestones::Milestone::FirstDeclaration { seat: "One".into() }
     );
+    assert!(first.standing && first.version == 1);
     // Each announced once, and a second restart adds nothing.
     let _feed = restart().await;
     assert_eq!(store.milestones().await.unwrap().len(), 3);

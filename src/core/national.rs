@@ -74,7 +74,7 @@ impl Tally {
 
 /// Where the race stands after one declaration: declared of total, and the leading parties'
 /// seats and change (from the same tally as `/seats`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Race {
     pub declared: u32,
     pub total_seats: u32,

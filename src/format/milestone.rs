@@ -17,6 +17,14 @@ pub fn title(m: &Milestone, style: &Style) -> String {
         }
         Milestone::Complete { .. } => "Every seat has declared".to_string(),
         Milestone::NotableDefeated { name, seat, .. } => format!("{name} loses {seat}"),
+        Milestone::BiggestSwing { seat, .. } => format!("Biggest swing so far: {seat}"),
+        Milestone::ClosestMajority { seat, .. } => format!("Closest result so far: {seat}"),
+        Milestone::Hourly { at, race } => format!(
+            "The race at {}: {} of {} declared",
+            style.clock(*at),
+            race.declared,
+            race.total_seats
+        ),
     }
 }
 
@@ -74,6 +82,42 @@ pub fn milestone_embed(m: &Milestone, election: &str, style: &Style) -> Embed {
             ),
             style.parties.colour(party),
         ),
+        Milestone::BiggestSwing {
+            seat,
+            from,
+            to,
+            hundredths,
+            ..
+        } => (
+            format!(
+                "A swing of {:.2} points from {} to {} in {}, the biggest of the night so far.",
+                *hundredths as f64 / 100.0,
+                escape_markdown(style.name(from)),
+                escape_markdown(style.name(to)),
+                escape_markdown(seat)
+            ),
+            style.parties.colour(to),
+        ),
+        Milestone::ClosestMajority {
+            seat,
+            winner,
+            majority,
+            ..
+        } => (
+            format!(
+                "{} wins {} by {}, the closest result of the night so far.",
+                escape_markdown(style.name(winner)),
+                escape_markdown(seat),
+                plural(*majority, "vote", "votes")
+            ),
+            style.parties.colour(winner),
+        ),
+        Milestone::Hourly { race, .. } => (
+            crate::format::national::race_line(race, style),
+            race.leaders
+                .first()
+                .map_or(Colour::NEUTRAL, |(p, _, _)| style.parties.colour(p)),
+        ),
         Milestone::Complete { declared } => (
             format!(
                 "All {declared} seats of {} have declared.",
@@ -92,4 +136,30 @@ pub fn milestone_embed(m: &Milestone, election: &str, style: &Style) -> Embed {
         image: None,
     }
     .fit()
+}
+
+/// A milestone's post once a correction has undone it: the title struck through, and why.
+pub fn undone_embed(m: &Milestone, why: &str, style: &Style) -> Embed {
+    Embed {
+        title: format!(
+            "~~{}~~ — no longer stands",
+            escape_markdown(&title(m, style))
+        ),
+        description: format!("Correction: {}.", escape_markdown(why)),
+        colour: Colour::NEUTRAL,
+        fields: vec![],
+        footer: Some(format!("Milestone corrected · Source: {}", style.source)),
+        timestamp: None,
+        image: None,
+    }
+    .fit()
+}
+
+/// The short note posted under a milestone's post when a correction undoes it.
+pub fn undone_note(m: &Milestone, why: &str, style: &Style) -> String {
+    format!(
+        "Correction: “{}” no longer stands: {}.",
+        escape_markdown(&title(m, style)),
+        escape_markdown(why)
+    )
 }

@@ -50,6 +50,11 @@ impl Style<'_> {
             .format("%-d %B %Y, %H:%M %Z")
             .to_string()
     }
+
+    /// The time of day alone, in the configured zone ("03:00 GMT").
+    pub fn clock(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz).format("%H:%M %Z").to_string()
+    }
 }
 
 /// 15529 → "15,529".

@@ -122,17 +122,28 @@ impl ConsoleSink {
         version: u32,
     ) -> Result<Option<(String, f64)>, StoreError> {
         if let Some(mkey) = crate::store::milestones::key_of(constituency) {
-            let Some(m) = self.store.milestone(mkey).await? else {
+            let Some(stored) = self.store.milestone(mkey).await? else {
                 return Ok(None);
             };
+            let m = &stored.milestone;
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
             let style = self.style.of(&board);
-            let embed = milestone::milestone_embed(&m, &board.election.name, &style);
-            let out = format!(
-                "▶ MILESTONE · {}{MARK_OPEN}{key}]\n{}\n",
-                milestone::title(&m, &style),
-                text::render(&embed)
-            );
+            // Odd versions are the milestone reached, even ones its undoing.
+            let out = if version % 2 == 1 {
+                let embed = milestone::milestone_embed(m, &board.election.name, &style);
+                format!(
+                    "▶ MILESTONE · {}{MARK_OPEN}{key}]\n{}\n",
+                    milestone::title(m, &style),
+                    text::render(&embed)
+                )
+            } else {
+                let why = stored.why.as_deref().unwrap_or("a correction undid it");
+                format!(
+                    "▶ MILESTONE CORRECTED · {}{MARK_OPEN}{key}]\n{}\n",
+                    milestone::title(m, &style),
+                    milestone::undone_note(m, why, &style)
+                )
+            };
             return Ok(Some((out, 0.0)));
         }
         let Some(event) = self.store.event(constituency, version).await? else {

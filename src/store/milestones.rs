@@ -1,9 +1,13 @@
 //! Milestones in the store: each recorded once (its key is the primary key), in the same
 //! transaction as its announcements, which take the next place among the events so that a
-//! channel receives it right after the declaration that made it.
+//! channel receives it right after the declaration that made it. A milestone a correction
+//! undoes turns to its next version (not standing, with why), announced as edits of the
+//! posts before; reached again, it turns standing once more and is posted again.
 
-use super::{CONSOLE, DISCORD, Result, Sinks, Store, StoreError, now_text, outbox};
-use crate::core::filter::Filter;
+use sqlx::Row;
+
+use super::{CONSOLE, DISCORD, Result, Sinks, Store, StoreError, Tx, now_text, outbox};
+use crate::core::filter::Wants;
 use crate::core::milestones::Milestone;
 
 /// The `constituency_id` of a milestone's outbox rows.
@@ -16,10 +20,107 @@ pub fn key_of(constituency_id: &str) -> Option<&str> {
     constituency_id.strip_prefix("milestone:")
 }
 
+/// A milestone as stored: what it says, its latest version, and whether it stands (with why
+/// not, when a correction undid it). Odd versions stand, even ones are undone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredMilestone {
+    pub milestone: Milestone,
+    pub version: u32,
+    pub standing: bool,
+    pub why: Option<String>,
+}
+
+fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredMilestone> {
+    let body: String = r.try_get("body")?;
+    Ok(StoredMilestone {
+        milestone: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("milestone: {e}")))?,
+        version: u32::try_from(r.try_get::<i64, _>("version")?)
+            .map_err(|e| StoreError::Corrupt(format!("milestone version: {e}")))?,
+        standing: r.try_get::<i64, _>("standing")? != 0,
+        why: r.try_get("why")?,
+    })
+}
+
+/// The outbox rows of a milestone's version `version`: the console, and `channels`.
+fn rows_for(
+    key: &str,
+    version: u32,
+    seq: i64,
+    sinks: Sinks,
+    channels: &[String],
+) -> Vec<outbox::NewRow> {
+    let id = outbox_id(key);
+    let mut rows = Vec::new();
+    if sinks.console {
+        rows.push(outbox::NewRow {
+            key: format!("console:{id}:{version}"),
+            sink: CONSOLE,
+            target: "-".to_string(),
+            constituency: id.clone(),
+            version,
+            seq,
+        });
+    }
+    for channel in channels {
+        rows.push(outbox::NewRow {
+            key: format!("discord:{channel}:{id}:{version}"),
+            sink: DISCORD,
+            target: channel.clone(),
+            constituency: id.clone(),
+            version,
+            seq,
+        });
+    }
+    rows
+}
+
+/// The unpaused channels that take a milestone: every milestone for a subscription that
+/// takes milestones; a digest of the race only where milestones alone are asked for, or
+/// published from an announcement channel (a channel of every declaration has the race on
+/// each of them).
+async fn milestone_channels(tx: &mut Tx<'_>, sinks: Sinks) -> Result<Vec<(String, Taker)>> {
+    if !sinks.discord {
+        return Ok(Vec::new());
+    }
+    let mut channels: Vec<(String, Taker)> = Vec::new();
+    for s in super::subscriptions::active(tx).await? {
+        let taker = Taker {
+            events: s.filter.takes_milestones(),
+            digests: s.publish || s.filter.wants == Wants::Milestones,
+        };
+        match channels.last_mut() {
+            Some((c, t)) if *c == s.channel_id => {
+                t.events |= taker.events;
+                t.digests |= taker.digests;
+            }
+            _ => channels.push((s.channel_id, taker)),
+        }
+    }
+    Ok(channels)
+}
+
+/// Which milestones a channel takes.
+#[derive(Clone, Copy, Debug)]
+struct Taker {
+    events: bool,
+    digests: bool,
+}
+
+impl Taker {
+    fn takes(self, m: &Milestone) -> bool {
+        if m.is_digest() {
+            self.digests
+        } else {
+            self.events
+        }
+    }
+}
+
 impl Store {
-    /// Records milestones not recorded before, with an announcement for the console and for
-    /// every unpaused channel that takes milestones (all declarations, or milestones only).
-    /// Returns those recorded now.
+    /// Records milestones not standing now (never recorded, or undone by a correction), with
+    /// an announcement for the console and for every unpaused channel that takes
+    /// milestones. Returns those recorded now.
     pub async fn record_milestones(
         &self,
         milestones: &[Milestone],
@@ -31,11 +132,7 @@ impl Store {
         self.guard.check_file()?;
         let r: Result<Vec<Milestone>> = async {
             let mut tx = self.pool.begin().await?;
-            let subscriptions = if sinks.discord {
-                super::subscriptions::active(&mut tx).await?
-            } else {
-                Vec::new()
-            };
+            let channels = milestone_channels(&mut tx, sinks).await?;
             let mut seq = super::next_seq(&mut tx).await?;
             let now = now_text();
             let mut rows = Vec::new();
@@ -44,44 +141,27 @@ impl Store {
                 let key = m.key();
                 let body =
                     serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let inserted = sqlx::query(
-                    "INSERT INTO milestones (key, seq, body, created_at) VALUES (?, ?, ?, ?)
-                     ON CONFLICT (key) DO NOTHING",
+                let version: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO milestones (key, seq, body, created_at, version, standing) VALUES (?, ?, ?, ?, 1, 1)
+                     ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, body = excluded.body, version = milestones.version + 1, standing = 1, why = NULL
+                       WHERE milestones.standing = 0
+                     RETURNING version",
                 )
                 .bind(&key)
                 .bind(seq)
                 .bind(&body)
                 .bind(&now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted == 0 {
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(version) = version else {
                     continue;
-                }
-                let id = outbox_id(&key);
-                if sinks.console {
-                    rows.push(outbox::NewRow {
-                        key: format!("console:{id}:1"),
-                        sink: CONSOLE,
-                        target: "-".to_string(),
-                        constituency: id.clone(),
-                        version: 1,
-                        seq,
-                    });
-                }
-                for sub in subscriptions
+                };
+                let to: Vec<String> = channels
                     .iter()
-                    .filter(|s| matches!(s.filter, Filter::All | Filter::Milestones))
-                {
-                    rows.push(outbox::NewRow {
-                        key: format!("discord:{}:{id}:1", sub.channel_id),
-                        sink: DISCORD,
-                        target: sub.channel_id.clone(),
-                        constituency: id.clone(),
-                        version: 1,
-                        seq,
-                    });
-                }
+                    .filter(|(_, t)| t.takes(m))
+                    .map(|(c, _)| c.clone())
+                    .collect();
+                rows.extend(rows_for(&key, version as u32, seq, sinks, &to));
                 recorded.push(m.clone());
                 seq += 1;
             }
@@ -93,28 +173,70 @@ impl Store {
         self.settle(r).await
     }
 
+    /// Marks standing milestones undone, each with why, and queues the edits of their posts
+    /// (for the console and the channels that had them). Returns the keys undone now.
+    pub async fn undo_milestones(
+        &self,
+        undone: &[(Milestone, String)],
+        sinks: Sinks,
+    ) -> Result<Vec<String>> {
+        if undone.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.guard.check_file()?;
+        let r: Result<Vec<String>> = async {
+            let mut tx = self.pool.begin().await?;
+            let mut seq = super::next_seq(&mut tx).await?;
+            let now = now_text();
+            let mut rows = Vec::new();
+            let mut done = Vec::new();
+            for (m, why) in undone {
+                let key = m.key();
+                let version: Option<i64> = sqlx::query_scalar(
+                    "UPDATE milestones SET version = version + 1, standing = 0, why = ?, seq = ?
+                     WHERE key = ? AND standing = 1 RETURNING version",
+                )
+                .bind(why)
+                .bind(seq)
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(version) = version else {
+                    continue;
+                };
+                let channels: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT target FROM outbox WHERE sink = 'discord' AND constituency_id = ? AND version = ?",
+                )
+                .bind(outbox_id(&key))
+                .bind(version - 1)
+                .fetch_all(&mut *tx)
+                .await?;
+                rows.extend(rows_for(&key, version as u32, seq, sinks, &channels));
+                done.push(key);
+                seq += 1;
+            }
+            outbox::enqueue(&mut tx, &rows, &now).await?;
+            tx.commit().await?;
+            Ok(done)
+        }
+        .await;
+        self.settle(r).await
+    }
+
     /// One milestone, by key.
-    pub async fn milestone(&self, key: &str) -> Result<Option<Milestone>> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM milestones WHERE key = ?")
+    pub async fn milestone(&self, key: &str) -> Result<Option<StoredMilestone>> {
+        let row = sqlx::query("SELECT body, version, standing, why FROM milestones WHERE key = ?")
             .bind(key)
             .fetch_optional(self.pool())
             .await?;
-        body.map(|b| {
-            serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("milestone: {e}")))
-        })
-        .transpose()
+        row.as_ref().map(stored).transpose()
     }
 
-    /// Every milestone recorded, in order.
-    pub async fn milestones(&self) -> Result<Vec<Milestone>> {
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM milestones ORDER BY seq")
+    /// Every milestone recorded, standing or undone, in order.
+    pub async fn milestones(&self) -> Result<Vec<StoredMilestone>> {
+        let rows = sqlx::query("SELECT body, version, standing, why FROM milestones ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
-        bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b).map_err(|e| StoreError::Corrupt(format!("milestone: {e}")))
-            })
-            .collect()
+        rows.iter().map(stored).collect()
     }
 }

@@ -15,14 +15,14 @@ mod subscriptions;
 
 pub use guard::lock_path;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Sqlite, Transaction};
 
 pub use outbox::{OutboxItem, OutboxState, RecentPosts};
-pub use subscriptions::{Mode, Subscription};
+pub use subscriptions::{Channel, Mode, Subscribed, Subscription};
 
 use crate::core::changes::{Change, Difference, EventKind};
 use crate::core::model::{ConstituencyId, Declaration, Election};
@@ -227,17 +227,28 @@ impl Store {
     }
 
     /// Records `changes` as events, with their outbox rows, in one transaction: either all
-    /// of it is stored or none. Returns the events as stored.
-    pub async fn record(&self, changes: &[Change], sinks: Sinks) -> Result<Recorded> {
+    /// of it is stored or none. `gains[i]` says whether `changes[i]` is a gain (for
+    /// subscriptions to gains only; missing means not). Returns the events as stored.
+    pub async fn record(
+        &self,
+        changes: &[Change],
+        gains: &[bool],
+        sinks: Sinks,
+    ) -> Result<Recorded> {
         if changes.is_empty() {
             return Ok(Recorded::default());
         }
         self.guard.check_file()?;
-        let r = self.record_all(changes, sinks).await;
+        let r = self.record_all(changes, gains, sinks).await;
         self.settle(r).await
     }
 
-    async fn record_all(&self, changes: &[Change], sinks: Sinks) -> Result<Recorded> {
+    async fn record_all(
+        &self,
+        changes: &[Change],
+        gains: &[bool],
+        sinks: Sinks,
+    ) -> Result<Recorded> {
         let mut tx = self.pool.begin().await?;
         let subscriptions = if sinks.discord {
             subscriptions::active(&mut tx).await?
@@ -248,7 +259,7 @@ impl Store {
         let mut stored = Vec::with_capacity(changes.len());
         let mut rows = Vec::new();
         let now = now_text();
-        for change in changes {
+        for (i, change) in changes.iter().enumerate() {
             seq += 1;
             let id = change.declaration.id().as_str();
             let version: i64 = sqlx::query_scalar(
@@ -288,18 +299,44 @@ impl Store {
                     seq,
                 });
             }
-            for sub in subscriptions
+            let gain = gains.get(i).copied().unwrap_or(false);
+            // A channel that had an earlier announcement of the seat follows it (its
+            // correction, completion, retraction) even where its filter no longer matches.
+            let mut told: BTreeSet<String> = if version > 1 && !subscriptions.is_empty() {
+                sqlx::query_scalar(
+                    "SELECT DISTINCT target FROM outbox WHERE sink = 'discord' AND constituency_id = ?",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect()
+            } else {
+                BTreeSet::new()
+            };
+            // And those told earlier in this same batch.
+            told.extend(
+                rows.iter()
+                    .filter(|r| r.sink == DISCORD && r.constituency == id)
+                    .map(|r| r.target.clone()),
+            );
+            let mut channels: Vec<&str> = subscriptions
                 .iter()
-                .filter(|s| s.filter.matches(&change.declaration))
-            {
+                .filter(|s| {
+                    s.filter.matches(&change.declaration, gain) || told.contains(&s.channel_id)
+                })
+                .map(|s| s.channel_id.as_str())
+                .collect();
+            channels.dedup();
+            for channel in channels {
                 rows.push(outbox::NewRow {
                     key: outbox::discord_key(
-                        &sub.channel_id,
+                        channel,
                         &change.declaration.result.constituency.id,
                         version,
                     ),
                     sink: DISCORD,
-                    target: sub.channel_id.clone(),
+                    target: channel.to_string(),
                     constituency: id.to_string(),
                     version,
                     seq,

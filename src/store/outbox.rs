@@ -309,6 +309,26 @@ impl Store {
         .transpose()
     }
 
+    /// The message one version of an announcement was posted as in `target`, if it was.
+    pub async fn posted_at(
+        &self,
+        sink: &str,
+        target: &str,
+        constituency: &str,
+        version: u32,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM outbox WHERE sink = ? AND target = ? AND constituency_id = ? AND version = ?
+               AND state = 'sent' AND message_id IS NOT NULL",
+        )
+        .bind(sink)
+        .bind(target)
+        .bind(constituency)
+        .bind(i64::from(version))
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// Targets of a sink whose next announcement (the oldest pending or claimed row) is due
     /// now, most urgent first: those whose next row was tried before (a retry, or a send
     /// cut short by a crash, which Discord's nonce covers only for a few minutes), then by

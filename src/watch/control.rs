@@ -68,7 +68,7 @@ impl Watcher {
         };
         let recorded = self
             .store
-            .record(std::slice::from_ref(&change), self.config.sinks)
+            .record(std::slice::from_ref(&change), &[], self.config.sinks)
             .await
             .map_err(|e| format!("nothing was withdrawn: {e}"))?;
         tracing::warn!(
@@ -77,7 +77,8 @@ impl Watcher {
             by,
             "declaration withdrawn by an operator"
         );
-        self.publish(&recorded);
+        let turns = self.publish(&recorded);
+        self.record_milestones(turns).await;
         recorded
             .events
             .into_iter()

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
-use crate::core::board::{Board, Scope};
+use crate::core::board::Board;
 use crate::core::changes::{Refusal, detect};
-use crate::core::milestones::{self, Fired, Milestone};
+use crate::core::milestones::{self, Fired, Turn};
 use crate::core::model::{ConstituencyId, Declaration, Election};
 use crate::observe::metrics::{FeedCause, FigureLabel, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
@@ -106,10 +106,11 @@ pub struct Watcher {
     requests: mpsc::Receiver<Request>,
     /// The elections the store holds, once checked.
     held: Vec<Election>,
-    /// Milestones fired so far (read back from the store at start).
+    /// Milestones fired so far (the night replayed at start).
     fired: Fired,
-    /// Milestones the night reached before a restart without recording them.
-    missed: Vec<Milestone>,
+    /// Milestones reached or undone but not recorded yet (before a restart, or when the
+    /// store refused them): recorded at the next step.
+    missed: Vec<Turn>,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened (with the
@@ -141,28 +142,50 @@ impl Watcher {
         wake: Wake,
     ) -> Result<(Watcher, watch::Receiver<WatchStatus>, Control), StoreError> {
         let known = store.known().await?;
-        // Milestones already fired stay fired. The night so far is replayed, so that one
-        // reached but not recorded (herald stopped between an event and its milestone) is
-        // found and recorded now, and the lead is followed from where it stands.
+        // The night so far is replayed, so that a milestone reached or undone but not
+        // recorded (herald stopped between an event and its milestone) is recorded now, the
+        // lead and the records are followed from where they stand, and nothing recorded is
+        // announced twice.
         let mut fired = Fired::default();
-        for m in store.milestones().await? {
-            fired.keys.insert(m.key());
-        }
         let missed = {
             let events = store.events().await?;
-            let b = board.read().unwrap_or_else(|p| p.into_inner());
-            let mut replay = Board::new(b.election.clone(), b.parties.clone(), b.baseline.clone());
-            let mut missed = Vec::new();
-            if b.elections().is_empty() && b.size_known() && b.election.total_seats > 1 {
-                for e in &events {
-                    replay.apply(e.declaration.clone());
-                    missed.extend(milestones::detect(
-                        &replay.tally(&Scope::All),
-                        &e.declaration.result.constituency.name,
-                        &mut fired,
-                    ));
+            let mut replay = {
+                let b = board.read().unwrap_or_else(|p| p.into_inner());
+                let mut r = Board::new(b.election.clone(), b.parties.clone(), b.baseline.clone());
+                r.set_elections(b.elections().to_vec());
+                r.notable = b.notable.clone();
+                r
+            };
+            let mut why_undone = BTreeMap::new();
+            for e in &events {
+                replay.apply(e.declaration.clone());
+                for turn in milestones::turns(&replay, e.declaration.id(), &mut fired) {
+                    if let Turn::Undone(m, why) = turn {
+                        why_undone.insert(m.key(), (m, why));
+                    }
                 }
             }
+            let stored: BTreeMap<String, bool> = store
+                .milestones()
+                .await?
+                .into_iter()
+                .map(|m| (m.milestone.key(), m.standing))
+                .collect();
+            let mut missed: Vec<Turn> = fired
+                .standing
+                .iter()
+                .filter(|m| stored.get(&m.key()) != Some(&true))
+                .cloned()
+                .map(Turn::Reached)
+                .collect();
+            missed.extend(
+                why_undone
+                    .into_values()
+                    .filter(|(m, _)| {
+                        fired.undone.contains(&m.key()) && stored.get(&m.key()) == Some(&true)
+                    })
+                    .map(|(m, why)| Turn::Undone(m, why)),
+            );
             missed
         };
         let (tx, requests) = mpsc::channel(16);
@@ -340,9 +363,10 @@ impl Watcher {
                 tracing::info!(constituency = %ignored.constituency, "ignored: {}", ignored.reason);
             }
         }
+        let gains = self.gains(&detection.changes);
         let recorded = match self
             .store
-            .record(&detection.changes, self.config.sinks)
+            .record(&detection.changes, &gains, self.config.sinks)
             .await
         {
             Ok(recorded) => recorded,
@@ -369,36 +393,87 @@ impl Watcher {
         Step::Recorded(recorded.events)
     }
 
-    /// Records milestones the events reached, each once, and wakes the sinks. Those that
-    /// cannot be recorded are tried again at the next step.
-    async fn record_milestones(&mut self, milestones: Vec<Milestone>) {
-        if milestones.is_empty() {
+    /// Which changes are gains, as the board computes them (for subscriptions to gains).
+    fn gains(&self, changes: &[crate::core::changes::Change]) -> Vec<bool> {
+        let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+        changes
+            .iter()
+            .map(|c| {
+                c.declaration.status != crate::core::model::DeclarationStatus::Withdrawn
+                    && matches!(
+                        board.compute(&c.declaration).outcome,
+                        crate::core::arithmetic::Outcome::Gain { .. }
+                    )
+            })
+            .collect()
+    }
+
+    /// Records the milestones the events reached or undid, in order, and wakes the sinks.
+    /// Those that cannot be recorded are tried again at the next step.
+    async fn record_milestones(&mut self, turns: Vec<Turn>) {
+        if turns.is_empty() {
             return;
         }
-        match self
-            .store
-            .record_milestones(&milestones, self.config.sinks)
-            .await
-        {
-            Ok(recorded) => {
-                for m in &recorded {
-                    tracing::info!(milestone = %m.key(), "milestone");
+        let mut changed = false;
+        let mut rest = turns.as_slice();
+        while let Some(first) = rest.first() {
+            // Runs of the same kind, in one transaction each.
+            let reached = matches!(first, Turn::Reached(_));
+            let n = rest
+                .iter()
+                .take_while(|t| matches!(t, Turn::Reached(_)) == reached)
+                .count();
+            let (run, after) = rest.split_at(n);
+            let result = if reached {
+                let ms: Vec<_> = run
+                    .iter()
+                    .filter_map(|t| match t {
+                        Turn::Reached(m) => Some(m.clone()),
+                        Turn::Undone(..) => None,
+                    })
+                    .collect();
+                self.store
+                    .record_milestones(&ms, self.config.sinks)
+                    .await
+                    .map(|done| done.iter().map(|m| m.key()).collect::<Vec<_>>())
+            } else {
+                let ms: Vec<_> = run
+                    .iter()
+                    .filter_map(|t| match t {
+                        Turn::Undone(m, why) => Some((m.clone(), why.clone())),
+                        Turn::Reached(_) => None,
+                    })
+                    .collect();
+                self.store.undo_milestones(&ms, self.config.sinks).await
+            };
+            match result {
+                Ok(keys) => {
+                    for key in &keys {
+                        if reached {
+                            tracing::info!(milestone = %key, "milestone");
+                        } else {
+                            tracing::warn!(milestone = %key, "milestone undone by a correction");
+                        }
+                    }
+                    changed |= !keys.is_empty();
                 }
-                if !recorded.is_empty() {
-                    self.wake.send_modify(|n| *n += 1);
+                Err(e) => {
+                    // Kept to record at the next step (the store takes each turn once).
+                    tracing::warn!("milestones not recorded, tried again next poll: {e}");
+                    self.missed.extend(rest.iter().cloned());
+                    break;
                 }
             }
-            Err(e) => {
-                // Kept to record at the next step (the store refuses a key twice).
-                tracing::warn!("milestones not recorded, tried again next poll: {e}");
-                self.missed.extend(milestones);
-            }
+            rest = after;
+        }
+        if changed {
+            self.wake.send_modify(|n| *n += 1);
         }
     }
 
     /// Puts recorded events on the board and in the log, counts what was queued, and wakes
-    /// the sinks. Returns the milestones the events reached (not yet recorded).
-    fn publish(&mut self, recorded: &Recorded) -> Vec<Milestone> {
+    /// the sinks. Returns the milestones the events reached or undid (not yet recorded).
+    fn publish(&mut self, recorded: &Recorded) -> Vec<Turn> {
         let mut milestones = Vec::new();
         for (sink, n) in [
             (CONSOLE, recorded.queued_console),
@@ -418,28 +493,11 @@ impl Watcher {
                 .insert(e.declaration.id().clone(), e.declaration.clone());
             board.apply(e.declaration.clone());
             board.note_race(e.seq, &e.declaration.result.constituency);
-            // Milestones are a night's: one election of a known size, of more than one seat.
-            if board.elections().is_empty() && board.size_known() && board.election.total_seats > 1
-            {
-                milestones.extend(milestones::detect(
-                    &board.tally(&Scope::All),
-                    &e.declaration.result.constituency.name,
-                    &mut self.fired,
-                ));
-            }
-            // The figures `apply` just put on the board, not computed again.
-            if !board.notable.is_empty() {
-                let defeated = board
-                    .get(e.declaration.id())
-                    .map(|entry| entry.figures.sitting_defeated.clone())
-                    .unwrap_or_default();
-                milestones.extend(milestones::notable_defeats(
-                    &defeated,
-                    &e.declaration.result.constituency.name,
-                    &board.notable,
-                    &mut self.fired,
-                ));
-            }
+            milestones.extend(milestones::turns(
+                &board,
+                e.declaration.id(),
+                &mut self.fired,
+            ));
             for d in board.disagreements(e.declaration.id()) {
                 self.metrics
                     .source_disagreements
