@@ -38,11 +38,20 @@ async fn rig() -> Rig {
 }
 
 async fn rig_with(fake: FakeConfig, dispatch: DispatchConfig) -> Rig {
+    rig_of(fake, dispatch, None).await
+}
+
+/// A rig whose election has `seats` seats (the demo's one, Hartlepool, by default), so that
+/// a night's milestones can be reached with a few declarations.
+async fn rig_of(fake: FakeConfig, dispatch: DispatchConfig, seats: Option<u32>) -> Rig {
     let fake = FakeDiscord::start(fake).await;
     let guild = fake.config().guilds[0].id;
     let channels = fake.config().guilds[0].channels.clone();
     let parties = demo::parties();
-    let (results, baseline) = demo::load(&parties);
+    let (mut results, baseline) = demo::load(&parties);
+    if let Some(n) = seats {
+        results.election.total_seats = n;
+    }
     // The feed starts empty; the test declares seats through the rehearsal server's edits.
     let feed = rehearsal::spawn(
         Arc::new(Feed::new(
@@ -544,7 +553,7 @@ async fn only_server_managers_change_subscriptions() {
     assert!(
         rig.pipeline
             .store
-            .subscription(&rig.channels[1].to_string())
+            .channel(&rig.channels[1].to_string())
             .await
             .unwrap()
             .is_none()
@@ -572,7 +581,7 @@ async fn only_server_managers_change_subscriptions() {
     assert!(
         rig.pipeline
             .store
-            .subscription(&rig.channels[1].to_string())
+            .channel(&rig.channels[1].to_string())
             .await
             .unwrap()
             .is_none()
@@ -837,7 +846,7 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
         let s = rig
             .pipeline
             .store
-            .subscription(&gone.to_string())
+            .channel(&gone.to_string())
             .await
             .unwrap()
             .unwrap();
@@ -850,7 +859,7 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
             && rows
                 .iter()
                 .all(|i| i.state == herald::store::OutboxState::Failed);
-        if s.paused_reason.is_some() && all_failed {
+        if s.paused_reason().is_some() && all_failed {
             break s;
         }
         assert!(
@@ -860,9 +869,22 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(
-        sub.paused_reason.unwrap().contains("403"),
+        sub.paused_reason().unwrap_or_default().contains("403"),
         "the reason names Discord's answer"
     );
+    // The admin is told where the subscription was made, once, pinging nobody.
+    let told = rig.messages(rig.channels[0], 1).await;
+    let notes: Vec<_> = told
+        .iter()
+        .filter(|m| m.content.contains("stopped announcing"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{told:?}");
+    assert!(
+        notes[0].content.contains(&format!("<#{gone}>")),
+        "{}",
+        notes[0].content
+    );
+    assert!(notes[0].pinged.is_empty());
     let listed = rig
         .command(FakeUser::admin("editor"), "subscriptions", json!([]))
         .await;
@@ -881,11 +903,11 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
     assert!(
         rig.pipeline
             .store
-            .subscription(&gone.to_string())
+            .channel(&gone.to_string())
             .await
             .unwrap()
             .unwrap()
-            .paused_reason
+            .paused_reason()
             .is_none()
     );
     rig.stop().await;
@@ -972,7 +994,7 @@ async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paus
         assert!(
             rig.pipeline
                 .store
-                .subscription(&c.to_string())
+                .channel(&c.to_string())
                 .await
                 .unwrap()
                 .is_none(),
@@ -992,11 +1014,11 @@ async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paus
         let s = rig
             .pipeline
             .store
-            .subscription(&category.to_string())
+            .channel(&category.to_string())
             .await
             .unwrap()
             .unwrap();
-        if let Some(reason) = s.paused_reason {
+        if let Some(reason) = s.paused_reason() {
             assert!(reason.contains("50008"), "{reason}");
             break;
         }
@@ -1083,7 +1105,7 @@ async fn a_role_an_admin_chose_is_pinged_on_gains_and_nobody_else_ever() {
     assert!(
         rig.pipeline
             .store
-            .subscription(&ch.to_string())
+            .channel(&ch.to_string())
             .await
             .unwrap()
             .is_none()
@@ -1116,5 +1138,209 @@ async fn a_role_an_admin_chose_is_pinged_on_gains_and_nobody_else_ever() {
     assert!(m[1].pinged.is_empty(), "{:?}", m[1].pinged);
     assert!(!m[1].content.contains("<@&"), "{:?}", m[1].content);
     assert!(rig.fake.rejected().is_empty(), "{:#?}", rig.fake.rejected());
+    rig.stop().await;
+}
+
+/// A seat of the rig's election other than Hartlepool, won by the same party (no previous
+/// result, so never a gain).
+fn another_seat(id: &str, name: &str) -> Declaration {
+    let mut d = hartlepool();
+    d.result.constituency.id = ConstituencyId::new(id);
+    d.result.constituency.name = name.into();
+    d
+}
+
+/// Waits until `f` holds (or fails after a while).
+async fn until(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !f() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_holds_several_subscriptions_and_gets_each_announcement_once() {
+    let rig = rig_of(FakeConfig::new(1, 3), DispatchConfig::default(), Some(3)).await;
+    let role = rig.fake.add_role(rig.guild, "Results night", true);
+    let ch = rig.channels[1];
+    let kind = |k: u64| json!({"name": "kind", "type": 4, "value": k});
+    // Gains only, pinging a role; milestones only; every declaration in Hartlepool.
+    let r = rig
+        .subscribe(
+            ch,
+            &[
+                kind(1),
+                json!({"name": "mention", "type": 8, "value": role.to_string()}),
+            ],
+        )
+        .await;
+    assert!(reply_text(&r).contains("gains everywhere"), "{r}");
+    assert!(reply_text(&r).contains("Subscription `1`"), "{r}");
+    let r = rig.subscribe(ch, &[kind(2)]).await;
+    assert!(reply_text(&r).contains("milestones only"), "{r}");
+    assert!(reply_text(&r).contains("one of 2 in that channel"), "{r}");
+    let r = rig
+        .subscribe(
+            ch,
+            &[json!({"name": "filter", "type": 3, "value": "hartlepool"})],
+        )
+        .await;
+    assert!(reply_text(&r).contains("declarations in Hartlepool"), "{r}");
+    // Milestones and a role together make no sense: refused, nothing stored.
+    let r = rig
+        .subscribe(
+            ch,
+            &[
+                kind(2),
+                json!({"name": "mention", "type": 8, "value": role.to_string()}),
+            ],
+        )
+        .await;
+    assert!(reply_text(&r).contains("pings nobody"), "{r}");
+    // An unknown party is refused with the closest names.
+    let r = rig
+        .subscribe(ch, &[json!({"name": "party", "type": 3, "value": "Labr"})])
+        .await;
+    assert!(
+        r["content"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("No party is called “Labr”. The closest: Labour (Lab)"),
+        "{r}"
+    );
+
+    // Hartlepool is a gain and in Hartlepool: one announcement, pinging the role (the
+    // gains subscription's), then the first-declaration milestone.
+    rig.declare(&hartlepool()).await;
+    let m = rig.messages(ch, 2).await;
+    assert!(
+        m[0].embeds[0]["title"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Hartlepool")
+    );
+    assert_eq!(m[0].pinged, [format!("role:{role}")]);
+    assert!(support::is_milestone(&m[1]), "{:?}", m[1].embeds);
+    // Elsewhere is neither a gain nor in Hartlepool: not announced here; but it gives the
+    // Conservatives 2 of 3 seats, a majority, which the milestones subscription takes.
+    rig.declare(&another_seat("E99999998", "Elsewhere")).await;
+    let m = rig.messages(ch, 3).await;
+    assert_eq!(m[2].embeds[0]["title"], "Conservative has a majority");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        rig.fake.messages(ch).len(),
+        3,
+        "nothing else reached the channel"
+    );
+
+    let listed = rig
+        .command(FakeUser::admin("editor"), "subscriptions", json!([]))
+        .await;
+    let text = reply_text(&listed);
+    for n in [
+        "`1` gains everywhere",
+        "`2` milestones only",
+        "`3` declarations in Hartlepool",
+    ] {
+        assert!(text.contains(n), "{n}: {text}");
+    }
+    let r = rig
+        .command(
+            FakeUser::admin("editor"),
+            "unsubscribe",
+            json!([
+                {"name": "channel", "type": 7, "value": ch.to_string()},
+                {"name": "number", "type": 4, "value": 2}
+            ]),
+        )
+        .await;
+    assert!(reply_text(&r).contains("Subscription `2`"), "{r}");
+    let left = rig
+        .pipeline
+        .store
+        .channel(&ch.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        left.subscriptions.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [1, 3]
+    );
+    // (The role's ping is the one expected: nothing else would ping, nothing was refused.)
+    assert!(rig.fake.rejected().is_empty(), "{:#?}", rig.fake.rejected());
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_announcement_channel_publishes_milestones_only_and_a_corrected_milestone_is_edited() {
+    let rig = rig_of(FakeConfig::new(1, 3), DispatchConfig::default(), Some(3)).await;
+    let news = rig
+        .fake
+        .add_announcement_channel(rig.guild, "election-news");
+    let r = rig.subscribe(news, &[]).await;
+    assert!(reply_text(&r).contains("announcement channel"), "{r}");
+    rig.declare(&hartlepool()).await;
+    rig.declare(&another_seat("E99999998", "Elsewhere")).await;
+    // Hartlepool, the first declaration, Elsewhere, the majority.
+    rig.messages(news, 4).await;
+    until("both milestones published", || {
+        rig.fake.crossposts().len() == 2
+    })
+    .await;
+    let msgs = rig.fake.messages(news);
+    for (c, id) in rig.fake.crossposts() {
+        assert_eq!(c, news);
+        let m = msgs
+            .iter()
+            .find(|m| m.id == id)
+            .expect("a published message");
+        assert!(
+            support::is_milestone(m),
+            "a seat was published: {:?}",
+            m.embeds
+        );
+    }
+
+    // The operator withdraws Elsewhere: the majority no longer stands. Its post is edited
+    // and a note says why.
+    let r = rig
+        .command(
+            FakeUser::admin("editor"),
+            "retract",
+            json!([{"name": "constituency", "type": 3, "value": "Elsewhere"}]),
+        )
+        .await;
+    assert!(reply_text(&r).contains("is withdrawn"), "{r}");
+    until("the majority's post edited", || {
+        rig.fake.messages(news).iter().any(|m| {
+            m.embeds.first().and_then(|e| e["title"].as_str())
+                == Some("~~Conservative has a majority~~ — no longer stands")
+        })
+    })
+    .await;
+    until("a note under it", || {
+        rig.fake.messages(news).iter().any(|m| {
+            m.content
+                .starts_with("Correction: “Conservative has a majority” no longer stands: ")
+        })
+    })
+    .await;
+    // Reached again with another seat: posted (and published) again.
+    rig.declare(&another_seat("E99999997", "Thirdtown")).await;
+    until("the majority posted again", || {
+        rig.fake
+            .messages(news)
+            .iter()
+            .filter(|m| {
+                m.embeds.first().and_then(|e| e["title"].as_str())
+                    == Some("Conservative has a majority")
+            })
+            .count()
+            == 1
+            && rig.fake.crossposts().len() == 3
+    })
+    .await;
+    rig.assert_clean();
     rig.stop().await;
 }

@@ -153,6 +153,21 @@ impl Rest {
         self.send(req, body, files).await
     }
 
+    /// Publishes a message of an announcement channel to the channels following it.
+    pub async fn crosspost(&self, channel: &str, message: &str) -> (Outcome, Bucket) {
+        let req = self
+            .client
+            .post(self.url(&format!("/channels/{channel}/messages/{message}/crosspost")));
+        let (answer, bucket) = self.exchange(req).await;
+        let outcome = match answer {
+            Ok(_) => Outcome::Ok {
+                message_id: message.to_string(),
+            },
+            Err(o) => o,
+        };
+        (outcome, bucket)
+    }
+
     /// Up to `limit` (1–100) messages of a channel posted after the snowflake `after`.
     /// Discord does not keep nonces: a message is recognised by what it says.
     pub async fn messages_after(

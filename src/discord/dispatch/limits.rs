@@ -34,7 +34,7 @@ pub(super) struct RouteBucket {
 
 impl RouteBucket {
     /// When the next request may go, if not now.
-    fn wait_until(&self, now: Instant) -> Option<Instant> {
+    pub(super) fn wait_until(&self, now: Instant) -> Option<Instant> {
         let exhausted = match (self.remaining, self.reset_at) {
             (Some(0), Some(reset)) if reset > now => Some(reset),
             _ => None,

@@ -29,11 +29,14 @@
 //! * `once`: exactly-once sending (nonces, looking in the channel, what a reply means);
 //! * `render`: the bodies of messages and edits, announcements and their charts;
 //! * `send`: one row's announcement (or milestone), posted, edited or answered;
-//! * `digest`: several declarations merged into one message.
+//! * `digest`: several declarations merged into one message;
+//! * `publish`: milestones published from announcement channels, and the note that tells
+//!   an admin a channel was paused.
 
 mod digest;
 mod limits;
 mod once;
+mod publish;
 mod render;
 mod send;
 
@@ -120,6 +123,8 @@ pub struct Dispatcher {
     busy: Mutex<HashSet<String>>,
     /// The most recent charts, by (constituency, version).
     charts: Mutex<VecDeque<(ChartKey, ChartCell)>>,
+    /// Each announcement channel's publishes this hour.
+    publishing: publish::Publishing,
 }
 
 /// A chart: PNG bytes shared between the channels that receive it.
@@ -174,6 +179,7 @@ impl Dispatcher {
             buckets: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashSet::new()),
             charts: Mutex::new(VecDeque::new()),
+            publishing: publish::Publishing::default(),
         })
     }
 
@@ -267,13 +273,13 @@ impl Dispatcher {
     pub async fn drain(&self, channel: &str) -> Result<(), StoreError> {
         // Enough rows to see whether the channel is behind and to fill one digest.
         let window = (self.config.digest_max.max(self.config.digest_after) + 1) as i64;
-        let Some(sub) = self.store.subscription(channel).await? else {
+        let Some(subscribed) = self.store.channel(channel).await? else {
             self.store
                 .fail_target(DISCORD, channel, "unsubscribed")
                 .await?;
             return Ok(());
         };
-        if sub.paused_reason.is_some() {
+        if subscribed.paused_reason().is_some() {
             self.store
                 .fail_target(DISCORD, channel, "channel paused")
                 .await?;
@@ -313,7 +319,7 @@ impl Dispatcher {
                 .cloned()
                 .collect();
             let behind = rows.len() > self.config.digest_after;
-            let digest = match sub.mode {
+            let digest = match subscribed.mode() {
                 Mode::Digest => !mergeable.is_empty(),
                 Mode::Every => behind && mergeable.len() > 1,
             };

@@ -193,6 +193,7 @@ impl Dispatcher {
                 );
                 if self.store.pause(channel, &reason).await? {
                     tracing::warn!(channel, "subscription paused: {reason}");
+                    self.tell_paused(channel, &reason).await;
                 }
                 let n = self.store.fail_target(DISCORD, channel, &reason).await?;
                 self.metrics
@@ -215,19 +216,19 @@ impl Dispatcher {
         }
     }
 
-    /// [`Self::post`], allowing exactly `role` to be pinged (and nobody where None).
+    /// [`Self::post`], allowing exactly `roles` to be pinged (and nobody where none).
     pub(super) async fn post_pinging(
         &self,
         channel: &str,
         item: &OutboxItem,
         embed: &Embed,
         content: Option<&str>,
-        role: Option<&str>,
+        roles: &[String],
         files: &[File],
     ) -> Result<Sent, StoreError> {
         let mut body = self.message_body(embed, content, &item.key, None, !files.is_empty());
-        if let Some(r) = role {
-            body["allowed_mentions"] = json!({"parse": [], "roles": [r]});
+        if !roles.is_empty() {
+            body["allowed_mentions"] = json!({"parse": [], "roles": roles});
         }
         self.send_body(channel, item, &body, files).await
     }

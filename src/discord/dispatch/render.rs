@@ -139,15 +139,15 @@ impl Dispatcher {
         }
     }
 
-    /// The role to ping for `event` in `channel`: the one its subscription chose, where the
-    /// event announces a seat changing hands.
+    /// The roles to ping for an event: on a first declaration or call that is a gain, the
+    /// roles of the channel's subscriptions that want it (chosen by an admin); else none.
     pub(super) async fn gain_ping(
         &self,
         channel: &str,
         event: &StoredEvent,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         if !matches!(event.kind, EventKind::Declared | EventKind::Called) {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let gain = {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
@@ -157,12 +157,13 @@ impl Dispatcher {
             )
         };
         if !gain {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         Ok(self
             .store
-            .subscription(channel)
+            .channel(channel)
             .await?
-            .and_then(|s| s.mention_role))
+            .map(|c| c.roles_for(&event.declaration, gain))
+            .unwrap_or_default())
     }
 }

@@ -8,17 +8,21 @@ use super::{Dispatcher, Next, Sent};
 use crate::core::changes::EventKind;
 use crate::discord::rest::File;
 use crate::format::announce::announcement;
+use crate::format::milestone;
 use crate::store::{DISCORD, OutboxItem, OutboxState, StoreError};
 
 impl Dispatcher {
-    /// Posts a milestone (one outbox row): an embed of its own, no chart, no mention.
+    /// A milestone's announcement (one outbox row): an odd version is the milestone reached,
+    /// posted on its own (no chart, no mention) and published from an announcement
+    /// channel; an even one is its undoing by a correction, edited into the post before
+    /// and answered with a note.
     async fn send_milestone(
         &self,
         channel: &str,
         item: &OutboxItem,
         key: &str,
     ) -> Result<Next, StoreError> {
-        let Some(m) = self.store.milestone(key).await? else {
+        let Some(stored) = self.store.milestone(key).await? else {
             self.store
                 .mark_failed(&item.key, "milestone missing from the store")
                 .await?;
@@ -27,14 +31,65 @@ impl Dispatcher {
         if !self.store.claim(&item.key).await? {
             return Ok(Next::Continue);
         }
-        let embed = {
+        let reached = item.version % 2 == 1;
+        let (embed, note) = {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
             let style = self.presentation.style(&board);
-            crate::format::milestone::milestone_embed(&m, &board.election.name, &style)
+            let m = &stored.milestone;
+            if reached {
+                (
+                    milestone::milestone_embed(m, &board.election.name, &style),
+                    None,
+                )
+            } else {
+                let why = stored.why.as_deref().unwrap_or("a correction undid it");
+                (
+                    milestone::undone_embed(m, why, &style),
+                    Some(milestone::undone_note(m, why, &style)),
+                )
+            }
         };
-        match self.post(channel, item, &embed, None, None, &[]).await? {
+        let sent = match note {
+            None => self.post(channel, item, &embed, None, None, &[]).await?,
+            Some(note) => {
+                let before = self
+                    .store
+                    .posted_at(DISCORD, channel, &item.constituency_id, item.version - 1)
+                    .await?;
+                let mut reply_to = None;
+                if let Some(mid) = before {
+                    let outcome = self
+                        .edit(channel, &mid, &self.edit_body(&embed, false), &[])
+                        .await;
+                    match self.failed(channel, item, outcome).await? {
+                        Sent::Ok(_) => reply_to = Some(mid),
+                        Sent::NoMessage => {}
+                        Sent::Stop => return Ok(Next::Stop),
+                        Sent::Refused => return Ok(Next::Continue),
+                    }
+                }
+                match reply_to {
+                    Some(mid) => self.post_note(channel, item, &note, Some(&mid)).await?,
+                    // The post is gone (or never made): the correction stands alone.
+                    None => {
+                        self.post(channel, item, &embed, Some(&note), None, &[])
+                            .await?
+                    }
+                }
+            }
+        };
+        match sent {
             Sent::Ok(mid) => {
                 self.delivered(item, &mid).await?;
+                if reached
+                    && self
+                        .store
+                        .channel(channel)
+                        .await?
+                        .is_some_and(|c| c.publish())
+                {
+                    self.publish(channel, &mid).await;
+                }
                 Ok(Next::Continue)
             }
             Sent::Stop => Ok(Next::Stop),
@@ -147,22 +202,16 @@ impl Dispatcher {
                 }
             }
             _ => {
-                // A gain pings the role the channel's admin chose, and nobody else.
-                let role = self.gain_ping(channel, &event).await?;
-                let content = match (&role, a.note.as_deref()) {
-                    (Some(r), Some(n)) => Some(format!("<@&{r}> {n}")),
-                    (Some(r), None) => Some(format!("<@&{r}>")),
-                    (None, n) => n.map(String::from),
+                // A gain pings the roles the channel's admins chose, and nobody else.
+                let roles = self.gain_ping(channel, &event).await?;
+                let pings: Vec<String> = roles.iter().map(|r| format!("<@&{r}>")).collect();
+                let content = match (pings.is_empty(), a.note.as_deref()) {
+                    (false, Some(n)) => Some(format!("{} {n}", pings.join(" "))),
+                    (false, None) => Some(pings.join(" ")),
+                    (true, n) => n.map(String::from),
                 };
-                self.post_pinging(
-                    channel,
-                    item,
-                    &a.embed,
-                    content.as_deref(),
-                    role.as_deref(),
-                    &files,
-                )
-                .await?
+                self.post_pinging(channel, item, &a.embed, content.as_deref(), &roles, &files)
+                    .await?
             }
         };
         match sent {

@@ -94,6 +94,9 @@ pub struct Limits {
     /// Every other route's bucket (per route and major parameter).
     pub route_limit: u32,
     pub route_window: Duration,
+    /// Publishes (crossposts) per announcement channel per `crosspost_window`.
+    pub crossposts: u32,
+    pub crosspost_window: Duration,
 }
 
 impl Default for Limits {
@@ -105,6 +108,8 @@ impl Default for Limits {
             channel_window: Duration::from_secs(5),
             route_limit: 50,
             route_window: Duration::from_secs(1),
+            crossposts: 10,
+            crosspost_window: Duration::from_secs(3600),
         }
     }
 }
@@ -762,6 +767,32 @@ impl FakeDiscord {
             json!({"guild_id": guild.to_string(), "role": role}),
         );
         id
+    }
+
+    /// Adds an announcement channel (type 5) to a guild, as an admin would
+    /// (CHANNEL_CREATE), and returns its id.
+    pub fn add_announcement_channel(&self, guild: u64, name: &str) -> u64 {
+        let mut st = self.lock();
+        let id = snowflake();
+        let position = st.channels.values().filter(|c| c.guild_id == guild).count();
+        st.channels.insert(
+            id,
+            state::ChannelInfo {
+                guild_id: guild,
+                name: name.to_string(),
+                position,
+                state: ChannelState::Ok,
+                kind: 5,
+            },
+        );
+        let body = payloads::channel_json(&st, id);
+        st.gw.dispatch_to_guild(guild, "CHANNEL_CREATE", body);
+        id
+    }
+
+    /// The messages published from announcement channels: (channel, message), in order.
+    pub fn crossposts(&self) -> Vec<(u64, u64)> {
+        self.lock().crossposts.clone()
     }
 
     /// Makes a channel answer as deleted, forbidden, or read-only from now on.

@@ -103,7 +103,8 @@ fn role_json(id: u64, name: &str, permissions: u64, position: u16, bot: Option<u
     })
 }
 
-/// A guild channel: text (type 0) or category (type 4), with the overwrite that denies the
+/// A guild channel: text (type 0), announcement (type 5) or category (type 4), with the
+/// overwrite that denies the
 /// bot what its [`ChannelState`] takes away.
 pub fn channel_json(st: &State, channel: u64) -> Value {
     let c = &st.channels[&channel];
@@ -139,7 +140,7 @@ pub fn channel_json(st: &State, channel: u64) -> Value {
     }
     json!({
         "id": channel.to_string(),
-        "type": 0,
+        "type": c.kind,
         "guild_id": c.guild_id.to_string(),
         "name": c.name,
         "position": c.position,

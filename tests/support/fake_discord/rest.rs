@@ -147,6 +147,7 @@ enum Route {
     Channel(u64),
     ChannelMessages(u64),
     ChannelMessage(u64, u64),
+    Crosspost(u64, u64),
     Callback {
         id: u64,
         token: String,
@@ -206,6 +207,9 @@ fn parse_route(segs: &[&str]) -> Result<Option<Route>, ApiError> {
         ["channels", c, "messages", m] => {
             Route::ChannelMessage(id(c, "channel_id")?, id(m, "message_id")?)
         }
+        ["channels", c, "messages", m, "crosspost"] => {
+            Route::Crosspost(id(c, "channel_id")?, id(m, "message_id")?)
+        }
         ["interactions", i, token, "callback"] => Route::Callback {
             id: id(i, "interaction_id")?,
             token: token.to_string(),
@@ -241,7 +245,9 @@ impl Route {
                 &[Method::GET, Method::PATCH, Method::DELETE]
             }
             Route::ChannelMessages(_) => &[Method::GET, Method::POST],
-            Route::Callback { .. } | Route::Webhook { .. } => &[Method::POST],
+            Route::Callback { .. } | Route::Webhook { .. } | Route::Crosspost(..) => {
+                &[Method::POST]
+            }
         }
     }
 
@@ -273,6 +279,14 @@ impl Route {
             }
             Route::ChannelMessages(c) => ("/channels/{c}/messages", c.to_string()),
             Route::ChannelMessage(c, _) => ("/channels/{c}/messages/{m}", c.to_string()),
+            // Discord publishes about ten messages a channel an hour.
+            Route::Crosspost(c, _) => {
+                return (
+                    format!("POST /channels/{{c}}/messages/{{m}}/crosspost {c}"),
+                    limits.crossposts,
+                    limits.crosspost_window,
+                );
+            }
             Route::Callback { id, .. } => ("/interactions/{i}/{t}/callback", id.to_string()),
             Route::Webhook { token, .. } | Route::WebhookMessage { token, .. } => {
                 ("/webhooks/{app}/{token}", token.clone())
@@ -618,6 +632,7 @@ impl Handler<'_> {
                 Method::PATCH => self.edit_message(*c, *id),
                 _ => self.delete_message(*c, *id),
             },
+            Route::Crosspost(c, id) => self.crosspost(*c, *id),
             Route::Callback { id, token } => self.callback(*id, token),
             Route::Webhook { app, token } => self.followup(*app, token),
             Route::WebhookMessage {

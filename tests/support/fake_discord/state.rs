@@ -185,7 +185,7 @@ pub struct ChannelInfo {
     pub name: String,
     pub position: usize,
     pub state: ChannelState,
-    /// Discord's channel type: 0 text, 4 category.
+    /// Discord's channel type: 0 text, 4 category, 5 announcement.
     pub kind: u8,
 }
 
@@ -229,6 +229,8 @@ impl InteractionState {
 /// Everything behind the fake's one lock. Held only for short, non-async sections.
 pub struct State {
     pub channels: HashMap<u64, ChannelInfo>,
+    /// Messages published from announcement channels (crossposted), in order.
+    pub crossposts: Vec<(u64, u64)>,
     /// Messages per channel, oldest first.
     pub messages: HashMap<u64, Vec<Message>>,
     /// (channel, author, nonce) → (message id, when).
@@ -326,6 +328,7 @@ impl Shared {
         }
         let state = State {
             channels,
+            crossposts: Vec::new(),
             messages: HashMap::new(),
             nonces: HashMap::new(),
             global_commands: Vec::new(),

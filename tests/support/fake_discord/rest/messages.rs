@@ -101,7 +101,7 @@ impl Handler<'_> {
             .channels
             .get(&channel)
             .ok_or_else(validate::unknown_channel)?;
-        if c.kind != 0 && send {
+        if !matches!(c.kind, 0 | 5) && send {
             return Err(validate::non_text_channel());
         }
         match c.state {
@@ -314,5 +314,44 @@ impl Handler<'_> {
         }
         self.st.messages.get_mut(&c).unwrap().retain(|m| m.id != id);
         Ok((204, None))
+    }
+
+    /// `POST /channels/{c}/messages/{m}/crosspost`: publishes a message of an announcement
+    /// channel to the channels following it. Only in an announcement channel (50024
+    /// otherwise), once per message (40033), and the bot's own messages only (others'
+    /// need Manage Messages, which the fake never grants).
+    pub(super) fn crosspost(&mut self, c: u64, m: u64) -> Answer {
+        self.channel_access(c, true)?;
+        if self.st.channels.get(&c).map(|i| i.kind) != Some(5) {
+            return Err(ApiError::new(
+                400,
+                50024,
+                "Cannot execute action on this channel type",
+            ));
+        }
+        let me = self.shared.cfg.bot_user_id;
+        let msg = self
+            .st
+            .messages
+            .get_mut(&c)
+            .and_then(|ms| ms.iter_mut().find(|x| x.id == m))
+            .ok_or_else(validate::unknown_message)?;
+        if msg.author_id != me {
+            return Err(validate::missing_permissions());
+        }
+        if msg.flags & 1 != 0 {
+            return Err(ApiError::new(
+                400,
+                40033,
+                "This message has already been crossposted.",
+            ));
+        }
+        msg.flags |= 1;
+        self.st.crossposts.push((c, m));
+        let msg = self
+            .st
+            .find_message(c, m)
+            .ok_or_else(validate::unknown_message)?;
+        Ok((200, Some(self.stored_json(msg))))
     }
 }
