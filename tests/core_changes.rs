@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 fn decl(id: &str, revision: u32, votes: &[u64], status: DeclarationStatus) -> Declaration {
     Declaration {
+        allocation: None,
         result: ConstituencyResult {
             constituency: Constituency {
                 id: ConstituencyId::new(id),

@@ -212,9 +212,44 @@ pub struct Figures {
     /// Sitting members (of this seat or another) who stood here and lost: name and party
     /// (set by the board, where the source names sitting members).
     pub sitting_defeated: Vec<(String, PartyId)>,
+    /// The figures of a declaration in seats (a council, a list), set by the board; its
+    /// candidates are then empty.
+    pub seats: Option<Box<SeatFigures>>,
+    /// In a multi-member ward, the candidates elected besides [`Figures::winner`] (indices
+    /// into the candidates, most votes first); set by the board.
+    pub also_elected: Vec<usize>,
+}
+
+/// The figures of a declaration in seats rather than by one winner.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SeatFigures {
+    Council(super::council::CouncilFigures),
+    List(super::lists::ListFigures),
+}
+
+impl SeatFigures {
+    /// Where the source's figures disagree with themselves or with herald's, with the
+    /// figure's name for metrics ("control", "list_seats").
+    pub fn problems(&self) -> (&'static str, &[String]) {
+        match self {
+            SeatFigures::Council(c) => ("control", &c.problems),
+            SeatFigures::List(l) => ("list_seats", &l.problems),
+        }
+    }
 }
 
 impl Figures {
+    /// Whether the seat (or council) changed hands.
+    pub fn is_gain(&self) -> bool {
+        match self.seats.as_deref() {
+            Some(SeatFigures::Council(c)) => {
+                matches!(c.outcome, super::council::CouncilOutcome::Gain { .. })
+            }
+            Some(SeatFigures::List(_)) => false,
+            None => matches!(self.outcome, Outcome::Gain { .. }),
+        }
+    }
+
     pub fn winning_candidate(&self) -> Option<&CandidateFigures> {
         match self.winner {
             Winner::Elected(i) => self.candidates.get(i),
@@ -558,6 +593,8 @@ pub fn compute_against(
         since: None,
         election: None,
         sitting_defeated: Vec::new(),
+        seats: None,
+        also_elected: Vec::new(),
     }
 }
 

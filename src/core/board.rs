@@ -5,14 +5,58 @@
 
 use std::collections::BTreeMap;
 
-use super::arithmetic::{Against, Figures, compute_against};
+use super::allocation::{Allocation, CouncilSeats, PartySeats};
+use super::arithmetic::{Against, Figures, SeatFigures, compute_against};
+use super::council::{CouncilFigures, CouncilTally, council_figures, council_tally};
 use super::finder::{Aliases, Finder, Lookup, Match, MatchKind};
+use super::lists::list_figures;
 use super::model::{
     Baseline, Constituency, ConstituencyId, Declaration, DeclarationStatus, Election, Nation,
     Nominated,
 };
 use super::national::{Race, Tally, tally};
 use super::parties::PartyRegistry;
+
+/// A multi-member ward's winners (those the source marks elected, else the most votes) and
+/// its majority: the last elected's votes minus the best loser's (the arithmetic note).
+fn several_elected(f: &mut Figures, seats: u32) {
+    let n = seats as usize;
+    let marked: Vec<usize> = (0..f.candidates.len())
+        .filter(|i| f.candidates[*i].elected)
+        .collect();
+    let elected: Vec<usize> = if marked.is_empty() {
+        (0..f.candidates.len().min(n)).collect()
+    } else {
+        marked
+    };
+    let Some(&first) = elected.first() else {
+        return;
+    };
+    f.winner = super::arithmetic::Winner::Elected(first);
+    f.also_elected = elected[1..].to_vec();
+    // Each voter had several votes: the votes say nothing of how many voted.
+    f.turnout = None;
+    f.turnout_change = None;
+    let last = elected
+        .iter()
+        .map(|i| f.candidates[*i].votes)
+        .min()
+        .unwrap_or(0);
+    let best_loser = (0..f.candidates.len())
+        .filter(|i| !elected.contains(i))
+        .map(|i| f.candidates[i].votes)
+        .max();
+    let m = best_loser.map_or(last, |l| last.saturating_sub(l));
+    f.majority = Some(m);
+    f.majority_pct = Some(super::arithmetic::pct(m, f.total_votes));
+}
+
+/// Where an election stands: seats (a parliament, a by-election) or councils.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Standing {
+    Seats(Tally),
+    Councils(CouncilTally),
+}
 
 /// A declaration on the board, with its figures.
 #[derive(Clone, Debug, PartialEq)]
@@ -309,7 +353,61 @@ impl Board {
         {
             figures.since = Some(p.label());
         }
+        figures.seats = match d.allocation.as_deref() {
+            Some(Allocation::Council(c)) => {
+                Some(Box::new(SeatFigures::Council(council_figures(c))))
+            }
+            Some(Allocation::List(l)) => {
+                let won = self.constituency_seats_in(&d.result.constituency);
+                Some(Box::new(SeatFigures::List(list_figures(l, won.as_deref()))))
+            }
+            Some(Allocation::MultiMember { seats }) => {
+                several_elected(&mut figures, *seats);
+                None
+            }
+            None => None,
+        };
         figures
+    }
+
+    /// The constituency seats each party has won in a list's region, where the board knows
+    /// which constituencies lie in it: those the aliases' `[regions]` table lists under the
+    /// list's name, else those whose region is the list's name. None where it knows none;
+    /// a constituency listed but not yet declared counts nothing yet.
+    fn constituency_seats_in(&self, list: &Constituency) -> Option<Vec<PartySeats>> {
+        let region = &list.name;
+        let listed: Option<Vec<String>> = self
+            .aliases
+            .regions
+            .iter()
+            .find(|(r, _)| r.eq_ignore_ascii_case(region))
+            .map(|(_, names)| names.iter().map(|n| super::finder::normalise(n)).collect());
+        let inside: Vec<&ConstituencyId> = self
+            .known
+            .values()
+            .filter(|c| c.election == list.election && c.id != list.id)
+            .filter(|c| match &listed {
+                Some(names) => names.contains(&super::finder::normalise(&c.name)),
+                None => c.region.eq_ignore_ascii_case(region),
+            })
+            .map(|c| &c.id)
+            .collect();
+        if inside.is_empty() && listed.is_none() {
+            return None;
+        }
+        let mut won: Vec<PartySeats> = Vec::new();
+        for id in inside {
+            if let Some(p) = self.get(id).and_then(|e| e.figures.winning_party()) {
+                match won.iter_mut().find(|w| &w.party == p) {
+                    Some(w) => w.seats += 1,
+                    None => won.push(PartySeats {
+                        party: p.clone(),
+                        seats: 1,
+                    }),
+                }
+            }
+        }
+        Some(won)
     }
 
     /// What a declaration is compared with (see [`Board::compute`]).
@@ -512,6 +610,37 @@ impl Board {
             _ => self.known.values().filter(|c| scope.covers(c)).count() as u32,
         };
         tally(self.declared(scope), total, &self.parties)
+    }
+
+    /// The councils declared in `scope`, tallied by control and seats; None where the scope
+    /// holds no council.
+    pub fn council_tally(&self, scope: &Scope) -> Option<CouncilTally> {
+        let councils: Vec<(&CouncilSeats, &CouncilFigures)> = self
+            .entries
+            .values()
+            .filter(|e| {
+                e.declaration.status == DeclarationStatus::Declared
+                    && scope.covers(&e.figures.constituency)
+            })
+            .filter_map(|e| {
+                match (
+                    e.declaration.allocation.as_deref(),
+                    e.figures.seats.as_deref(),
+                ) {
+                    (Some(Allocation::Council(c)), Some(SeatFigures::Council(f))) => Some((c, f)),
+                    _ => None,
+                }
+            })
+            .collect();
+        (!councils.is_empty()).then(|| council_tally(councils))
+    }
+
+    /// Where `scope` stands: its councils where it holds councils, else its seats.
+    pub fn standing(&self, scope: &Scope) -> Standing {
+        match self.council_tally(scope) {
+            Some(c) => Standing::Councils(c),
+            None => Standing::Seats(self.tally(scope)),
+        }
     }
 
     /// Region and nation names on the board, for `/region`.

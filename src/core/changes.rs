@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::allocation::{Allocation, PartySeats};
 use super::model::{ConstituencyId, Declaration, DeclarationStatus, PartyId};
 
 /// What happened to a constituency.
@@ -101,6 +102,14 @@ pub enum Difference {
     },
     DeclaredAt,
     Details,
+    /// A party's figure in a result declared in seats: `figure` is "list votes", "list
+    /// seats", "seats won" or "council seats".
+    PartyFigure {
+        figure: String,
+        party: PartyId,
+        from: u64,
+        to: u64,
+    },
 }
 
 /// A change to announce.
@@ -149,6 +158,67 @@ fn winner_name(d: &Declaration) -> Option<String> {
             at_top.next().is_none().then_some(first)
         })
         .map(|c| c.name.clone())
+}
+
+/// What differs, party by party, between two versions of a result declared in seats.
+fn allocation_differences(old: &Allocation, new: &Allocation) -> Vec<Difference> {
+    fn compare(
+        what: &str,
+        old: &[(PartyId, u64)],
+        new: &[(PartyId, u64)],
+        out: &mut Vec<Difference>,
+    ) {
+        let get = |l: &[(PartyId, u64)], p: &PartyId| {
+            l.iter()
+                .filter(|(q, _)| q == p)
+                .map(|(_, n)| n)
+                .sum::<u64>()
+        };
+        let mut parties: Vec<&PartyId> = new.iter().chain(old).map(|(p, _)| p).collect();
+        parties.sort();
+        parties.dedup();
+        for p in parties {
+            let (from, to) = (get(old, p), get(new, p));
+            if from != to {
+                out.push(Difference::PartyFigure {
+                    figure: what.to_string(),
+                    party: p.clone(),
+                    from,
+                    to,
+                });
+            }
+        }
+    }
+    let seats = |s: &[PartySeats]| -> Vec<(PartyId, u64)> {
+        s.iter()
+            .map(|p| (p.party.clone(), u64::from(p.seats)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    match (old, new) {
+        (Allocation::List(o), Allocation::List(n)) => {
+            if !o.votes.is_empty() && !n.votes.is_empty() {
+                compare("list votes", &o.votes, &n.votes, &mut out);
+            }
+            compare(
+                "list seats",
+                &seats(&o.by_party()),
+                &seats(&n.by_party()),
+                &mut out,
+            );
+        }
+        (Allocation::Council(o), Allocation::Council(n)) => {
+            compare("seats won", &seats(&o.won), &seats(&n.won), &mut out);
+            compare(
+                "council seats",
+                &seats(&o.council),
+                &seats(&n.council),
+                &mut out,
+            );
+        }
+        _ => {}
+    }
+    out
 }
 
 /// Lists what differs between two versions of one constituency's declaration.
@@ -212,6 +282,9 @@ pub fn differences(old: &Declaration, new: &Declaration) -> Vec<Difference> {
             from: old.result.rejected,
             to: new.result.rejected,
         });
+    }
+    if let (Some(o), Some(n)) = (old.allocation.as_deref(), new.allocation.as_deref()) {
+        out.extend(allocation_differences(o, n));
     }
     if old.declared_at != new.declared_at {
         out.push(Difference::DeclaredAt);

@@ -175,6 +175,11 @@ pub struct Aliases {
     /// A short form → the word(s) it stands for.
     #[serde(default)]
     pub words: std::collections::BTreeMap<String, String>,
+    /// A list region → the constituencies that lie in it, by name (the Scottish
+    /// Parliament's regions: its additional members are allocated against the constituency
+    /// seats won in the region, which PA's messages do not say).
+    #[serde(default)]
+    pub regions: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Aliases {
@@ -183,7 +188,7 @@ impl Aliases {
         Aliases::from_toml(include_str!("../../config/aliases.toml")).unwrap_or_default()
     }
 
-    /// Reads an aliases file (TOML: `[seats]` and `[words]` tables).
+    /// Reads an aliases file (TOML: `[seats]`, `[words]` and `[regions]` tables).
     pub fn from_toml(text: &str) -> Result<Aliases, String> {
         toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
     }
@@ -192,6 +197,7 @@ impl Aliases {
     pub fn merged(mut self, more: Aliases) -> Aliases {
         self.seats.extend(more.seats);
         self.words.extend(more.words);
+        self.regions.extend(more.regions);
         self
     }
 }

@@ -1,14 +1,18 @@
 //! The pure core: the election model, the party registry, the arithmetic of one result and
 //! of the nation, the constituency finder, the board that holds the night, and what is
 //! derived from it (changes between feeds, the source's figures cross-checked, milestones,
-//! the projection). Nothing here performs I/O or knows Discord.
+//! the projection), and results declared in seats (councils, list seats by d'Hondt). Nothing here performs I/O or knows Discord.
 
+pub mod allocation;
 pub mod arithmetic;
 pub mod board;
 pub mod changes;
+pub mod council;
 pub mod crosscheck;
+pub mod dhondt;
 pub mod filter;
 pub mod finder;
+pub mod lists;
 pub mod milestones;
 pub mod model;
 pub mod national;

@@ -195,6 +195,10 @@ pub struct Declaration {
     /// party and own figures), where it said anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Box<SourceView>>,
+    /// How the seats were allocated, where not to one winner by first past the post (a
+    /// council, a list): its candidates are then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<Box<super::allocation::Allocation>>,
 }
 
 /// A seat's candidates before its declaration (PA's nominations message): who stands, for

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::arithmetic::{Figures, Outcome, SwingQuote, butler_swing, pct};
+use super::arithmetic::{Figures, Outcome, SeatFigures, SwingQuote, butler_swing, pct};
 use super::model::PartyId;
 use super::parties::PartyRegistry;
 
@@ -118,6 +118,21 @@ pub fn tally<'a>(
     let mut compared_total_before = 0u64;
 
     for f in figures {
+        match f.seats.as_deref() {
+            // Councils are tallied apart (see `council::council_tally`).
+            Some(SeatFigures::Council(_)) => continue,
+            // List seats count as seats, each one declared.
+            Some(SeatFigures::List(l)) => {
+                for p in &l.seats {
+                    let a = acc.entry(tally_party(&p.party, parties)).or_default();
+                    a.seats += p.seats;
+                    a.shown_as.get_or_insert_with(|| p.party.clone());
+                    declared += p.seats;
+                }
+                continue;
+            }
+            None => {}
+        }
         declared += 1;
         total_votes += f.total_votes;
         for c in &f.candidates {
@@ -128,6 +143,13 @@ pub fn tally<'a>(
         let won = f.winning_party().map(|p| tally_party(p, parties));
         if let Some(w) = &won {
             acc.entry(w.clone()).or_default().seats += 1;
+        }
+        // A multi-member ward's further seats.
+        for i in &f.also_elected {
+            if let Some(c) = f.candidates.get(*i) {
+                acc.entry(tally_party(&c.party, parties)).or_default().seats += 1;
+                declared += 1;
+            }
         }
         if let Some(base) = &f.baseline {
             if let (Some(w), Some(held)) = (&won, &base.winner)

@@ -22,7 +22,7 @@ pub enum Invalid {
     VotesOverflow,
     #[error("candidate votes add up to {sum} but valid votes are given as {stated}")]
     ValidVotesMismatch { sum: u64, stated: u64 },
-    #[error("{0} candidates are marked elected; one seat is filled")]
+    #[error("{0} candidates are marked elected, more than the seats filled")]
     SeveralElected(usize),
     #[error(
         "`{elected}` is marked elected with {votes} votes, fewer than `{other}` with {other_votes}"
@@ -39,12 +39,15 @@ pub enum Invalid {
     NoConstituencyId,
     #[error("the constituency has no name")]
     NoConstituencyName,
+    #[error("{candidates} candidates stand for {seats} seats: fewer candidates than seats")]
+    FewerCandidatesThanSeats { candidates: usize, seats: usize },
 }
 
 /// Checks one declaration. Called and recount messages carry no figures, so only their
 /// shape is checked.
 pub fn check(d: &Declaration) -> Result<(), Invalid> {
     let r = &d.result;
+    let seats = crate::core::allocation::Allocation::seats_of(d.allocation.as_deref()) as usize;
     if r.constituency.id.as_str().trim().is_empty() {
         return Err(Invalid::NoConstituencyId);
     }
@@ -55,8 +58,8 @@ pub fn check(d: &Declaration) -> Result<(), Invalid> {
         DeclarationStatus::Recount | DeclarationStatus::Withdrawn => return Ok(()),
         DeclarationStatus::Called => {
             return match r.candidates.iter().filter(|c| c.elected).count() {
-                1 => Ok(()),
                 0 => Err(Invalid::CallWithoutWinner),
+                n if n <= seats => Ok(()),
                 n => Err(Invalid::SeveralElected(n)),
             };
         }
@@ -64,6 +67,12 @@ pub fn check(d: &Declaration) -> Result<(), Invalid> {
     }
     if r.candidates.is_empty() {
         return Err(Invalid::NoCandidates);
+    }
+    if r.candidates.len() < seats {
+        return Err(Invalid::FewerCandidatesThanSeats {
+            candidates: r.candidates.len(),
+            seats,
+        });
     }
     let mut seen = HashSet::new();
     for (i, c) in r.candidates.iter().enumerate() {
@@ -89,7 +98,8 @@ pub fn check(d: &Declaration) -> Result<(), Invalid> {
     {
         return Err(Invalid::ValidVotesMismatch { sum, stated });
     }
-    if let Some(electorate) = r.electorate {
+    // In a multi-member ward each voter has as many votes as seats.
+    if let Some(electorate) = r.electorate.map(|e| e.saturating_mul(seats as u64)) {
         let ballots = sum.saturating_add(r.rejected.unwrap_or(0));
         if ballots > electorate {
             return Err(Invalid::VotesAboveElectorate {
@@ -99,11 +109,15 @@ pub fn check(d: &Declaration) -> Result<(), Invalid> {
         }
     }
     let elected: Vec<_> = r.candidates.iter().filter(|c| c.elected).collect();
-    if elected.len() > 1 {
+    if elected.len() > seats {
         return Err(Invalid::SeveralElected(elected.len()));
     }
-    if let Some(winner) = elected.first()
-        && let Some(ahead) = r.candidates.iter().find(|c| c.votes > winner.votes)
+    // The elected with fewest votes must not trail a candidate who was not elected.
+    if let Some(winner) = elected.iter().min_by_key(|c| c.votes)
+        && let Some(ahead) = r
+            .candidates
+            .iter()
+            .find(|c| !c.elected && c.votes > winner.votes)
     {
         return Err(Invalid::ElectedBehind {
             elected: winner.name.clone(),
@@ -122,6 +136,7 @@ mod tests {
 
     fn decl(cands: &[(&str, &str, u64, bool)]) -> Declaration {
         Declaration {
+            allocation: None,
             result: ConstituencyResult {
                 constituency: Constituency {
                     id: ConstituencyId::new("E1"),

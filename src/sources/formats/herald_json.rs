@@ -302,6 +302,7 @@ fn convert(
         });
     }
     let decl = Declaration {
+        allocation: None,
         result: ConstituencyResult {
             constituency: Constituency {
                 id: ConstituencyId::new(d.constituency.id.trim()),
