@@ -140,7 +140,8 @@ fn rushes_call_the_winner_without_figures() {
     let c = &croydon.declaration.result.constituency;
     assert_eq!(
         (c.name.as_str(), c.nation, c.region.as_str()),
-        ("Croydon", Nation::England, "England")
+        ("Croydon mayor", Nation::England, "England"),
+        "a mayor is named as the place's mayor"
     );
     assert_eq!(croydon.declaration.result.electorate, Some(280996));
     assert_eq!(croydon.gain_or_hold.as_deref(), Some("gain"));

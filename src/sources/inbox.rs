@@ -77,7 +77,7 @@ impl Inbox {
         !ignored(name)
             && match self.format {
                 Format::PaXml => lower.ends_with(".xml"),
-                Format::HeraldJson => lower.ends_with(".json"),
+                Format::HeraldJson | Format::DemocracyClub => lower.ends_with(".json"),
                 Format::ParliamentCsv | Format::HocCsv => lower.ends_with(".csv"),
             }
     }
@@ -108,6 +108,7 @@ impl Inbox {
                         id: e.id.clone(),
                         name: e.name.clone(),
                         date: e.date,
+                        seats: e.total_seats,
                     }),
                     election: snap.elections.into_iter().next(),
                     declarations: snap.declarations,

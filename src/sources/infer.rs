@@ -11,7 +11,7 @@ use super::Format;
 /// What to say when the format cannot be told.
 fn unknown(path: &Path, what: &str) -> String {
     format!(
-        "{}: cannot tell the format ({what}); give --format: herald-json (herald's feed format), parliament-csv (UK Parliament export), hoc-csv (House of Commons Library files) or pa-xml (PA Media XML)",
+        "{}: cannot tell the format ({what}); give --format: herald-json (herald's feed format), parliament-csv (UK Parliament export), hoc-csv (House of Commons Library files), pa-xml (PA Media XML) or democracy-club (Democracy Club results JSON)",
         path.display()
     )
 }
@@ -22,8 +22,14 @@ pub fn format_of_text(text: &str) -> Option<Format> {
     if t.starts_with('<') {
         return Some(Format::PaXml);
     }
-    if t.starts_with('{') {
-        return Some(Format::HeraldJson);
+    if t.starts_with('{') || t.starts_with('[') {
+        // Democracy Club's results name their ballots; herald's own JSON never does.
+        if t.contains("\"ballot_paper_id\"") || t.contains("\"candidate_results\"") {
+            return Some(Format::DemocracyClub);
+        }
+        if t.starts_with('{') {
+            return Some(Format::HeraldJson);
+        }
     }
     let header = t.lines().next()?.to_ascii_lowercase();
     let columns: Vec<&str> = header

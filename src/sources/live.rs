@@ -113,6 +113,9 @@ pub struct Contest {
     pub id: String,
     pub name: String,
     pub date: chrono::NaiveDate,
+    /// Seats in the body elected, where known from the kind of election alone (a
+    /// parliament's chamber); 0 where a message must say.
+    pub seats: u32,
 }
 
 fn pa_contest(e: &super::formats::pa_xml::PaElection) -> Contest {
@@ -120,6 +123,7 @@ fn pa_contest(e: &super::formats::pa_xml::PaElection) -> Contest {
         id: e.id(),
         name: e.name.clone(),
         date: e.date,
+        seats: e.chamber_size().unwrap_or(0),
     }
 }
 
@@ -168,7 +172,11 @@ pub fn pa_message_parts(
                 id: sop.election.id(),
                 name: sop.election.name.clone(),
                 date: sop.election.date,
-                total_seats: sop.total_constituencies.max(1),
+                total_seats: sop
+                    .election
+                    .chamber_size()
+                    .unwrap_or(sop.total_constituencies)
+                    .max(1),
             };
             let totals = PublishedTotals {
                 election: Some(sop.election.id()),
@@ -227,6 +235,17 @@ pub fn parse_document(
             totals: parts.totals.into_iter().collect(),
             skipped: Vec::new(),
             nominations: parts.nominations,
+        });
+    }
+    if format == Format::DemocracyClub {
+        let r = super::formats::democracy_club::load(name, text, parties)?;
+        return Ok(Snapshot {
+            elections: r.elections,
+            declarations: r.declarations,
+            complete: r.complete,
+            totals: Vec::new(),
+            skipped: r.skipped.iter().map(|e| format!("{e}: skipped")).collect(),
+            nominations: Vec::new(),
         });
     }
     let loaded = super::parse(format, name, text, constituencies, parties)?;

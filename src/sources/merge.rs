@@ -132,7 +132,7 @@ pub fn merge<'a>(
                 id: c.id.clone(),
                 name: c.name.clone(),
                 date: c.date,
-                total_seats: 0,
+                total_seats: c.seats,
             })
         })
         .collect();
@@ -184,6 +184,7 @@ mod tests {
 
     fn seat(revision: u32, status: DeclarationStatus, winner: usize) -> Declaration {
         Declaration {
+            allocation: None,
             result: ConstituencyResult {
                 constituency: Constituency {
                     id: ConstituencyId::new("pa:s-2026-05-06:13"),
@@ -224,6 +225,7 @@ mod tests {
                 id: contest.to_string(),
                 name: format!("Election {contest}"),
                 date: NaiveDate::from_ymd_opt(2026, 5, 6).unwrap(),
+                seats: 0,
             }),
         }
     }

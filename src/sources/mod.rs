@@ -40,6 +40,8 @@ pub enum Format {
     HocCsv,
     /// PA Media's election XML (rush, result, recount and state-of-parties files).
     PaXml,
+    /// Democracy Club's results JSON (API v0.9 result sets, or `/api/next/results/`).
+    DemocracyClub,
 }
 
 impl Format {
@@ -49,6 +51,7 @@ impl Format {
             Format::ParliamentCsv => "parliament-csv",
             Format::HocCsv => "hoc-csv",
             Format::PaXml => "pa-xml",
+            Format::DemocracyClub => "democracy-club",
         }
     }
 }
@@ -82,6 +85,7 @@ pub fn parse(
         Format::HeraldJson => formats::herald_json::load(file, text, parties),
         Format::ParliamentCsv => formats::parliament_csv::load(file, text, parties),
         Format::HocCsv => formats::hoc_csv::load((file, text), constituencies, parties),
+        Format::DemocracyClub => formats::democracy_club::loaded(file, text, None, parties),
         Format::PaXml => {
             let parts = live::pa_message_parts(file, text, parties)?;
             if let Some(why) = parts.unread {
@@ -111,6 +115,15 @@ pub fn load_files(
 ) -> Result<Loaded, LoadError> {
     if format == Format::PaXml {
         return folder::read_pa(results, election, parties);
+    }
+    if format == Format::DemocracyClub {
+        let text = read_text(results)?;
+        return formats::democracy_club::loaded(
+            &results.display().to_string(),
+            &text,
+            election,
+            parties,
+        );
     }
     let text = read_text(results)?;
     let seats = match constituencies {

@@ -7,8 +7,10 @@
 //! * [`pa_xml`]: PA Media's first-past-the-post XML messages (rush, result, recount, state
 //!   of parties), one file at a time.
 
+pub mod democracy_club;
 pub mod herald_json;
 pub mod hoc_csv;
+pub mod pa_may;
 pub mod pa_xml;
 pub mod parliament_csv;
 pub mod table;
@@ -143,6 +145,7 @@ pub(crate) fn seats_in_order(
         .into_iter()
         .map(|b| {
             let d = Declaration {
+                allocation: None,
                 result: ConstituencyResult {
                     constituency: Constituency {
                         id: b.id,

@@ -91,6 +91,18 @@ impl PaElection {
         format!("pa-{}-{}", self.kind.trim().to_ascii_lowercase(), self.date)
     }
 
+    /// The seats of the chamber an election fills, where the kind says (list seats and
+    /// constituency seats together): the Scottish Parliament's 129, the Senedd's 96 from
+    /// 2026 (60 before). None for others, whose size a state of parties gives.
+    pub fn chamber_size(&self) -> Option<u32> {
+        match self.kind.trim().to_ascii_uppercase().as_str() {
+            "S" => Some(129),
+            "W" if self.date >= NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default() => Some(96),
+            "W" => Some(60),
+            _ => None,
+        }
+    }
+
     /// The nation the election type implies: PA files name no nation or region.
     pub fn nation(&self) -> Nation {
         nation_of(&self.kind)
@@ -191,6 +203,18 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
             .state_of_parties(root, parties)
             .map(PaMessage::StateOfParties),
         "FirstPastThePostNominations" => doc.nominations(root, parties).map(PaMessage::Nominations),
+        // The May-night families, read on a real XML tree (see [`super::pa_may`]).
+        may @ ("LocalElectionResult" | "TopUpResult" | "TopUpRush") => {
+            use super::pa_may;
+            let tree = pa_may::document(file, text)?;
+            match may {
+                "LocalElectionResult" => {
+                    pa_may::council(file, &tree, parties).map(PaMessage::Result)
+                }
+                "TopUpResult" => pa_may::list(file, &tree, false, parties).map(PaMessage::Result),
+                _ => pa_may::list(file, &tree, true, parties).map(PaMessage::Rush),
+            }
+        }
         other if OTHER_FAMILIES.contains(&other) => Ok(PaMessage::Unread {
             root: other.to_string(),
         }),
@@ -202,12 +226,9 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
 }
 
 /// The roots of PA's other message families (its XSDs), read as [`PaMessage::Unread`].
-const OTHER_FAMILIES: [&str; 12] = [
-    "LocalElectionResult",
+const OTHER_FAMILIES: [&str; 9] = [
     "LocalStateOfParties",
     "LocalNominations",
-    "TopUpResult",
-    "TopUpRush",
     "TopUpNominations",
     "STVResult",
     "STVNominations",
@@ -254,7 +275,7 @@ fn is_pa_own_label(abbreviation: &str, name: &str) -> bool {
 
 /// The candidate's party: the registry's id where it knows the abbreviation or the name,
 /// else the raw name.
-fn pa_party_for(parties: &PartyRegistry, abbreviation: &str, name: &str) -> PartyId {
+pub(super) fn pa_party_for(parties: &PartyRegistry, abbreviation: &str, name: &str) -> PartyId {
     let (abbreviation, name) = (abbreviation.trim(), name.trim());
     if is_pa_own_label(abbreviation, name) {
         return PartyId::new(if name.is_empty() { abbreviation } else { name });
@@ -562,7 +583,12 @@ impl<'a> Doc<'a> {
             number,
             Constituency {
                 id: seat_id(election, number),
-                name: self.req_text(el, "name")?,
+                // A mayor is of a place: "Croydon mayor: Lab HOLD".
+                name: if election.kind.trim().eq_ignore_ascii_case("M") {
+                    format!("{} mayor", self.req_text(el, "name")?)
+                } else {
+                    self.req_text(el, "name")?
+                },
                 region: nation.name().to_string(),
                 nation,
                 election: Some(election.id()),
@@ -692,6 +718,7 @@ impl<'a> Doc<'a> {
         };
 
         let mut declaration = Declaration {
+            allocation: None,
             result: ConstituencyResult {
                 constituency,
                 electorate,
@@ -923,6 +950,7 @@ impl<'a> Doc<'a> {
                 candidates,
             };
             let as_declared = Declaration {
+                allocation: None,
                 result,
                 declared_at: None,
                 revision: 1,
@@ -1019,7 +1047,7 @@ fn parse_decimal(s: &str) -> Option<f64> {
 }
 
 /// An `xs:date`, with any time-zone suffix ignored.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
     let day = match t.get(10..) {
         Some(zone) if zone.is_empty() || zone == "Z" || zone.starts_with(['+', '-']) => {
@@ -1031,7 +1059,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// An `xs:dateTime`: with its offset, or without one as UK local time.
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     let t = s.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(t) {
         return Some(at.with_timezone(&Utc));
