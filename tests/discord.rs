@@ -799,7 +799,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
     );
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains(&format!("registered 14 commands in guild {guild}"))
+            .contains(&format!("registered 15 commands in guild {guild}"))
     );
     let mut names: Vec<String> = fake
         .commands(Some(guild))
@@ -811,6 +811,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
         names,
         [
             "about",
+            "councils",
             "gains",
             "latest",
             "marginals",

@@ -402,6 +402,7 @@ async fn sigkill_mid_night_and_restart_announces_each_declaration_once() {
 
 fn seat(id: &str, name: &str, votes: [u64; 2]) -> Declaration {
     Declaration {
+        allocation: None,
         result: ConstituencyResult {
             constituency: Constituency {
                 id: ConstituencyId::new(id),
@@ -818,10 +819,12 @@ async fn a_pa_folder_reports_the_call_then_the_completed_result() {
     )
     .unwrap();
     assert_eq!(watcher.step().await, Step::Recorded(vec![]));
+    // The Scottish Parliament's chamber is 129 seats (its 73 constituencies and 56 list
+    // seats), whatever the constituencies' state of parties counts.
     assert_eq!(
         board.read().unwrap().election.total_seats,
-        73,
-        "the SOP names the size of the election"
+        129,
+        "the chamber's size"
     );
     // Nothing more happens on a quiet folder.
     assert_eq!(watcher.step().await, Step::Unchanged);
@@ -1284,12 +1287,12 @@ async fn elections_in_one_folder_are_announced_side_by_side() {
     let b = board.read().unwrap();
     let ids: Vec<&str> = b.elections().iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["pa-m-2026-05-06", "pa-s-2026-05-06"]);
-    // Each its own seats, tally and majority line: the state of parties sizes the Scottish
-    // Parliament (73 constituencies); the mayoralty is one seat.
+    // Each its own seats, tally and majority line: the Scottish Parliament's chamber of 129
+    // (73 constituencies and 56 list seats); the mayoralty is one seat.
     let scottish = b.tally(&herald::core::board::Scope::Election(
         "pa-s-2026-05-06".into(),
     ));
-    assert_eq!((scottish.declared, scottish.total_seats), (1, 73));
+    assert_eq!((scottish.declared, scottish.total_seats), (1, 129));
     let mayor = b.tally(&herald::core::board::Scope::Election(
         "pa-m-2026-05-06".into(),
     ));
@@ -1402,4 +1405,237 @@ async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_rest
         .filter(|i| i.constituency_id.starts_with("milestone:"))
         .collect();
     assert_eq!(console.len(), 3);
+}
+
+#[tokio::test]
+async fn a_may_night_replayed_announces_councils_lists_and_a_mayor_on_their_own_figures() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let may = dir.join("feeds/pa/pa-test-2026-may");
+    let mayors = dir.join("feeds/pa/pa-test-2026");
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let (mut watcher, board, _) = pa_rig(&inbox, &store, None).await;
+    // As PA sent them: the mayor, the councils (Bolton's correction without its first
+    // revision), each list's call, result and corrected result; then the councils' state
+    // of parties, which herald does not read.
+    let arrivals = [
+        (&mayors, "Mayoral_Elections_Test_result_Croydon_1.xml"),
+        (&may, "Local_Test_result_Adur_1.xml"),
+        (&may, "Local_Test_result_Westminster_1.xml"),
+        (&may, "Local_Test_result_Bolton_2.xml"),
+        (
+            &may,
+            "Welsh_Parliament_Test_rush_Blaenau_Gwent_Caerffili_Rhymni_1.xml",
+        ),
+        (
+            &may,
+            "Welsh_Parliament_Test_result_Blaenau_Gwent_Caerffili_Rhymni_1.xml",
+        ),
+        (
+            &may,
+            "Welsh_Parliament_Test_result_Blaenau_Gwent_Caerffili_Rhymni_2.xml",
+        ),
+        (&may, "Scottish_Parliament_Test_rush_Scotland_South_1.xml"),
+        (&may, "Scottish_Parliament_Test_result_Scotland_South_1.xml"),
+        (&may, "Local_Test_SOP_136.xml"),
+    ];
+    let mut seen = Vec::new();
+    for (from, file) in arrivals {
+        std::fs::copy(from.join(file), inbox.join(file)).unwrap();
+        match watcher.step().await {
+            Step::Recorded(events) => {
+                for e in &events {
+                    seen.push((e.kind, announced(&board, e)));
+                }
+            }
+            Step::Unchanged if file.contains("_SOP_") => {}
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    let titles: Vec<(EventKind, &str)> = seen.iter().map(|(k, (t, _))| (*k, t.as_str())).collect();
+    assert_eq!(
+        titles,
+        [
+            (EventKind::Declared, "Croydon mayor: Lab GAIN from Con"),
+            (EventKind::Declared, "Adur: Lab HOLD"),
+            (EventKind::Declared, "Westminster: Con GAIN from Lab"),
+            (EventKind::Declared, "Bolton: NOC, no change"),
+            (
+                EventKind::Called,
+                "Blaenau Gwent Caerffili Rhymni: list seats PC 2, Con 1, Green 1, Lab 1, Reform 1, votes to follow"
+            ),
+            (
+                EventKind::Completed,
+                "Blaenau Gwent Caerffili Rhymni: list seats PC 2, Con 1, Green 1, Lab 1, Reform 1"
+            ),
+            (
+                EventKind::Corrected,
+                "Blaenau Gwent Caerffili Rhymni: list seats PC 2, Con 1, Green 1, Lab 1, Reform 1"
+            ),
+            (
+                EventKind::Called,
+                "Scotland South: list seats SNP 3, Lab 2, Con 1, Green 1, votes to follow"
+            ),
+            (
+                EventKind::Completed,
+                "Scotland South: list seats SNP 3, Lab 2, Con 1, Green 1"
+            ),
+        ]
+    );
+    let text = |i: usize| seen[i].1.1.as_str();
+    // Westminster, all out: C 31 + Lab 16 + Reform 7 = 54 seats, 28 for a majority.
+    assert!(
+        text(2).contains("Conservative controls the council with 31 of 54 seats (28 for a majority). All 54 seats were up."),
+        "{}",
+        text(2)
+    );
+    // Adur, half up: 7 + 4 + 2 + 1 = 14 won of 19 + 6 + 3 + 1 = 29, 15 for a majority.
+    assert!(
+        text(1).contains("Labour controls the council with 19 of 29 seats (15 for a majority). 14 of 29 seats were up."),
+        "{}",
+        text(1)
+    );
+    // Bolton, a third up: 6 + 6 + 4 + 3 + 1 = 20 of 24 + 15 + 11 + 8 + 2 = 60; Labour's 24
+    // is short of 31.
+    assert!(
+        text(3).contains("No party has a majority: no overall control (31 of 60 seats needed). 20 of 60 seats were up."),
+        "{}",
+        text(3)
+    );
+    // The Senedd's six seats by d'Hondt on the list votes alone (quotients by hand: PC
+    // 24,484 and 12,242; Con 14,554; Lab 12,462; Reform 10,732; Green 9,907), as PA
+    // elected them; the corrected result says what changed.
+    assert!(
+        text(5).contains("Allocated by d'Hondt on the list votes (herald's own count)."),
+        "{}",
+        text(5)
+    );
+    assert!(!text(5).contains("The source differs"), "{}", text(5));
+    assert!(text(6).contains("Correction to Blaenau Gwent Caerffili Rhymni (revision 2): Ind list votes 1,010 → 1,001."), "{}", text(6));
+    // Scotland South's additional members depend on the constituency seats won in the
+    // region, which PA's files do not say: PA's allocation, said to be unchecked.
+    assert!(
+        text(8).contains(
+            "not checked: herald does not know the constituency seats won in this region"
+        ),
+        "{}",
+        text(8)
+    );
+    assert!(
+        text(8).contains("Caoimhe Gibbs Test (Green)"),
+        "{}",
+        text(8)
+    );
+
+    let b = board.read().unwrap();
+    use herald::core::board::{Scope, Standing};
+    // Each chamber with its own majority line: 49 of 96, 65 of 129.
+    let senedd = b.tally(&Scope::Election("pa-w-2026-05-06".into()));
+    assert_eq!(
+        (senedd.declared, senedd.total_seats, senedd.majority_line),
+        (6, 96, 49)
+    );
+    let holyrood = b.tally(&Scope::Election("pa-s-2026-05-06".into()));
+    assert_eq!(
+        (
+            holyrood.declared,
+            holyrood.total_seats,
+            holyrood.majority_line
+        ),
+        (7, 129, 65)
+    );
+    // The councils: by control (Con gains Westminster from Lab; Adur held; Bolton NOC) and
+    // seats (Con 1 + 31 + 3 = 35, change −1 + 7 − 4 = +2; Lab 7 + 16 + 6 = 29, +2 − 12 − 1 = −11).
+    let Standing::Councils(c) = b.standing(&Scope::Election("pa-local-2026-05-07".into())) else {
+        panic!("the local elections stand in councils")
+    };
+    assert_eq!(c.declared, 3);
+    let con = herald::core::model::PartyId::new("con");
+    let lab = herald::core::model::PartyId::new("lab");
+    assert_eq!(
+        c.seats.iter().find(|s| s.0 == con).map(|s| (s.1, s.2)),
+        Some((35, 2))
+    );
+    assert_eq!(
+        c.seats.iter().find(|s| s.0 == lab).map(|s| (s.1, s.2)),
+        Some((29, -11))
+    );
+    use herald::core::allocation::Control;
+    assert!(c.control.contains(&(Control::Party(con), 1, 1)));
+    assert!(c.control.contains(&(Control::Party(lab), 1, -1)));
+    assert!(c.control.contains(&(Control::Noc, 1, 0)));
+}
+
+#[tokio::test]
+async fn democracy_club_s_wards_are_announced_with_all_their_winners() {
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let file = dir.join("feeds/democracy-club/dc-v09-result_sets-south-yorkshire-2021-05-06.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("h.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let parties = demo::parties();
+    let board = Arc::new(RwLock::new(Board::new(
+        election(),
+        parties.clone(),
+        Baseline::default(),
+    )));
+    let options = SourceOptions {
+        format: Format::DemocracyClub,
+        ..SourceOptions::default()
+    };
+    let source = open(&Location::File(file), &options, Arc::new(parties)).unwrap();
+    let (mut watcher, _, _) = Watcher::new(
+        source,
+        store.clone(),
+        board.clone(),
+        Metrics::default(),
+        WatchConfig::default(),
+        wake(),
+    )
+    .await
+    .unwrap();
+    let Step::Recorded(events) = watcher.step().await else {
+        panic!("the ballots are recorded")
+    };
+    // Every ballot of the four councils, each a contest of its own.
+    assert_eq!(events.len(), 95);
+    assert_eq!(board.read().unwrap().elections().len(), 4);
+    let richmond = events
+        .iter()
+        .find(|e| e.declaration.id().as_str() == "dc:local.sheffield.richmond.2021-05-06")
+        .expect("Richmond");
+    let (title, text) = announced(&board, richmond);
+    // Two seats, both Labour: 1,828 and 1,378; the best loser, Con, 995: a majority of
+    // 1,378 − 995 = 383.
+    assert_eq!(title, "Richmond: Lab 2 elected");
+    assert!(
+        text.contains("2 elected: David Charles Barker (Lab) 1,828; Mike Drabble (Lab) 1,378."),
+        "{text}"
+    );
+    assert!(text.contains("Majority 383 "), "{text}");
+    // Sheffield's tally counts each seat of each ward.
+    let b = board.read().unwrap();
+    let sheffield = b.tally(&herald::core::board::Scope::Election(
+        "local.sheffield.2021-05-06".into(),
+    ));
+    let seats: u32 = sheffield.parties.iter().map(|p| p.seats).sum();
+    assert_eq!(seats, sheffield.declared);
+    assert_eq!(
+        sheffield.declared, sheffield.total_seats,
+        "every seat of the file declared"
+    );
+    assert!(
+        sheffield.total_seats > 28,
+        "more seats than wards: {}",
+        sheffield.total_seats
+    );
 }

@@ -254,6 +254,7 @@ pub fn serve(a: &ServeArgs) -> Result<(), CliError> {
                 let declarations: Vec<crate::core::model::Declaration> = baseline
                     .iter()
                     .map(|r| crate::core::model::Declaration {
+                        allocation: None,
                         result: r.clone(),
                         declared_at: None,
                         revision: 1,

@@ -175,8 +175,8 @@ pub fn seats(a: &SeatsArgs) -> Result<(), CliError> {
     if a.json {
         out(&format!("{}\n", json::nation(&tally)))
     } else {
-        out(&text::render(&national::seats_embed(
-            &tally,
+        out(&text::render(&crate::format::allocated::standing_embed(
+            &s.board.standing(&Scope::All),
             &s.board.election.name,
             &s.style(),
         )))

@@ -23,6 +23,15 @@ pub enum Area {
     Constituencies {
         ids: Vec<ConstituencyId>,
     },
+    /// One election of a night followed side by side (the mayors, the councils, the
+    /// Scottish Parliament), by its id.
+    Election {
+        election: String,
+    },
+    /// List seats (a region's additional members, a closed list), of one election or all.
+    Lists {
+        election: Option<String>,
+    },
 }
 
 /// What: which of the announcements in the area.
@@ -125,6 +134,15 @@ impl Filter {
             Area::Nation { nation } => c.nation == *nation,
             Area::Region { region } => c.region.eq_ignore_ascii_case(region),
             Area::Constituencies { ids } => ids.contains(&c.id),
+            Area::Election { election } => c.election.as_deref() == Some(election.as_str()),
+            Area::Lists { election } => {
+                matches!(
+                    d.allocation.as_deref(),
+                    Some(super::allocation::Allocation::List(_))
+                ) && election
+                    .as_ref()
+                    .is_none_or(|e| c.election.as_deref() == Some(e.as_str()))
+            }
         };
         let party = self
             .party
@@ -148,11 +166,13 @@ impl Filter {
         }
     }
 
-    /// A short description for `/subscriptions`.
+    /// A short description for `/subscriptions`; `name_of` names seats, `election_name`
+    /// elections.
     pub fn describe(
         &self,
         parties: &PartyRegistry,
         name_of: impl Fn(&ConstituencyId) -> String,
+        election_name: impl Fn(&str) -> String,
     ) -> String {
         let what = match self.wants {
             Wants::Every => "declarations",
@@ -169,6 +189,11 @@ impl Filter {
                 let names: Vec<String> = ids.iter().map(name_of).collect();
                 format!("{what} in {}", names.join("; "))
             }
+            (Area::Election { election }, _, _) => format!("{what} of {}", election_name(election)),
+            (Area::Lists { election: None }, _, _) => format!("{what} of list seats"),
+            (Area::Lists { election: Some(e) }, _, _) => {
+                format!("{what} of list seats in {}", election_name(e))
+            }
         };
         if let Some(p) = &self.party {
             out.push_str(&format!(" where {} stands", parties.name(p)));
@@ -184,6 +209,7 @@ mod tests {
 
     fn declaration() -> Declaration {
         Declaration {
+            allocation: None,
             result: ConstituencyResult {
                 constituency: Constituency {
                     id: ConstituencyId::new("W1"),

@@ -613,6 +613,7 @@ mod tests {
             .map(|t| t.with_timezone(&chrono::Utc) + chrono::TimeDelta::minutes(minute))
             .ok();
         let d = Declaration {
+            allocation: None,
             result: result(i, con, lab),
             declared_at: at,
             revision: 1,

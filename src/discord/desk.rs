@@ -293,3 +293,34 @@ pub fn projection(board: &Board, p: &Presentation) -> Reply {
     reply.picture = Some(Picture::Projection);
     reply
 }
+
+/// `/councils`: each local election's councils so far, by control and seats.
+pub fn councils(board: &Board, p: &Presentation) -> Reply {
+    let style = p.style(board);
+    let scopes: Vec<Scope> = if board.elections().is_empty() {
+        vec![Scope::All]
+    } else {
+        board
+            .elections()
+            .iter()
+            .map(|e| Scope::Election(e.id.clone()))
+            .collect()
+    };
+    let embeds: Vec<Embed> = scopes
+        .iter()
+        .filter_map(|s| {
+            board
+                .council_tally(s)
+                .map(|t| crate::format::allocated::councils_embed(&t, &board.scope_name(s), &style))
+        })
+        .take(10)
+        .collect();
+    if embeds.is_empty() {
+        return Reply::private(
+            "No council has declared yet (or herald is not following local elections).",
+        );
+    }
+    let mut reply = Reply::embed(embeds[0].clone());
+    reply.embeds.extend(embeds.into_iter().skip(1));
+    reply
+}

@@ -3,9 +3,10 @@
 //! tested directly.
 
 use crate::core::arithmetic::{Outcome, compute};
-use crate::core::board::{Board, Scope};
+use crate::core::board::{Board, Scope, Standing};
 use crate::core::finder::{Lookup, Match, MatchKind};
 use crate::core::model::{ConstituencyId, DeclarationStatus, Nation, PartyId};
+use crate::format::allocated::standing_embed;
 use crate::format::embed::{Embed, Field, escape_markdown, truncate};
 use crate::format::national::{national_swing_sentence, seats_embed};
 use crate::format::result::{
@@ -291,19 +292,21 @@ pub fn seats(board: &Board, p: &Presentation) -> Reply {
             .map(|e| Scope::Election(e.id.clone()))
             .collect()
     };
-    let mut reply = Reply::embed(seats_embed(
-        &board.tally(&scopes[0]),
+    let standings: Vec<Standing> = scopes.iter().map(|s| board.standing(s)).collect();
+    let mut reply = Reply::embed(standing_embed(
+        &standings[0],
         &board.scope_name(&scopes[0]),
         &style,
     ));
-    for scope in &scopes[1..] {
-        reply.embeds.push(seats_embed(
-            &board.tally(scope),
-            &board.scope_name(scope),
-            &style,
-        ));
+    for (scope, standing) in scopes.iter().zip(&standings).skip(1) {
+        reply
+            .embeds
+            .push(standing_embed(standing, &board.scope_name(scope), &style));
     }
-    reply.picture = scopes.into_iter().next().map(Picture::Seats);
+    // The seats chart goes with seats (a council election has its table).
+    if matches!(standings[0], Standing::Seats(_)) {
+        reply.picture = scopes.into_iter().next().map(Picture::Seats);
+    }
     reply
 }
 

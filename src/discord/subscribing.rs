@@ -69,6 +69,44 @@ fn closest_parties(board: &Board, q: &str) -> Vec<String> {
     scored.into_iter().take(5).map(|(_, name)| name).collect()
 }
 
+/// An election of the night (or its list seats) as people name it: its name or id,
+/// "mayors", "councils", "lists", "scottish list", "senedd".
+fn election_area(board: &Board, q: &str) -> Option<Area> {
+    let q = q.trim();
+    let lists = q.ends_with(" list") || q.ends_with(" lists") || q == "lists" || q == "list seats";
+    let stem = q
+        .trim_end_matches(" lists")
+        .trim_end_matches(" list")
+        .trim();
+    let kind = |prefix: &str| {
+        let found: Vec<&crate::core::model::Election> = board
+            .elections()
+            .iter()
+            .filter(|e| e.id.starts_with(prefix))
+            .collect();
+        (found.len() == 1).then(|| found[0].id.clone())
+    };
+    let election = match stem {
+        "lists" | "list seats" => None,
+        "mayor" | "mayors" | "mayoral" => kind("pa-m-"),
+        "council" | "councils" | "local" | "locals" => kind("pa-local-"),
+        "scottish" | "scotland" | "holyrood" | "scottish parliament" => kind("pa-s-"),
+        "welsh" | "wales" | "senedd" | "welsh parliament" => kind("pa-w-"),
+        _ => board
+            .elections()
+            .iter()
+            .find(|e| e.id.eq_ignore_ascii_case(stem) || e.name.eq_ignore_ascii_case(stem))
+            .map(|e| e.id.clone()),
+    };
+    match (lists, election) {
+        (true, e) if stem == "lists" || stem == "list seats" || e.is_some() => {
+            Some(Area::Lists { election: e })
+        }
+        (false, Some(e)) => Some(Area::Election { election: e }),
+        _ => None,
+    }
+}
+
 /// Reads the where-and-whose of a subscription filter: `all`, a nation or region, a party,
 /// or a list of constituencies (separated by semicolons, or by commas outside seats'
 /// names). `gains` and `milestones` choose what, as the `kind` option does.
@@ -93,6 +131,9 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
         Some(Scope::Nation(nation)) => return Ok(area(Area::Nation { nation })),
         Some(Scope::Region(region)) => return Ok(area(Area::Region { region })),
         _ => {}
+    }
+    if let Some(a) = election_area(board, &lower) {
+        return Ok(area(a));
     }
     if let Some(party) = find_party(board, t) {
         return Ok(Filter {
@@ -176,11 +217,15 @@ fn seat_list(board: &Board, text: &str) -> Vec<String> {
 
 /// Describes a filter for people.
 pub fn describe_filter(board: &Board, f: &Filter) -> String {
-    f.describe(&board.parties, |id| {
-        board
-            .constituency(id)
-            .map_or_else(|| id.to_string(), |c| c.name.clone())
-    })
+    f.describe(
+        &board.parties,
+        |id| {
+            board
+                .constituency(id)
+                .map_or_else(|| id.to_string(), |c| c.name.clone())
+        },
+        |e| board.scope_name(&Scope::Election(e.to_string())),
+    )
 }
 
 /// `/subscriptions`: each channel's subscriptions, numbered for `/unsubscribe`.
@@ -403,5 +448,47 @@ mod tests {
             text,
             "<#100> — **paused**: Missing Access. Fix it, then /subscribe again.\n  `1` every declaration (one message each)\n  `2` gains in Wales (one message each, pings <@&55> on gains)"
         );
+    }
+
+    #[test]
+    fn may_nights_filter_by_election_and_by_list() {
+        let mut b = board();
+        let e = |id: &str, name: &str| crate::core::model::Election {
+            id: id.into(),
+            name: name.into(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 5, 7).unwrap_or_default(),
+            total_seats: 0,
+        };
+        b.set_elections(vec![
+            e("pa-m-2026-05-07", "Mayoral elections"),
+            e("pa-s-2026-05-07", "Scottish Parliament"),
+            e("pa-local-2026-05-07", "Local elections 2026"),
+        ]);
+        let f = parse_filter(&b, "mayors").unwrap();
+        assert_eq!(
+            f.area,
+            Area::Election {
+                election: "pa-m-2026-05-07".into()
+            }
+        );
+        assert_eq!(describe_filter(&b, &f), "declarations of Mayoral elections");
+        assert_eq!(
+            parse_filter(&b, "Scottish list").unwrap().area,
+            Area::Lists {
+                election: Some("pa-s-2026-05-07".into())
+            }
+        );
+        assert_eq!(
+            parse_filter(&b, "lists").unwrap().area,
+            Area::Lists { election: None }
+        );
+        assert_eq!(
+            parse_filter(&b, "Local elections 2026").unwrap().area,
+            Area::Election {
+                election: "pa-local-2026-05-07".into()
+            }
+        );
+        let f = build_filter(&b, Some("councils"), None, Some(Wants::Gains)).unwrap();
+        assert_eq!(describe_filter(&b, &f), "gains of Local elections 2026");
     }
 }

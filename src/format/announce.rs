@@ -64,6 +64,17 @@ fn describe(d: &Difference, style: &Style) -> Option<String> {
         }
         Difference::DeclaredAt => "declaration time".to_string(),
         Difference::Details => "details".to_string(),
+        Difference::PartyFigure {
+            figure,
+            party,
+            from,
+            to,
+        } => format!(
+            "{} {figure} {} → {}",
+            style.short(party),
+            thousands(*from),
+            thousands(*to)
+        ),
     })
 }
 

@@ -2,6 +2,7 @@
 //! rendition for the console ([`text`]), machine-readable JSON ([`json`]) and pictures
 //! ([`chart`]). Every sink shows the same words and numbers, built here once.
 
+pub mod allocated;
 pub mod announce;
 pub mod chart;
 pub mod embed;

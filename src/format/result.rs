@@ -20,6 +20,22 @@ pub struct Declared<'a> {
 
 /// "Con GAIN from Lab", "Lab HOLD", "Con WIN" (no baseline), or the state of a tie.
 pub fn headline(f: &Figures, style: &Style) -> String {
+    if let Some(s) = f.seats.as_deref() {
+        return super::allocated::headline(s, style);
+    }
+    // A multi-member ward: the parties of those elected, "Lab 2 elected".
+    if !f.also_elected.is_empty() {
+        let mut by_party: Vec<(String, u32)> = Vec::new();
+        for c in elected(f) {
+            let p = style.short(&c.party).to_string();
+            match by_party.iter_mut().find(|(q, _)| *q == p) {
+                Some((_, n)) => *n += 1,
+                None => by_party.push((p, 1)),
+            }
+        }
+        let parts: Vec<String> = by_party.iter().map(|(p, n)| format!("{p} {n}")).collect();
+        return format!("{} elected", parts.join(", "));
+    }
     let winner = f.winning_party().map(|p| style.short(p).to_string());
     match (&f.outcome, winner) {
         (Outcome::Gain { from }, Some(w)) => format!(
@@ -44,6 +60,14 @@ pub fn headline(f: &Figures, style: &Style) -> String {
             _ => "no result".to_string(),
         },
     }
+}
+
+/// Everyone elected: the winner, and in a multi-member ward the others, most votes first.
+pub fn elected(f: &Figures) -> Vec<&crate::core::arithmetic::CandidateFigures> {
+    f.winning_candidate()
+        .into_iter()
+        .chain(f.also_elected.iter().filter_map(|i| f.candidates.get(*i)))
+        .collect()
 }
 
 /// The embed's title: "Hartlepool: Con GAIN from Lab".
@@ -113,7 +137,20 @@ pub fn summary_lines(f: &Figures, style: &Style, markdown: bool) -> Vec<String> 
     };
     let bold = |s: String| if markdown { format!("**{s}**") } else { s };
     let mut lines = Vec::new();
-    if let Some(w) = f.winning_candidate() {
+    if !f.also_elected.is_empty() {
+        let who: Vec<String> = elected(f)
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} ({}) {}",
+                    bold(esc(&c.name)),
+                    esc(style.short(&c.party)),
+                    thousands(c.votes)
+                )
+            })
+            .collect();
+        lines.push(format!("{} elected: {}.", who.len(), who.join("; ")));
+    } else if let Some(w) = f.winning_candidate() {
         lines.push(format!(
             "{} ({}) is elected with {} votes, {} of the vote.",
             bold(esc(&w.name)),
@@ -139,7 +176,15 @@ pub fn summary_lines(f: &Figures, style: &Style, markdown: bool) -> Vec<String> 
         ));
     }
     if let (Some(m), Some(mp)) = (f.majority, f.majority_pct) {
-        lines.push(format!("Majority {} ({}).", thousands(m), pct1(mp)));
+        lines.push(if f.also_elected.is_empty() {
+            format!("Majority {} ({}).", thousands(m), pct1(mp))
+        } else {
+            format!(
+                "Majority {} ({}): the last elected over the best loser.",
+                thousands(m),
+                pct1(mp)
+            )
+        });
     }
     if let Some(t) = f.turnout {
         let change = f
@@ -178,7 +223,7 @@ pub fn candidate_table(f: &Figures, style: &Style) -> Vec<String> {
         w = NAME - 1
     )];
     for c in &f.candidates {
-        let mark = if matches!(f.winner, Winner::Elected(_)) && f.winning_candidate() == Some(c) {
+        let mark = if matches!(f.winner, Winner::Elected(_)) && elected(f).contains(&c) {
             "*"
         } else {
             " "
@@ -285,6 +330,9 @@ pub fn footer(d: &Declared, style: &Style) -> String {
 /// The embed for a declaration: the same for announcements and `/result`.
 pub fn result_embed(d: &Declared, style: &Style) -> Embed {
     let f = d.figures;
+    if let Some(s) = f.seats.as_deref() {
+        return super::allocated::embed(d, s, style);
+    }
     let colour = f
         .winning_party()
         .map_or(Colour::NEUTRAL, |p| style.parties.colour(p));

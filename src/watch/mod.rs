@@ -280,9 +280,10 @@ impl Watcher {
     }
 
     /// Whether the feed's elections are those the store holds. The first a feed names are
-    /// recorded as the store's; another election of the same night joins them (side by
-    /// side); one of another date is refused: a store left by one election is never mixed
-    /// with the next.
+    /// recorded as the store's; another election of the same night (polling days at most a
+    /// day apart: a May night's councils and parliaments, a by-election the day after)
+    /// joins them, side by side; one of another date is refused: a store left by one
+    /// election is never mixed with the next.
     async fn check_elections(&mut self, elections: &[Election]) -> Result<(), Step> {
         let new: Vec<&Election> = elections
             .iter()
@@ -300,7 +301,7 @@ impl Watcher {
                 continue;
             }
             let recorded = match held.first() {
-                Some(h) if h.date != election.date => {
+                Some(h) if (h.date - election.date).num_days().abs() > 1 => {
                     let message = format!(
                         "the feed is {} ({}), but the store holds {} ({}): run `herald store reset` on the store to start it afresh for this election, or give herald another store (`--store`, or `store.path`)",
                         election.name, election.id, h.name, h.id
@@ -400,10 +401,7 @@ impl Watcher {
             .iter()
             .map(|c| {
                 c.declaration.status != crate::core::model::DeclarationStatus::Withdrawn
-                    && matches!(
-                        board.compute(&c.declaration).outcome,
-                        crate::core::arithmetic::Outcome::Gain { .. }
-                    )
+                    && board.compute(&c.declaration).is_gain()
             })
             .collect()
     }
@@ -498,6 +496,27 @@ impl Watcher {
                 e.declaration.id(),
                 &mut self.fired,
             ));
+            // A council's or a list's figures the source states otherwise: logged, counted,
+            // the result announced on herald's figures.
+            if let Some(s) = board
+                .get(e.declaration.id())
+                .and_then(|x| x.figures.seats.as_deref())
+            {
+                let (figure, problems) = s.problems();
+                for p in problems {
+                    self.metrics
+                        .source_disagreements
+                        .get_or_create(&FigureLabel {
+                            figure: figure.to_string(),
+                        })
+                        .inc();
+                    tracing::warn!(
+                        constituency = %e.declaration.id(),
+                        name = %e.declaration.result.constituency.name,
+                        "the source's figures disagree (herald's stand): {p}"
+                    );
+                }
+            }
             for d in board.disagreements(e.declaration.id()) {
                 self.metrics
                     .source_disagreements

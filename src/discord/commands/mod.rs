@@ -264,6 +264,12 @@ pub async fn projection(ctx: Context<'_>) -> Result<(), Error> {
     from_board(ctx, super::desk::projection).await
 }
 
+/// The councils declared so far: control and seats by party, with the changes.
+#[poise::command(slash_command)]
+pub async fn councils(ctx: Context<'_>) -> Result<(), Error> {
+    from_board(ctx, super::desk::councils).await
+}
+
 /// Every command herald registers.
 pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
     vec![
@@ -273,6 +279,7 @@ pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
         gains(),
         marginals(),
         projection(),
+        councils(),
         swing(),
         party(),
         region(),

@@ -151,10 +151,7 @@ impl Dispatcher {
         }
         let gain = {
             let board = self.board.read().unwrap_or_else(|p| p.into_inner());
-            matches!(
-                board.compute(&event.declaration).outcome,
-                crate::core::arithmetic::Outcome::Gain { .. }
-            )
+            board.compute(&event.declaration).is_gain()
         };
         if !gain {
             return Ok(Vec::new());
