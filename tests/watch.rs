@@ -1570,6 +1570,23 @@ async fn a_may_night_replayed_announces_councils_lists_and_a_mayor_on_their_own_
     assert!(c.control.contains(&(Control::Party(con), 1, 1)));
     assert!(c.control.contains(&(Control::Party(lab), 1, -1)));
     assert!(c.control.contains(&(Control::Noc, 1, 0)));
+    // `/councils` answers with them, and their chart.
+    let p = herald::discord::replies::Presentation {
+        tz: chrono_tz::Europe::London,
+        source: "PA".into(),
+        baseline_label: "the previous election".into(),
+    };
+    let reply = herald::discord::desk::councils(&b, &p);
+    assert_eq!(
+        reply.embeds[0].title,
+        "Local elections 2026: 3 councils declared"
+    );
+    assert_eq!(
+        reply.picture,
+        Some(herald::discord::replies::Picture::Councils(
+            Scope::Election("pa-local-2026-05-07".into())
+        ))
+    );
 }
 
 #[tokio::test]

@@ -306,21 +306,25 @@ pub fn councils(board: &Board, p: &Presentation) -> Reply {
             .map(|e| Scope::Election(e.id.clone()))
             .collect()
     };
-    let embeds: Vec<Embed> = scopes
-        .iter()
+    let found: Vec<(Scope, Embed)> = scopes
+        .into_iter()
         .filter_map(|s| {
-            board
-                .council_tally(s)
-                .map(|t| crate::format::allocated::councils_embed(&t, &board.scope_name(s), &style))
+            let e = board.council_tally(&s).map(|t| {
+                crate::format::allocated::councils_embed(&t, &board.scope_name(&s), &style)
+            })?;
+            Some((s, e))
         })
         .take(10)
         .collect();
-    if embeds.is_empty() {
+    let Some((first_scope, first)) = found.first().cloned() else {
         return Reply::private(
             "No council has declared yet (or herald is not following local elections).",
         );
-    }
-    let mut reply = Reply::embed(embeds[0].clone());
-    reply.embeds.extend(embeds.into_iter().skip(1));
+    };
+    let mut reply = Reply::embed(first);
+    reply
+        .embeds
+        .extend(found.into_iter().skip(1).map(|(_, e)| e));
+    reply.picture = Some(Picture::Councils(first_scope));
     reply
 }

@@ -49,6 +49,16 @@ pub fn render(
                 &style(&parties, presentation),
             ))
         }
+        Picture::Councils(scope) => {
+            let tally = b.council_tally(scope)?;
+            let title = b.scope_name(scope);
+            drop(b);
+            logged(chart::councils_chart(
+                &tally,
+                &title,
+                &style(&parties, presentation),
+            ))
+        }
         Picture::Projection => {
             let projection = b.projection()?;
             let title = format!("Projection: {}", b.election.name);

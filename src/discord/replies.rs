@@ -43,6 +43,8 @@ pub enum Picture {
     Swing,
     /// The projection's seats chart.
     Projection,
+    /// The councils chart of a scope.
+    Councils(Scope),
 }
 
 /// A reply, before it is turned into Discord's shape.

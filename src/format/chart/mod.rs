@@ -1,7 +1,7 @@
 //! Pictures of the results, as plain functions of computed figures: the result chart of one
 //! constituency ([`result_chart`]), the seats hemicycle for `/seats` ([`seats_chart`]), the
-//! projection's hemicycle for `/projection` ([`projection_chart`]) and the swingometer for
-//! `/swing` ([`swing_chart`]).
+//! projection's hemicycle for `/projection` ([`projection_chart`]), the councils' bars for
+//! `/councils` ([`councils_chart`]) and the swingometer for `/swing` ([`swing_chart`]).
 //!
 //! This module owns the charts' look (sizes, panel colours, fonts) and their rendering. Each
 //! chart is built as an SVG document (the `*_svg` functions, useful for tests and
@@ -16,6 +16,7 @@
 //! cut to fit with an ellipsis; odd inputs (no votes, one candidate, forty candidates, no
 //! baseline) draw a picture rather than fail.
 
+mod councils;
 mod projection;
 mod result;
 mod seats;
@@ -26,6 +27,7 @@ use std::sync::{Arc, OnceLock};
 
 use resvg::{tiny_skia, usvg};
 
+pub use councils::councils_svg;
 pub use projection::projection_svg;
 pub use result::result_svg;
 pub use seats::seats_svg;
@@ -195,6 +197,15 @@ pub fn result_chart(figures: &Figures, style: &Style) -> Result<Vec<u8>, ChartEr
 /// legend of seats and change. `title` names the election.
 pub fn seats_chart(tally: &Tally, title: &str, style: &Style) -> Result<Vec<u8>, ChartError> {
     render_png(&seats_svg(tally, title, style))
+}
+
+/// The councils chart for `/councils`, as PNG bytes ([`WIDTH`]×[`HEIGHT`]).
+pub fn councils_chart(
+    tally: &crate::core::council::CouncilTally,
+    title: &str,
+    style: &Style,
+) -> Result<Vec<u8>, ChartError> {
+    render_png(&councils_svg(tally, title, style))
 }
 
 /// The projection chart for `/projection`, as PNG bytes ([`WIDTH`]×[`HEIGHT`]).
