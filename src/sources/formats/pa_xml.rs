@@ -8,7 +8,7 @@
 //!
 //! Like every loader, [`parse`] is a pure function of `(file name, text)`: bad input is a
 //! [`LoadError`] naming the file, the line and the attribute, never a panic. The XML is
-//! read whole into a small element tree first (PA messages are a few kilobytes), so a
+//! read whole on a real XML tree (roxmltree; PA messages are a few kilobytes), so a
 //! truncated file is refused before any of it is interpreted.
 //!
 //! What PA's files carry and how it maps:
@@ -20,9 +20,6 @@
 //!   become one candidate per party, named after it.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use quick_xml::XmlVersion;
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
 
 use super::party_for;
 use crate::core::model::{
@@ -352,99 +349,52 @@ fn line_of(text: &str, offset: usize) -> u64 {
         + 1
 }
 
-/// Where `part`, a slice borrowed from `text`, starts in it.
-fn offset_in(text: &str, part: &str) -> Option<usize> {
-    let offset = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-    (offset <= text.len()).then_some(offset)
-}
-
 impl<'a> Doc<'a> {
+    /// Reads the whole document on a real XML tree (roxmltree), refusing a malformed or
+    /// truncated one at its line, then keeps what the messages use: elements, their
+    /// attributes and where each stands in the text.
     fn read(file: &'a str, text: &'a str) -> Result<Doc<'a>, LoadError> {
-        let at = |offset: usize, problem: String| {
-            LoadError::new(file, problem).at_line(line_of(text, offset))
-        };
-        let mut reader = Reader::from_str(text);
-        let mut nodes: Vec<Element> = Vec::new();
-        let mut open: Vec<usize> = Vec::new();
-        let mut root = None;
-        loop {
-            let before = usize::try_from(reader.buffer_position()).unwrap_or(text.len());
-            let event = reader.read_event().map_err(|e| {
-                let offset = usize::try_from(reader.error_position()).unwrap_or(text.len());
-                at(offset, format!("malformed XML: {e}"))
-            })?;
-            match event {
-                Event::Start(ref tag) | Event::Empty(ref tag) => {
-                    let opens = matches!(event, Event::Start(_));
-                    let name = tag.name().0;
-                    let offset = offset_in(text, name).unwrap_or(before);
-                    if open.is_empty() && root.is_some() {
-                        return Err(at(
-                            offset,
-                            format!("a second root element <{name}> after the first"),
-                        ));
-                    }
-                    let mut attrs = Vec::new();
-                    for attr in tag.attributes() {
-                        let attr =
-                            attr.map_err(|e| at(offset, format!("malformed attribute: {e}")))?;
-                        let key = attr.key.0;
-                        let attr_offset = offset_in(text, key).unwrap_or(offset);
-                        let value =
-                            attr.normalized_value(XmlVersion::Implicit1_0)
-                                .map_err(|e| {
-                                    at(attr_offset, format!("malformed value: {e}")).in_field(key)
-                                })?;
-                        attrs.push(Attr {
-                            name: key.to_string(),
-                            value: value.into_owned(),
-                            offset: attr_offset,
-                        });
-                    }
-                    let index = nodes.len();
-                    nodes.push(Element {
-                        name: name.to_string(),
-                        offset,
-                        attrs,
-                        children: Vec::new(),
-                    });
-                    match open.last() {
-                        Some(&parent) => nodes[parent].children.push(index),
-                        None => root = Some(index),
-                    }
-                    if opens {
-                        open.push(index);
-                    }
+        use roxmltree::Error as E;
+        let tree = roxmltree::Document::parse(text).map_err(|e| {
+            let mut line = u64::from(e.pos().row);
+            let problem = match &e {
+                E::NoRootNode => "no XML element: the file is empty or truncated".to_string(),
+                E::UnexpectedEndOfStream | E::UnclosedRootNode => {
+                    // Where the file stops.
+                    line = line_of(text, text.len());
+                    format!("the file ends before its elements close: truncated ({e})")
                 }
-                Event::End(_) => {
-                    open.pop();
+                E::DuplicatedAttribute(..) | E::InvalidAttributeValue(..) => {
+                    format!("malformed attribute: {e}")
                 }
-                Event::Text(ref t) if open.is_empty() && !t.trim().is_empty() => {
-                    return Err(at(before, "text outside the root element".into()));
-                }
-                Event::CData(_) | Event::GeneralRef(_) if open.is_empty() => {
-                    return Err(at(before, "text outside the root element".into()));
-                }
-                Event::Eof => break,
-                _ => {}
+                _ => format!("malformed XML: {e}"),
+            };
+            LoadError::new(file, problem).at_line(line)
+        })?;
+        fn add(node: roxmltree::Node, nodes: &mut Vec<Element>) -> usize {
+            let index = nodes.len();
+            nodes.push(Element {
+                name: node.tag_name().name().to_string(),
+                // The element's name, just after its `<`.
+                offset: node.range().start + 1,
+                attrs: node
+                    .attributes()
+                    .map(|a| Attr {
+                        name: a.name().to_string(),
+                        value: a.value().to_string(),
+                        offset: a.range().start,
+                    })
+                    .collect(),
+                children: Vec::new(),
+            });
+            for child in node.children().filter(|c| c.is_element()) {
+                let c = add(child, nodes);
+                nodes[index].children.push(c);
             }
+            index
         }
-        if let Some(&unclosed) = open.last() {
-            return Err(at(
-                text.len(),
-                format!(
-                    "the file ends inside <{}> (opened on line {}): truncated",
-                    nodes[unclosed].name,
-                    line_of(text, nodes[unclosed].offset)
-                ),
-            ));
-        }
-        let Some(root) = root else {
-            return Err(at(
-                text.len(),
-                "no XML element: the file is empty or truncated".into(),
-            ));
-        };
+        let mut nodes = Vec::new();
+        let root = add(tree.root_element(), &mut nodes);
         Ok(Doc {
             file,
             text,
