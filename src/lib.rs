@@ -1,19 +1,28 @@
 //! herald: election-night results for Discord.
 //!
-//! The crate is laid out along the path a declaration travels:
+//! The crate is laid out along the path a declaration travels, from the feed to a channel:
 //!
-//! * [`core`]: the pure election model and arithmetic (no I/O, no Discord types).
-//! * [`sources`]: the edge where outside data (results files, feeds) becomes declarations.
-//! * [`watch`]: polls a source, detects what changed, records it.
-//! * [`store`]: the SQLite store between the two edges (events, outbox, subscriptions).
-//! * [`format`]: text, embeds, JSON and charts as plain functions of computed figures.
-//! * [`sinks`] and [`discord`]: the output edge (the console; the bot, its commands and the
-//!   announcement dispatcher).
-//! * [`app`]: wires the watcher, the store and the sinks into one pipeline.
-//! * [`observe`]: metrics, `/healthz` and `/metrics`; [`errors`]: how errors are shown;
-//!   [`secret`]: secrets that never show themselves.
-//! * [`config`], [`cli`]: the configuration file and the `herald` command line;
-//!   [`rehearsal`] serves recorded elections, [`demo`] holds the bundled one.
+//! 1. [`sources`]: the input edge. A results file, a feed over HTTP, a folder (local or on
+//!    PA's FTP/SFTP server) or Democracy Club's JSON becomes declarations
+//!    (`sources::formats` reads each published format; `sources::merge` picks the revision
+//!    that stands).
+//! 2. [`core`]: the pure election model and arithmetic, no I/O and no Discord types: a
+//!    result's figures, councils and list seats, the board holding the night, what changed
+//!    between polls, milestones, the projection, subscription filters.
+//! 3. [`watch`]: polls a source, detects what changed against what is recorded, records it
+//!    and puts it on the board.
+//! 4. [`store`]: between the two edges, SQLite: every event, the outbox of announcements
+//!    to deliver (one row a target), subscriptions, milestones.
+//! 5. [`format`]: what every sink says, as plain functions of computed figures: embeds,
+//!    text, JSON and charts.
+//! 6. [`sinks`] and [`discord`]: the output edge. The console; the bot with its commands,
+//!    and the dispatcher that drains the outbox into channels within Discord's limits.
+//!
+//! Around them: [`app`] wires the watcher, the store and the sinks into one pipeline;
+//! [`observe`] serves metrics and `/healthz`; [`errors`] says how errors are shown;
+//! [`secret`] holds secrets that never show themselves; [`config`] and [`cli`] are the
+//! configuration file and the `herald` command line; [`rehearsal`] serves recorded
+//! elections and [`demo`] holds the bundled one.
 
 pub mod app;
 pub mod cli;
