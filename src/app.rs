@@ -2,7 +2,7 @@
 //! the watcher polling a source, and the sinks draining the outbox. `herald watch`, `herald
 //! run` and the demo all start a [`Pipeline`].
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -104,7 +104,7 @@ impl Pipeline {
                 .unwrap_or_else(|| placeholder_election(&baseline)),
         };
         let parties_arc = Arc::new(parties.clone());
-        let board: SharedBoard = Arc::new(RwLock::new(Board::new(election, parties, baseline)));
+        let board: SharedBoard = SharedBoard::new(Board::new(election, parties, baseline));
         restore_board(&store, &board).await?;
         let source = open(&config.location, &config.source, parties_arc)?;
         let wake = wake();
@@ -193,7 +193,7 @@ impl Pipeline {
 
     /// How many seats are declared on the board, and out of how many.
     pub fn progress(&self) -> (u32, u32) {
-        let b = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let b = self.board.read();
         let declared = b
             .entries()
             .filter(|e| e.declaration.status == DeclarationStatus::Declared)

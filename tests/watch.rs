@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use herald::app::{Pipeline, PipelineConfig};
@@ -22,7 +22,7 @@ use herald::sources::Format;
 use herald::sources::formats::herald_json;
 use herald::sources::live::{Location, SourceOptions, open};
 use herald::store::{Sinks, Store};
-use herald::watch::{Step, WatchConfig, Watcher, wake};
+use herald::watch::{SharedBoard, Step, WatchConfig, Watcher, wake};
 use support::scripted::{self, Answer};
 
 async fn serve(
@@ -84,7 +84,7 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     let pipeline = Pipeline::start(config, demo::parties(), baseline, None, Metrics::default())
         .await
         .unwrap();
-    pipeline.board.write().unwrap().notable = vec!["dennis skinner".into()];
+    pipeline.board.write().notable = vec!["dennis skinner".into()];
 
     // Mid-way: correct the first seat declared, withdraw the second.
     while server.feed.revealed() < 325 {
@@ -470,11 +470,7 @@ async fn rig(options: SourceOptions) -> Rig {
         .await
         .unwrap();
     let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
-        election(),
-        parties.clone(),
-        Baseline::default(),
-    )));
+    let board = SharedBoard::new(Board::new(election(), parties.clone(), Baseline::default()));
     let source = open(&Location::Url(url), &options, Arc::new(parties)).unwrap();
     let metrics = Metrics::default();
     let (mut watcher, status, _) = Watcher::new(
@@ -699,7 +695,7 @@ async fn an_unknown_party_is_kept_and_shown_under_its_raw_name() {
     .to_string();
     r.feed.set(Answer::Ok(body));
     assert!(matches!(r.watcher.step().await, Step::Recorded(e) if e.len() == 1));
-    let board = r.board.read().unwrap();
+    let board = r.board.read();
     let e = board.get(&ConstituencyId::new("E3")).unwrap();
     assert_eq!(
         e.figures.winning_party().unwrap().as_str(),
@@ -804,7 +800,7 @@ async fn a_pa_folder_reports_the_call_then_the_completed_result() {
     };
     assert_eq!(completed.len(), 1);
     assert_eq!(completed[0].kind, EventKind::Completed);
-    let f = board.read().unwrap().compute(&completed[0].declaration);
+    let f = board.read().compute(&completed[0].declaration);
     assert_eq!(
         f.majority,
         Some(3794),
@@ -821,11 +817,7 @@ async fn a_pa_folder_reports_the_call_then_the_completed_result() {
     assert_eq!(watcher.step().await, Step::Recorded(vec![]));
     // The Scottish Parliament's chamber is 129 seats (its 73 constituencies and 56 list
     // seats), whatever the constituencies' state of parties counts.
-    assert_eq!(
-        board.read().unwrap().election.total_seats,
-        129,
-        "the chamber's size"
-    );
+    assert_eq!(board.read().election.total_seats, 129, "the chamber's size");
     // Nothing more happens on a quiet folder.
     assert_eq!(watcher.step().await, Step::Unchanged);
 }
@@ -838,11 +830,7 @@ async fn a_file_source_refuses_a_half_written_file_and_takes_the_whole_one() {
     std::fs::write(&path, &text[..text.len() - 40]).unwrap();
     let store = Store::open(":memory:").await.unwrap();
     let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
-        election(),
-        parties.clone(),
-        Baseline::default(),
-    )));
+    let board = SharedBoard::new(Board::new(election(), parties.clone(), Baseline::default()));
     let source = open(
         &Location::File(path.clone()),
         &SourceOptions::default(),
@@ -875,11 +863,7 @@ async fn a_folder_of_herald_json_files_takes_the_highest_revision() {
     std::fs::create_dir(&inbox).unwrap();
     let store = Store::open(":memory:").await.unwrap();
     let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
-        election(),
-        parties.clone(),
-        Baseline::default(),
-    )));
+    let board = SharedBoard::new(Board::new(election(), parties.clone(), Baseline::default()));
     let source = open(
         &Location::Folder(inbox.clone()),
         &SourceOptions::default(),
@@ -932,11 +916,11 @@ async fn pa_rig(
     election: Option<&str>,
 ) -> (Watcher, herald::watch::SharedBoard, Metrics) {
     let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
+    let board = SharedBoard::new(Board::new(
         self::election(),
         parties.clone(),
         Baseline::default(),
-    )));
+    ));
     let options = SourceOptions {
         format: Format::PaXml,
         election: election.map(String::from),
@@ -967,7 +951,7 @@ fn announced(
     board: &herald::watch::SharedBoard,
     e: &herald::store::StoredEvent,
 ) -> (String, String) {
-    let board = board.read().unwrap();
+    let board = board.read();
     let figures = board.compute(&e.declaration);
     let style = herald::format::Style {
         parties: &board.parties,
@@ -1071,7 +1055,7 @@ async fn pa_test_2026_replayed_in_arrival_order_against_pa_s_own_baselines() {
         "{cowdenbeath}"
     );
     {
-        let b = board.read().unwrap();
+        let b = board.read();
         let id = ConstituencyId::new("pa:s-2026-05-06:13");
         let quote = b.get(&id).unwrap().figures.swing.quote().cloned().unwrap();
         assert_eq!((quote.points * 100.0).round(), 1336.0);
@@ -1100,7 +1084,7 @@ async fn pa_test_2026_replayed_in_arrival_order_against_pa_s_own_baselines() {
     assert!(counted.contains("figure=\"swing\"} 1"), "{counted}");
     assert!(counted.contains("figure=\"majority\"} 1"), "{counted}");
     assert!(counted.contains("figure=\"outcome\"} 0"), "{counted}");
-    let b = board.read().unwrap();
+    let b = board.read();
     let f = &b
         .get(&ConstituencyId::new("pa:s-2026-05-06:13"))
         .unwrap()
@@ -1205,7 +1189,7 @@ async fn a_seat_corrected_by_a_rush_is_announced_as_a_correction_at_once() {
     assert_eq!(last[0].0, EventKind::Completed);
     assert_eq!(last[0].1.0, "Bathgate: SNP HOLD");
     {
-        let b = board.read().unwrap();
+        let b = board.read();
         let id = ConstituencyId::new("pa:s-2026-05-06:13");
         assert_eq!(b.get(&id).unwrap().figures.majority, Some(3213));
         assert!(
@@ -1242,7 +1226,7 @@ async fn elections_in_one_folder_are_announced_side_by_side() {
         match watcher.step().await {
             Step::Recorded(events) => {
                 for e in &events {
-                    let b = board.read().unwrap();
+                    let b = board.read();
                     let f = b.compute(&e.declaration);
                     let style = herald::format::Style {
                         parties: &b.parties,
@@ -1284,7 +1268,7 @@ async fn elections_in_one_folder_are_announced_side_by_side() {
         .map(|e| e.id)
         .collect();
     assert_eq!(held.len(), 2, "{held:?}");
-    let b = board.read().unwrap();
+    let b = board.read();
     let ids: Vec<&str> = b.elections().iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["pa-m-2026-05-06", "pa-s-2026-05-06"]);
     // Each its own seats, tally and majority line: the Scottish Parliament's chamber of 129
@@ -1349,11 +1333,7 @@ async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_rest
 
     let restart = || async {
         let parties = demo::parties();
-        let board = Arc::new(RwLock::new(Board::new(
-            election(),
-            parties.clone(),
-            Baseline::default(),
-        )));
+        let board = SharedBoard::new(Board::new(election(), parties.clone(), Baseline::default()));
         herald::watch::restore_board(&store, &board).await.unwrap();
         let (url, feed) = scripted::start(Answer::Ok(doc(&seats).to_string())).await;
         let source = open(
@@ -1533,7 +1513,7 @@ async fn a_may_night_replayed_announces_councils_lists_and_a_mayor_on_their_own_
         text(8)
     );
 
-    let b = board.read().unwrap();
+    let b = board.read();
     use herald::core::board::{Scope, Standing};
     // Each chamber with its own majority line: 49 of 96, 65 of 129.
     let senedd = b.tally(&Scope::Election("pa-w-2026-05-06".into()));
@@ -1600,11 +1580,7 @@ async fn democracy_club_s_wards_are_announced_with_all_their_winners() {
         .await
         .unwrap();
     let parties = demo::parties();
-    let board = Arc::new(RwLock::new(Board::new(
-        election(),
-        parties.clone(),
-        Baseline::default(),
-    )));
+    let board = SharedBoard::new(Board::new(election(), parties.clone(), Baseline::default()));
     let options = SourceOptions {
         format: Format::DemocracyClub,
         ..SourceOptions::default()
@@ -1625,7 +1601,7 @@ async fn democracy_club_s_wards_are_announced_with_all_their_winners() {
     };
     // Every ballot of the four councils, each a contest of its own.
     assert_eq!(events.len(), 95);
-    assert_eq!(board.read().unwrap().elections().len(), 4);
+    assert_eq!(board.read().elections().len(), 4);
     let richmond = events
         .iter()
         .find(|e| e.declaration.id().as_str() == "dc:local.sheffield.richmond.2021-05-06")
@@ -1640,7 +1616,7 @@ async fn democracy_club_s_wards_are_announced_with_all_their_winners() {
     );
     assert!(text.contains("Majority 383 "), "{text}");
     // Sheffield's tally counts each seat of each ward.
-    let b = board.read().unwrap();
+    let b = board.read();
     let sheffield = b.tally(&herald::core::board::Scope::Election(
         "local.sheffield.2021-05-06".into(),
     ));

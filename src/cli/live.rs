@@ -28,7 +28,7 @@ fn print_seats(
     baseline: &str,
     tz: chrono_tz::Tz,
 ) -> Result<(), CliError> {
-    let board = pipeline.board.read().unwrap_or_else(|p| p.into_inner());
+    let board = pipeline.board.read();
     let style = Style {
         parties: &board.parties,
         tz,
@@ -52,7 +52,7 @@ fn write_demo_charts(
     use crate::format::chart;
     let dir = std::env::temp_dir().join("herald-demo-charts");
     std::fs::create_dir_all(&dir).map_err(|e| CliError::new(format!("{}: {e}", dir.display())))?;
-    let board = pipeline.board.read().unwrap_or_else(|p| p.into_inner());
+    let board = pipeline.board.read();
     let style = Style {
         parties: &board.parties,
         tz,

@@ -522,7 +522,7 @@ pub(crate) async fn start_pipeline(
         return Ok(None);
     };
     {
-        let mut board = pipeline.board.write().unwrap_or_else(|p| p.into_inner());
+        let mut board = pipeline.board.write();
         board.set_aliases(aliases);
         board.notable = notable;
     }

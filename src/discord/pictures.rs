@@ -28,7 +28,7 @@ pub fn render(
     picture: &Picture,
     presentation: &Presentation,
 ) -> Option<Vec<u8>> {
-    let b = board.read().unwrap_or_else(|p| p.into_inner());
+    let b = board.read();
     let parties = b.parties.clone();
     match picture {
         Picture::Result(id) => {
@@ -88,7 +88,7 @@ pub fn announcement_chart(
     declaration: &Declaration,
     presentation: &Presentation,
 ) -> Option<Vec<u8>> {
-    let b = board.read().unwrap_or_else(|p| p.into_inner());
+    let b = board.read();
     let figures = b.compute(declaration);
     let parties = b.parties.clone();
     drop(b);

@@ -126,7 +126,7 @@ impl ConsoleSink {
                 return Ok(None);
             };
             let m = &stored.milestone;
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let board = self.board.read();
             let style = self.style.of(&board);
             // Odd versions are the milestone reached, even ones its undoing.
             let out = if version % 2 == 1 {
@@ -154,7 +154,7 @@ impl ConsoleSink {
         } else {
             None
         };
-        let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let board = self.board.read();
         let style = self.style.of(&board);
         let figures = board.compute(&event.declaration);
         let before_figures = before.map(|b| board.compute(&b.declaration));

@@ -4,7 +4,7 @@
 //! standing, logs one line naming the cause, counts it, and backs off.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -24,8 +24,32 @@ pub mod report;
 pub use control::Control;
 use control::Request;
 
-/// The shared results board.
-pub type SharedBoard = Arc<RwLock<Board>>;
+/// The night's results board, shared by the watcher (which writes it) and every front end
+/// (which read it): a cloneable handle whose methods take the lock, so that no caller
+/// handles the lock itself. A lock poisoned by a panicking reader is taken as it stands:
+/// the board is plain data, whole after every one of its methods.
+#[derive(Clone)]
+pub struct SharedBoard {
+    inner: Arc<RwLock<Board>>,
+}
+
+impl SharedBoard {
+    pub fn new(board: Board) -> SharedBoard {
+        SharedBoard {
+            inner: Arc::new(RwLock::new(board)),
+        }
+    }
+
+    /// The board to read (held briefly: never across an await).
+    pub fn read(&self) -> RwLockReadGuard<'_, Board> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The board to change (the watcher's, and an operator's retraction).
+    pub fn write(&self) -> RwLockWriteGuard<'_, Board> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// Wakes the sinks when events are recorded: a counter each sink watches for changes.
 pub type Wake = Arc<watch::Sender<u64>>;
@@ -119,7 +143,7 @@ pub struct Watcher {
 pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<usize, StoreError> {
     let events = store.events().await?;
     let elections = store.elections().await?;
-    let mut b = board.write().unwrap_or_else(|p| p.into_inner());
+    let mut b = board.write();
     if elections.len() > 1 {
         b.set_elections(elections);
     }
@@ -150,7 +174,7 @@ impl Watcher {
         let missed = {
             let events = store.events().await?;
             let mut replay = {
-                let b = board.read().unwrap_or_else(|p| p.into_inner());
+                let b = board.read();
                 let mut r = Board::new(b.election.clone(), b.parties.clone(), b.baseline.clone());
                 r.set_elections(b.elections().to_vec());
                 r.notable = b.notable.clone();
@@ -334,7 +358,7 @@ impl Watcher {
             return step;
         }
         {
-            let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
+            let mut board = self.board.write();
             board.set_elections(std::mem::take(&mut snapshot.elections));
             for d in &mut snapshot.declarations {
                 board.resolve_constituency(d);
@@ -382,7 +406,7 @@ impl Watcher {
         let milestones = self.publish(&recorded);
         self.record_milestones(milestones).await;
         if self.last_totals != snapshot.totals {
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let board = self.board.read();
             for totals in &snapshot.totals {
                 for problem in report::cross_check(&board, totals) {
                     tracing::warn!("{problem}");
@@ -396,7 +420,7 @@ impl Watcher {
 
     /// Which changes are gains, as the board computes them (for subscriptions to gains).
     fn gains(&self, changes: &[crate::core::changes::Change]) -> Vec<bool> {
-        let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let board = self.board.read();
         changes
             .iter()
             .map(|c| {
@@ -485,7 +509,7 @@ impl Watcher {
             }
         }
         let events = &recorded.events;
-        let mut board = self.board.write().unwrap_or_else(|p| p.into_inner());
+        let mut board = self.board.write();
         for e in events {
             self.known
                 .insert(e.declaration.id().clone(), e.declaration.clone());

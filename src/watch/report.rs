@@ -11,7 +11,7 @@ impl Watcher {
     /// counted, and shown by `/healthz`; never announced.
     pub(super) fn report_missing(&mut self, missing: &[ConstituencyId]) {
         let names: Vec<String> = {
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let board = self.board.read();
             missing
                 .iter()
                 .map(|id| {

@@ -61,17 +61,17 @@ pub(super) fn choices(list: Vec<replies::Choice>) -> serenity::CreateAutocomplet
 }
 
 async fn ac_constituency(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+    let board = ctx.data().board.read();
     choices(replies::constituency_choices(&board, partial))
 }
 
 async fn ac_party(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+    let board = ctx.data().board.read();
     choices(replies::party_choices(&board, partial))
 }
 
 async fn ac_region(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+    let board = ctx.data().board.read();
     choices(replies::region_choices(&board, partial))
 }
 
@@ -81,7 +81,7 @@ async fn from_board(
     f: impl FnOnce(&crate::core::board::Board, &replies::Presentation) -> Reply,
 ) -> Result<(), Error> {
     let reply = {
-        let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+        let board = ctx.data().board.read();
         f(&board, &ctx.data().presentation)
     };
     send(ctx, reply).await
@@ -187,7 +187,7 @@ pub async fn retract(
         return Ok(());
     }
     let found = {
-        let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+        let board = ctx.data().board.read();
         replies::find_one(&board, &constituency)
     };
     let (id, name) = match found {

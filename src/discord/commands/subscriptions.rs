@@ -34,12 +34,12 @@ pub enum SubscribeKind {
 }
 
 async fn ac_filter(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+    let board = ctx.data().board.read();
     choices(subscribing::filter_choices(&board, partial))
 }
 
 async fn ac_party(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+    let board = ctx.data().board.read();
     choices(crate::discord::replies::party_choices(&board, partial))
 }
 
@@ -148,7 +148,7 @@ pub async fn subscribe(
         SubscribeKind::Milestones => Wants::Milestones,
     });
     let parsed = {
-        let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+        let board = ctx.data().board.read();
         subscribing::build_filter(&board, filter.as_deref(), party.as_deref(), wants)
             .map(|f| (subscribing::describe_filter(&board, &f), f))
     };
@@ -283,7 +283,7 @@ pub async fn subscriptions(ctx: Context<'_>) -> Result<(), Error> {
         .subscriptions(&guild.get().to_string())
         .await?;
     let reply = {
-        let board = ctx.data().board.read().unwrap_or_else(|p| p.into_inner());
+        let board = ctx.data().board.read();
         subscribing::subscriptions(&board, &subs)
     };
     send(ctx, reply).await

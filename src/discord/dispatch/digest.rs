@@ -22,7 +22,7 @@ impl Dispatcher {
         let mut first_seen = None;
         {
             let events = self.store.digest_events(digest_key).await?;
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let board = self.board.read();
             let style = self.presentation.style(&board);
             for e in &events {
                 first_seen = first_seen.min(Some(e.seen_at)).or(Some(e.seen_at));

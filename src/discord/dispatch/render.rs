@@ -111,7 +111,7 @@ impl Dispatcher {
             }
             _ => None,
         };
-        let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+        let board = self.board.read();
         let style = self.presentation.style(&board);
         let figures = board.compute(&event.declaration);
         let a = announcement(
@@ -150,7 +150,7 @@ impl Dispatcher {
             return Ok(Vec::new());
         }
         let gain = {
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let board = self.board.read();
             board.compute(&event.declaration).is_gain()
         };
         if !gain {

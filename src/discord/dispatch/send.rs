@@ -33,7 +33,7 @@ impl Dispatcher {
         }
         let reached = item.version % 2 == 1;
         let (embed, note) = {
-            let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+            let board = self.board.read();
             let style = self.presentation.style(&board);
             let m = &stored.milestone;
             if reached {
@@ -123,7 +123,7 @@ impl Dispatcher {
         if event.kind == EventKind::Corrected {
             // The correction note compares with the version it replaced.
             if let Some(prev) = self.before(&event).await? {
-                let board = self.board.read().unwrap_or_else(|p| p.into_inner());
+                let board = self.board.read();
                 let style = self.presentation.style(&board);
                 let now = board.compute(&event.declaration);
                 let then = board.compute(&prev.declaration);
