@@ -157,7 +157,7 @@ impl Pipeline {
             tasks.push(tokio::spawn(
                 dispatcher.run(wake.clone(), shutdown_rx.clone()),
             ));
-            let data = crate::discord::bot::Data {
+            let data = crate::discord::commands::Data {
                 board: board.clone(),
                 store: store.clone(),
                 presentation: d.presentation.clone(),

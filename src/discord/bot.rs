@@ -7,31 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
-use tokio::sync::watch;
 
-use super::commands;
+use super::commands::{self, Data, Error};
 use super::embed::no_mentions;
 use super::health::DiscordHealth;
-use super::replies::{Presentation, Reply};
+use super::replies::Reply;
 use crate::config::{Registration, Secret};
-use crate::observe::Metrics;
-use crate::store::Store;
-use crate::watch::{Control, SharedBoard, WatchStatus};
 
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
-pub type Context<'a> = poise::Context<'a, Data, Error>;
-
-/// What every command can reach.
-pub struct Data {
-    pub board: SharedBoard,
-    pub store: Store,
-    pub presentation: Presentation,
-    pub status: watch::Receiver<WatchStatus>,
-    /// Operators' requests to the watcher (`/retract`).
-    pub control: Control,
-    pub charts: bool,
-    pub metrics: Metrics,
-}
 
 /// How to reach Discord.
 #[derive(Clone, Debug)]

@@ -4,12 +4,31 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::bot::{Context, Error};
+use tokio::sync::watch;
+
+use crate::observe::Metrics;
+use crate::store::Store;
+use crate::watch::{Control, SharedBoard, WatchStatus};
 use super::embed::{create_embed, no_mentions};
-use super::replies::{self, Picture, Reply};
+use super::replies::{self, Picture, Presentation, Reply};
 
 mod subscriptions;
 pub use subscriptions::{SubscribeKind, SubscribeMode, subscribe, subscriptions, unsubscribe};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// What every command can reach.
+pub struct Data {
+    pub board: SharedBoard,
+    pub store: Store,
+    pub presentation: Presentation,
+    pub status: watch::Receiver<WatchStatus>,
+    /// Operators' requests to the watcher (`/retract`).
+    pub control: Control,
+    pub charts: bool,
+    pub metrics: Metrics,
+}
 
 /// Renders a reply's picture off the async runtime's core threads.
 async fn picture_bytes(ctx: Context<'_>, picture: &Picture) -> Option<Vec<u8>> {
@@ -271,7 +290,7 @@ pub async fn councils(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// Every command herald registers.
-pub fn all() -> Vec<poise::Command<super::bot::Data, Error>> {
+pub fn all() -> Vec<poise::Command<Data, Error>> {
     vec![
         result_cmd(),
         latest(),

@@ -5,7 +5,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::super::bot::{Context, Error};
+use super::{Context, Error};
 use super::super::subscribing;
 use super::{choices, refuse_unless_manager, send};
 use crate::core::filter::Wants;
