@@ -13,7 +13,9 @@ use crate::core::model::{Baseline, DeclarationStatus, Election};
 use crate::core::parties::PartyRegistry;
 use crate::observe::Metrics;
 use crate::sinks::console::{ConsoleSink, ConsoleStyle, Output};
-use crate::sources::live::{Location, SourceError, SourceOptions, open};
+use crate::sources::live::SourceError;
+use crate::sources::location::{Location, open};
+use crate::sources::options::SourceOptions;
 use crate::store::{CONSOLE, Sinks, Store, StoreError};
 use crate::watch::{
     Control, SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, restore_board, wake,

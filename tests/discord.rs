@@ -18,7 +18,8 @@ use herald::discord::replies::Presentation;
 use herald::observe::Metrics;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::formats::herald_json;
-use herald::sources::live::{Location, SourceOptions};
+use herald::sources::location::Location;
+use herald::sources::options::SourceOptions;
 use serde_json::{Value, json};
 use support::fake_discord::{FakeConfig, FakeDiscord, FakeUser, Faults};
 

@@ -23,7 +23,8 @@ use herald::discord::replies::Presentation;
 use herald::observe::Metrics;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::Loaded;
-use herald::sources::live::{Location, SourceOptions};
+use herald::sources::location::Location;
+use herald::sources::options::SourceOptions;
 use herald::store::Store;
 use support::fake_discord::{FakeConfig, FakeDiscord, Faults};
 

@@ -17,8 +17,9 @@ use herald::demo;
 use herald::observe::metrics::FeedCause;
 use herald::secret::Secret;
 use herald::sources::Format;
-use herald::sources::live::{Location, Polled, Snapshot, Source, SourceError, SourceOptions, open};
-use herald::sources::remote::RemoteAuth;
+use herald::sources::live::{Polled, Snapshot, Source, SourceError};
+use herald::sources::location::{Location, open};
+use herald::sources::options::{RemoteAuth, SourceOptions};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 

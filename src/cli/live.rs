@@ -19,7 +19,8 @@ use crate::rehearsal::{self, Feed, Speed};
 use crate::sinks::console::{ConsoleStyle, Output};
 use crate::sources;
 use crate::sources::formats::herald_json;
-use crate::sources::live::{Location, SourceOptions};
+use crate::sources::location::Location;
+use crate::sources::options::SourceOptions;
 
 /// Prints the state of the parties as the board stands.
 fn print_seats(
@@ -299,7 +300,8 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
     let a = a.clone();
     block_on(async move {
         use crate::core::model::DeclarationStatus as S;
-        use crate::sources::live::{Polled, open};
+        use crate::sources::live::Polled;
+        use crate::sources::location::open;
         let format = format_for(a.format, &a.source)?;
         let (parties, loaded) = a.compare.load(format).await?;
         let baseline = a.compare.baseline.is_some().then_some(loaded);

@@ -247,7 +247,7 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
             None => "not set".to_string(),
             Some(location) => {
                 let options = c.source_options();
-                let polled = match crate::sources::live::open(
+                let polled = match crate::sources::location::open(
                     location,
                     &options,
                     std::sync::Arc::new(parties.clone()),

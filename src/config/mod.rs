@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::sources::Format;
-use crate::sources::live::Location;
-use crate::sources::remote::{RemoteAuth, RemoteUrl};
+use crate::sources::location::Location;
+use crate::sources::options::RemoteAuth;
+use crate::sources::remote::RemoteUrl;
 
 /// Why a configuration is unusable, precisely.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -222,8 +223,8 @@ pub fn remote_auth_from(env: Env) -> Result<RemoteAuth, ConfigError> {
 
 impl Config {
     /// What the source is polled with.
-    pub fn source_options(&self) -> crate::sources::live::SourceOptions {
-        crate::sources::live::SourceOptions {
+    pub fn source_options(&self) -> crate::sources::options::SourceOptions {
+        crate::sources::options::SourceOptions {
             format: self.format,
             constituencies: self.constituencies.clone(),
             timeout: self.timeout,

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Format;
-use super::live::{PollFuture, Polled, Source, SourceError, SourceOptions, parse_document};
+use super::live::{PollFuture, Polled, Source, SourceError, parse_document};
+use super::options::SourceOptions;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
 

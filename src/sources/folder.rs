@@ -10,7 +10,8 @@ use std::time::SystemTime;
 
 use super::Format;
 use super::inbox::{Inbox, Stamp};
-use super::live::{PollFuture, Polled, Source, SourceError, SourceOptions};
+use super::live::{PollFuture, Polled, Source, SourceError};
+use super::options::SourceOptions;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
 

@@ -10,7 +10,8 @@ use reqwest::StatusCode;
 use reqwest::header::{ETAG, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 
 use super::Format;
-use super::live::{PollFuture, Polled, Source, SourceError, SourceOptions, parse_document};
+use super::live::{PollFuture, Polled, Source, SourceError, parse_document};
+use super::options::SourceOptions;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
 

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Format;
-use super::live::{Contest, Parts, Polled, PublishedTotals, Snapshot, SourceError, SourceOptions};
+use super::live::{Contest, Parts, Polled, PublishedTotals, Snapshot, SourceError};
+use super::options::SourceOptions;
 use crate::core::model::Declaration;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;

@@ -2,9 +2,7 @@
 //! the declared results, behind one small trait, [`Source`].
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use super::{Format, LoadError, LoadErrorKind};
 use crate::core::model::{Declaration, Election};
@@ -256,85 +254,5 @@ pub fn parse_document(
         totals: Vec::new(),
         skipped: Vec::new(),
         nominations: Vec::new(),
-    })
-}
-
-/// Where a source reads from, as given on the command line or in config.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Location {
-    Url(String),
-    File(PathBuf),
-    Folder(PathBuf),
-    /// `ftp://`, `ftps://` or `sftp://`: a folder on the supplier's server.
-    Remote(super::remote::RemoteUrl),
-}
-
-impl Location {
-    /// `http(s)://…` is a URL; `ftp://`, `ftps://` and `sftp://` a remote folder; an
-    /// existing directory is a folder; anything else a file.
-    pub fn parse(s: &str) -> Result<Location, String> {
-        if s.starts_with("http://") || s.starts_with("https://") {
-            Ok(Location::Url(s.to_string()))
-        } else if super::remote::RemoteUrl::is_remote(s) {
-            super::remote::RemoteUrl::parse(s).map(Location::Remote)
-        } else {
-            let p = PathBuf::from(s);
-            Ok(if p.is_dir() {
-                Location::Folder(p)
-            } else {
-                Location::File(p)
-            })
-        }
-    }
-}
-
-/// Options common to the live sources.
-#[derive(Clone, Debug)]
-pub struct SourceOptions {
-    pub format: Format,
-    /// The HoC constituency file, for `hoc-csv` file sources.
-    pub constituencies: Option<PathBuf>,
-    pub timeout: std::time::Duration,
-    pub max_body_bytes: usize,
-    /// Which election to follow where a source holds several (an id or a name).
-    pub election: Option<String>,
-    /// How to log in to a remote folder.
-    pub remote: super::remote::RemoteAuth,
-}
-
-impl Default for SourceOptions {
-    fn default() -> Self {
-        SourceOptions {
-            format: Format::HeraldJson,
-            constituencies: None,
-            timeout: std::time::Duration::from_secs(10),
-            max_body_bytes: 32 * 1024 * 1024,
-            election: None,
-            remote: Default::default(),
-        }
-    }
-}
-
-/// Builds the source for a location.
-pub fn open(
-    location: &Location,
-    options: &SourceOptions,
-    parties: Arc<PartyRegistry>,
-) -> Result<Box<dyn Source>, SourceError> {
-    Ok(match location {
-        Location::Url(url) => Box::new(super::http::HttpSource::new(url, options, parties)?),
-        Location::File(path) => {
-            Box::new(super::file::FileSource::new(path.clone(), options, parties))
-        }
-        Location::Folder(path) => Box::new(super::folder::FolderSource::new(
-            path.clone(),
-            options,
-            parties,
-        )),
-        Location::Remote(url) => Box::new(super::remote::RemoteSource::new(
-            url.clone(),
-            options,
-            parties,
-        )?),
     })
 }

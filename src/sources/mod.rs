@@ -15,7 +15,9 @@ pub mod http;
 pub mod inbox;
 pub mod infer;
 pub mod live;
+pub mod location;
 pub mod merge;
+pub mod options;
 pub mod remote;
 
 use std::path::Path;

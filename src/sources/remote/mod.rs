@@ -15,17 +15,16 @@ mod ftp;
 mod sftp;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::Format;
 use super::inbox::{Inbox, Stamp};
-use super::live::{PollFuture, Polled, Source, SourceError, SourceOptions};
+use super::live::{PollFuture, Polled, Source, SourceError};
+use super::options::{RemoteAuth, SourceOptions};
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
-use crate::secret::Secret;
 
 /// The name of the file PA rewrites whenever it adds a message.
 pub const TIMESTAMP: &str = ".timestamp";
@@ -128,20 +127,6 @@ fn redact(s: &str) -> String {
         }
         _ => s.to_string(),
     }
-}
-
-/// How herald proves who it is to a remote folder, and how it knows the server.
-#[derive(Clone, Debug, Default)]
-pub struct RemoteAuth {
-    /// The password (`HERALD_SOURCE_PASSWORD`, or the file `source.password_file`).
-    pub password: Option<Secret>,
-    /// For SFTP: a private key file (OpenSSH format), tried before the password.
-    pub key_file: Option<PathBuf>,
-    /// For SFTP: the known-hosts file the server's key must be in (default
-    /// `~/.ssh/known_hosts`).
-    pub known_hosts: Option<PathBuf>,
-    /// For FTPS: a PEM certificate to trust besides the system's (a private CA).
-    pub ca_file: Option<PathBuf>,
 }
 
 /// A boxed future of a session operation.
