@@ -14,7 +14,6 @@ use super::health::DiscordHealth;
 use super::replies::Reply;
 use crate::config::{Registration, Secret};
 
-
 /// How to reach Discord.
 #[derive(Clone, Debug)]
 pub struct Connection {

@@ -1,10 +1,12 @@
 //! The input edge: where outside data (results files, feeds) becomes declarations.
 //!
 //! [`formats`] holds one reader per published format; [`load_files`] reads them from disk.
-//! [`live`] defines the sources the watcher polls: [`http`] feeds, a [`file`] re-read when it
-//! changes, a [`folder`] of per-declaration files as a wire supplier delivers them, and a
-//! [`remote`] folder on the supplier's FTP, FTPS or SFTP server; both folders add their
-//! messages up in an [`inbox`] by [`merge`]'s rule.
+//! [`live`] defines what the watcher polls (a source, its snapshots and errors) and
+//! [`options`] how a source is set up; below them the sources: [`http`] feeds, a [`file`]
+//! re-read when it changes, a [`folder`] of per-declaration files as a wire supplier
+//! delivers them, and a [`remote`] folder on the supplier's FTP, FTPS or SFTP server (both
+//! folders add their messages up in an [`inbox`] by [`merge`]'s rule); [`location`] opens
+//! the one a location names.
 
 pub mod error;
 pub mod file;

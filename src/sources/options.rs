@@ -34,7 +34,6 @@ impl Default for SourceOptions {
     }
 }
 
-
 /// How herald proves who it is to a remote folder, and how it knows the server.
 #[derive(Clone, Debug, Default)]
 pub struct RemoteAuth {
@@ -48,4 +47,3 @@ pub struct RemoteAuth {
     /// For FTPS: a PEM certificate to trust besides the system's (a private CA).
     pub ca_file: Option<PathBuf>,
 }
-

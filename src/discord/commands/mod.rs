@@ -6,11 +6,11 @@ use poise::serenity_prelude as serenity;
 
 use tokio::sync::watch;
 
+use super::embed::{create_embed, no_mentions};
+use super::replies::{self, Picture, Presentation, Reply};
 use crate::observe::Metrics;
 use crate::store::Store;
 use crate::watch::{Control, SharedBoard, WatchStatus};
-use super::embed::{create_embed, no_mentions};
-use super::replies::{self, Picture, Presentation, Reply};
 
 mod subscriptions;
 pub use subscriptions::{SubscribeKind, SubscribeMode, subscribe, subscriptions, unsubscribe};

@@ -5,8 +5,8 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{Context, Error};
 use super::super::subscribing;
+use super::{Context, Error};
 use super::{choices, refuse_unless_manager, send};
 use crate::core::filter::Wants;
 use crate::discord::replies::Reply;
