@@ -612,6 +612,19 @@ impl Board {
         tally(self.declared(scope), total, &self.parties)
     }
 
+    /// The scopes a night's answers are given in: the whole election, or each election
+    /// followed side by side.
+    pub fn election_scopes(&self) -> Vec<Scope> {
+        if self.elections.is_empty() {
+            vec![Scope::All]
+        } else {
+            self.elections
+                .iter()
+                .map(|e| Scope::Election(e.id.clone()))
+                .collect()
+        }
+    }
+
     /// The councils declared in `scope`, tallied by control and seats; None where the scope
     /// holds no council.
     pub fn council_tally(&self, scope: &Scope) -> Option<CouncilTally> {

@@ -297,15 +297,7 @@ pub fn projection(board: &Board, p: &Presentation) -> Reply {
 /// `/councils`: each local election's councils so far, by control and seats.
 pub fn councils(board: &Board, p: &Presentation) -> Reply {
     let style = p.style(board);
-    let scopes: Vec<Scope> = if board.elections().is_empty() {
-        vec![Scope::All]
-    } else {
-        board
-            .elections()
-            .iter()
-            .map(|e| Scope::Election(e.id.clone()))
-            .collect()
-    };
+    let scopes = board.election_scopes();
     let found: Vec<(Scope, Embed)> = scopes
         .into_iter()
         .filter_map(|s| {

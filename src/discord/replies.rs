@@ -284,16 +284,7 @@ pub fn seats(board: &Board, p: &Presentation) -> Reply {
     let style = p.style(board);
     // Elections side by side: each its own tally and majority line, named (a message holds
     // at most 10 embeds).
-    let scopes: Vec<Scope> = if board.elections().is_empty() {
-        vec![Scope::All]
-    } else {
-        board
-            .elections()
-            .iter()
-            .take(10)
-            .map(|e| Scope::Election(e.id.clone()))
-            .collect()
-    };
+    let scopes: Vec<Scope> = board.election_scopes().into_iter().take(10).collect();
     let standings: Vec<Standing> = scopes.iter().map(|s| board.standing(s)).collect();
     let mut reply = Reply::embed(standing_embed(
         &standings[0],

@@ -3,17 +3,13 @@
 //! majority line, and a legend of projected seats with the declared in brackets. Labelled
 //! a projection on the picture itself.
 
-use super::seats::{fill_attrs, hemicycle};
+use super::seats::{CX, CY, INNER, OUTER, fill_attrs, hemicycle, majority_line};
 use super::svg::{Font, Svg, Weight, shrink_to_fit};
 use super::{HEIGHT, WIDTH, theme};
 use crate::core::projection::Projection;
 use crate::format::{Style, thousands};
 
 const MARGIN: f64 = 40.0;
-const OUTER: f64 = 300.0;
-const INNER: f64 = 111.0;
-const CX: f64 = MARGIN + OUTER;
-const CY: f64 = 512.0;
 const LEGEND_X: f64 = 680.0;
 /// Parties in the legend (the rest are still drawn).
 const ROWS: usize = 8;
@@ -59,22 +55,10 @@ pub fn projection_svg(pr: &Projection, title: &str, style: &Style) -> String {
         svg.circle(*x, *y, h.dot * 0.85, &hollow);
     }
     if total >= 3 {
-        let a = h.line_before(pr.majority_line as usize);
-        let (cos, sin) = (a.cos(), a.sin());
-        let (r0, r1) = (INNER - 12.0, OUTER + 14.0);
-        svg.line(
-            CX + r0 * cos,
-            CY - r0 * sin,
-            CX + r1 * cos,
-            CY - r1 * sin,
-            theme::TEXT,
-            r#"stroke-width="3" stroke-dasharray="8 6""#,
-        );
-        svg.text(
-            CX + (OUTER + 22.0) * cos,
-            CY - (OUTER + 22.0) * sin,
-            &Font::new(20.0, theme::TEXT).middle(),
-            &format!("{} for a majority", thousands(u64::from(pr.majority_line))),
+        majority_line(
+            &mut svg,
+            h.line_before(pr.majority_line as usize),
+            pr.majority_line,
         );
     }
 

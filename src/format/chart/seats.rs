@@ -19,10 +19,10 @@ const MAX_ROWS: usize = 9;
 const MAX_DOTS: u64 = 1200;
 
 const MARGIN: f64 = 40.0;
-const OUTER: f64 = 300.0;
-const INNER: f64 = 111.0;
-const CX: f64 = MARGIN + OUTER;
-const CY: f64 = 512.0;
+pub(super) const OUTER: f64 = 300.0;
+pub(super) const INNER: f64 = 111.0;
+pub(super) const CX: f64 = MARGIN + OUTER;
+pub(super) const CY: f64 = 512.0;
 const LEGEND_X: f64 = 680.0;
 
 /// Seat positions on a hemicycle centred on (`cx`, `cy`) between radii `inner` and
@@ -286,26 +286,7 @@ pub fn seats_svg(t: &Tally, title: &str, style: &Style) -> String {
             let font = Font::new(28.0, theme::MUTED).middle();
             svg.text(CX, CY - 120.0, &font, "No seats to show");
         }
-        // The majority line: a party whose seats cross it has a majority.
-        Some(a) => {
-            let (cos, sin) = (a.cos(), a.sin());
-            let (r0, r1) = (INNER - 12.0, OUTER + 14.0);
-            svg.line(
-                CX + r0 * cos,
-                CY - r0 * sin,
-                CX + r1 * cos,
-                CY - r1 * sin,
-                theme::TEXT,
-                r#"stroke-width="3" stroke-dasharray="8 6""#,
-            );
-            let font = Font::new(20.0, theme::TEXT).middle();
-            svg.text(
-                CX + (OUTER + 22.0) * cos,
-                CY - (OUTER + 22.0) * sin,
-                &font,
-                &format!("{} for a majority", thousands(u64::from(t.majority_line))),
-            );
-        }
+        Some(a) => majority_line(&mut svg, a, t.majority_line),
     }
     // How far the count has got, in the hollow of the arc.
     let big = Font::new(44.0, theme::TEXT).bold().middle();
@@ -328,6 +309,27 @@ pub fn seats_svg(t: &Tally, title: &str, style: &Style) -> String {
 
     legend(&mut svg, &entries, undeclared, w);
     svg.finish()
+}
+
+/// The majority line across the arc at angle `a`, labelled: a party whose seats cross it
+/// has a majority.
+pub(super) fn majority_line(svg: &mut Svg, a: f64, line: u32) {
+    let (cos, sin) = (a.cos(), a.sin());
+    let (r0, r1) = (INNER - 12.0, OUTER + 14.0);
+    svg.line(
+        CX + r0 * cos,
+        CY - r0 * sin,
+        CX + r1 * cos,
+        CY - r1 * sin,
+        theme::TEXT,
+        r#"stroke-width="3" stroke-dasharray="8 6""#,
+    );
+    svg.text(
+        CX + (OUTER + 22.0) * cos,
+        CY - (OUTER + 22.0) * sin,
+        &Font::new(20.0, theme::TEXT).middle(),
+        &format!("{} for a majority", thousands(u64::from(line))),
+    );
 }
 
 pub(super) fn fill_attrs(colour: Colour) -> String {
