@@ -1551,6 +1551,27 @@ async fn a_may_night_replayed_announces_councils_lists_and_a_mayor_on_their_own_
     assert!(c.control.contains(&(Control::Party(con), 1, 1)));
     assert!(c.control.contains(&(Control::Party(lab), 1, -1)));
     assert!(c.control.contains(&(Control::Noc, 1, 0)));
+    // PA's councils state of parties is read and compared with herald's tally: it covers
+    // all 136 councils of PA's test run, of which the folder holds 3.
+    let sop = std::fs::read_to_string(may.join("Local_Test_SOP_136.xml")).unwrap();
+    let parts =
+        herald::sources::live::pa_parts("Local_Test_SOP_136.xml", &sop, &demo::parties()).unwrap();
+    assert_eq!(parts.election.as_ref().map(|e| e.total_seats), Some(136));
+    let problems = herald::watch::report::cross_check(&b, &parts.totals.unwrap());
+    assert!(
+        problems.contains(
+            &"state of parties (Local elections 2026) covers 136 councils; herald holds 3"
+                .to_string()
+        ),
+        "{problems:?}"
+    );
+    assert!(
+        problems.contains(
+            &"state of parties (Local elections 2026) gives Lab 1839 seats won; herald counts 29"
+                .to_string()
+        ),
+        "{problems:?}"
+    );
     // `/councils` answers with them, and their chart.
     let p = herald::discord::replies::Presentation {
         tz: chrono_tz::Europe::London,

@@ -55,6 +55,27 @@ pub fn cross_check(board: &Board, totals: &PublishedTotals) -> Vec<String> {
         ),
         _ => (Scope::All, String::new()),
     };
+    // Councils: PA's councils declared and seats won against herald's council tally.
+    if let crate::core::board::Standing::Councils(c) = board.standing(&scope) {
+        if c.declared != totals.results {
+            out.push(format!(
+                "state of parties{of} covers {} councils; herald holds {}",
+                totals.results, c.declared
+            ));
+        }
+        for (label, party, seats) in &totals.seats {
+            let ours = party
+                .as_ref()
+                .and_then(|p| c.seats.iter().find(|s| &s.0 == p))
+                .map_or(0, |s| s.1);
+            if ours != *seats {
+                out.push(format!(
+                    "state of parties{of} gives {label} {seats} seats won; herald counts {ours}"
+                ));
+            }
+        }
+        return out;
+    }
     let tally = board.tally(&scope);
     let declared = board
         .entries()

@@ -17,7 +17,9 @@
 
 use roxmltree::{Document, Node};
 
-use super::pa_xml::{PaElection, PaSeat, pa_party_for, parse_date, parse_time, seat_id};
+use super::pa_xml::{
+    PaElection, PaSeat, SopParty, StateOfParties, pa_party_for, parse_date, parse_time, seat_id,
+};
 use crate::core::allocation::{
     Allocation, Control, CouncilSeats, ListMember, ListSeats, PartySeats, Proportion,
 };
@@ -238,6 +240,74 @@ pub fn council(file: &str, doc: &Document, parties: &PartyRegistry) -> Result<Pa
         declaration,
         previous: None,
         pa_text: None,
+    })
+}
+
+/// `LocalStateOfParties`: the night's councils so far, as PA counts them (councils
+/// controlled and seats won by party), read as a state of parties whose seats are seats won
+/// and whose size is the number of councils; cross-checked with herald's own tally.
+pub fn local_state_of_parties(
+    file: &str,
+    doc: &Document,
+    parties: &PartyRegistry,
+) -> Result<StateOfParties, LoadError> {
+    let r = Reader { file, doc };
+    let root = doc.root_element();
+    let el = r.child(root, "Election")?;
+    let date = r.date(el)?;
+    let election = PaElection {
+        name: format!("Local elections {}", date.format("%Y")),
+        date,
+        kind: "local".into(),
+    };
+    let mut rows = Vec::new();
+    if let Some(list) = children(root, "Parties").into_iter().next() {
+        for p in children(list, "Party") {
+            let abbreviation = r.req(p, "abbreviation")?.trim().to_string();
+            let name = p
+                .attribute("name")
+                .unwrap_or(&abbreviation)
+                .trim()
+                .to_string();
+            // No overall control is not a party.
+            let party = (!abbreviation.eq_ignore_ascii_case("NOC"))
+                .then(|| super::party_known(parties, &abbreviation, &name))
+                .flatten();
+            rows.push(SopParty {
+                seats: r.opt_number(p, "seatsWon")?.unwrap_or(0),
+                abbreviation,
+                name,
+                party,
+                gains: 0,
+                losses: 0,
+                total_votes: None,
+                share: None,
+                share_change: None,
+            });
+        }
+    }
+    let councils = children(root, "CouncilsIncluded")
+        .into_iter()
+        .next()
+        .map(|list| {
+            children(list, "Council")
+                .into_iter()
+                .map(|c| {
+                    Ok((
+                        r.number::<u32>(c, "paId")?,
+                        r.req(c, "name")?.trim().to_string(),
+                    ))
+                })
+                .collect::<Result<Vec<_>, LoadError>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(StateOfParties {
+        election,
+        number_of_results: r.number(root, "numberOfResults")?,
+        total_constituencies: r.number(root, "totalNumberOfCouncils")?,
+        parties: rows,
+        constituencies: councils,
     })
 }
 

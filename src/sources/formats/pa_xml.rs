@@ -201,10 +201,12 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
             .map(PaMessage::StateOfParties),
         "FirstPastThePostNominations" => doc.nominations(root, parties).map(PaMessage::Nominations),
         // The May-night families, read on a real XML tree (see [`super::pa_may`]).
-        may @ ("LocalElectionResult" | "TopUpResult" | "TopUpRush") => {
+        may @ ("LocalElectionResult" | "LocalStateOfParties" | "TopUpResult" | "TopUpRush") => {
             use super::pa_may;
             let tree = pa_may::document(file, text)?;
             match may {
+                "LocalStateOfParties" => pa_may::local_state_of_parties(file, &tree, parties)
+                    .map(PaMessage::StateOfParties),
                 "LocalElectionResult" => {
                     pa_may::council(file, &tree, parties).map(PaMessage::Result)
                 }
@@ -223,8 +225,7 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
 }
 
 /// The roots of PA's other message families (its XSDs), read as [`PaMessage::Unread`].
-const OTHER_FAMILIES: [&str; 9] = [
-    "LocalStateOfParties",
+const OTHER_FAMILIES: [&str; 8] = [
     "LocalNominations",
     "TopUpNominations",
     "STVResult",
