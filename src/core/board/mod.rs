@@ -1,62 +1,29 @@
 //! The results board: the election as it stands, in memory. It holds the latest declaration
 //! of each constituency with its computed figures, the baseline, and a finder over every
 //! known constituency. Every front end (console, CLI, Discord) answers from a board, so the
-//! same declaration always reads the same everywhere.
+//! same declaration always reads the same everywhere. What it adds up (tallies, the race,
+//! the projection, councils) is in `tallies`; the figures of results in seats that need
+//! the board, in `seats`.
 
 use std::collections::BTreeMap;
 
-use super::allocation::{Allocation, CouncilSeats, PartySeats};
+use super::allocation::Allocation;
 use super::arithmetic::{Against, Figures, SeatFigures, compute_against};
-use super::council::{CouncilFigures, CouncilTally, council_figures, council_tally};
+use super::council::council_figures;
 use super::finder::{Aliases, Finder, Lookup, Match, MatchKind};
 use super::lists::list_figures;
 use super::model::{
     Baseline, Constituency, ConstituencyId, Declaration, DeclarationStatus, Election, Nation,
     Nominated,
 };
-use super::national::{Race, Tally, tally};
+use super::national::Race;
 use super::parties::PartyRegistry;
 
-/// A multi-member ward's winners (those the source marks elected, else the most votes) and
-/// its majority: the last elected's votes minus the best loser's (the arithmetic note).
-fn several_elected(f: &mut Figures, seats: u32) {
-    let n = seats as usize;
-    let marked: Vec<usize> = (0..f.candidates.len())
-        .filter(|i| f.candidates[*i].elected)
-        .collect();
-    let elected: Vec<usize> = if marked.is_empty() {
-        (0..f.candidates.len().min(n)).collect()
-    } else {
-        marked
-    };
-    let Some(&first) = elected.first() else {
-        return;
-    };
-    f.winner = super::arithmetic::Winner::Elected(first);
-    f.also_elected = elected[1..].to_vec();
-    // Each voter had several votes: the votes say nothing of how many voted.
-    f.turnout = None;
-    f.turnout_change = None;
-    let last = elected
-        .iter()
-        .map(|i| f.candidates[*i].votes)
-        .min()
-        .unwrap_or(0);
-    let best_loser = (0..f.candidates.len())
-        .filter(|i| !elected.contains(i))
-        .map(|i| f.candidates[i].votes)
-        .max();
-    let m = best_loser.map_or(last, |l| last.saturating_sub(l));
-    f.majority = Some(m);
-    f.majority_pct = Some(super::arithmetic::pct(m, f.total_votes));
-}
+mod seats;
+mod tallies;
 
-/// Where an election stands: seats (a parliament, a by-election) or councils.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Standing {
-    Seats(Tally),
-    Councils(CouncilTally),
-}
+use seats::several_elected;
+pub use tallies::Standing;
 
 /// A declaration on the board, with its figures.
 #[derive(Clone, Debug, PartialEq)]
@@ -244,83 +211,9 @@ impl Board {
         )
     }
 
-    /// How many parties the race line names.
-    const RACE_LEADERS: usize = 4;
-
-    /// Notes where the race stands right after event `seq` about seat `c` (call it after
-    /// applying the event): the seat's election, or the whole board. A contest of one seat
-    /// (a mayor, a lone by-election) has no race.
-    pub fn note_race(&mut self, seq: i64, c: &Constituency) {
-        let (scope, election) = match (self.election_of(c), self.elections.is_empty()) {
-            (Some(e), false) => (Scope::Election(e.id.clone()), &e.id),
-            _ => (Scope::All, &self.election.id),
-        };
-        if self.size_unknown.contains(election) {
-            return;
-        }
-        if let Some(race) = self.race(&scope) {
-            self.races.insert(seq, race);
-        }
-    }
-
-    /// Where the race stands in `scope` now (None for a contest of one seat): the tally's
-    /// leaders and, for the whole of a lone election, the projection's largest party.
-    pub fn race(&self, scope: &Scope) -> Option<Race> {
-        let tally = self.tally(scope);
-        if tally.total_seats <= 1 {
-            return None;
-        }
-        let mut race = tally.race(Self::RACE_LEADERS);
-        if *scope == Scope::All
-            && let Some(p) = self.projection()
-        {
-            race.projected = p.parties.first().map(|x| (x.party.clone(), x.projected));
-        }
-        Some(race)
-    }
-
-    /// The projection of the seats still to declare (uniform swing by nation, over the
-    /// configured baseline, else the previous results a source sent with its nominations).
-    /// None until enough seats are comparable, and for elections side by side.
-    pub fn projection(&self) -> Option<super::projection::Projection> {
-        if !self.elections.is_empty() {
-            return None;
-        }
-        let declared: Vec<&Figures> = self.declared(&Scope::All).collect();
-        let undeclared = self
-            .known
-            .values()
-            .filter(|c| {
-                self.entries
-                    .get(&c.id)
-                    .is_none_or(|e| e.declaration.status != DeclarationStatus::Declared)
-            })
-            .map(|c| {
-                let previous = self.baseline.get(&c.id).or_else(|| {
-                    self.nominations
-                        .get(&c.id)
-                        .and_then(|n| n.source.as_deref())
-                        .and_then(|s| s.previous.as_ref())
-                        .map(|p| &p.result)
-                });
-                (c.nation, previous)
-            });
-        super::projection::project(
-            declared,
-            undeclared,
-            self.election.total_seats,
-            &self.parties,
-        )
-    }
-
     /// Whether the election's size is known (given by a feed or a baseline, not guessed).
     pub fn size_known(&self) -> bool {
         !self.size_unknown.contains(&self.election.id)
-    }
-
-    /// The race as it stood right after event `seq`, where it was noted.
-    pub fn race_at(&self, seq: i64) -> Option<&Race> {
-        self.races.get(&seq)
     }
 
     /// Whether the seat's declaration was withdrawn (and not declared again since).
@@ -368,46 +261,6 @@ impl Board {
             None => None,
         };
         figures
-    }
-
-    /// The constituency seats each party has won in a list's region, where the board knows
-    /// which constituencies lie in it: those the aliases' `[regions]` table lists under the
-    /// list's name, else those whose region is the list's name. None where it knows none;
-    /// a constituency listed but not yet declared counts nothing yet.
-    fn constituency_seats_in(&self, list: &Constituency) -> Option<Vec<PartySeats>> {
-        let region = &list.name;
-        let listed: Option<Vec<String>> = self
-            .aliases
-            .regions
-            .iter()
-            .find(|(r, _)| r.eq_ignore_ascii_case(region))
-            .map(|(_, names)| names.iter().map(|n| super::finder::normalise(n)).collect());
-        let inside: Vec<&ConstituencyId> = self
-            .known
-            .values()
-            .filter(|c| c.election == list.election && c.id != list.id)
-            .filter(|c| match &listed {
-                Some(names) => names.contains(&super::finder::normalise(&c.name)),
-                None => c.region.eq_ignore_ascii_case(region),
-            })
-            .map(|c| &c.id)
-            .collect();
-        if inside.is_empty() && listed.is_none() {
-            return None;
-        }
-        let mut won: Vec<PartySeats> = Vec::new();
-        for id in inside {
-            if let Some(p) = self.get(id).and_then(|e| e.figures.winning_party()) {
-                match won.iter_mut().find(|w| &w.party == p) {
-                    Some(w) => w.seats += 1,
-                    None => won.push(PartySeats {
-                        party: p.clone(),
-                        seats: 1,
-                    }),
-                }
-            }
-        }
-        Some(won)
     }
 
     /// What a declaration is compared with (see [`Board::compute`]).
@@ -584,84 +437,5 @@ impl Board {
         all.sort_by_key(|e| std::cmp::Reverse(e.sequence));
         all.truncate(n);
         all
-    }
-
-    /// Declared results only (not seats merely called or under recount).
-    fn declared(&self, scope: &Scope) -> impl Iterator<Item = &Figures> {
-        self.entries
-            .values()
-            .filter(move |e| {
-                e.declaration.status == DeclarationStatus::Declared
-                    && scope.covers(&e.figures.constituency)
-            })
-            .map(|e| &e.figures)
-    }
-
-    /// The tally over the whole election, a nation or a region.
-    pub fn tally(&self, scope: &Scope) -> Tally {
-        let total = match scope {
-            Scope::All if self.elections.is_empty() => self.election.total_seats,
-            Scope::All => self.elections.iter().map(|e| e.total_seats).sum(),
-            Scope::Election(id) => self
-                .elections
-                .iter()
-                .find(|e| &e.id == id)
-                .map_or(0, |e| e.total_seats),
-            _ => self.known.values().filter(|c| scope.covers(c)).count() as u32,
-        };
-        tally(self.declared(scope), total, &self.parties)
-    }
-
-    /// The scopes a night's answers are given in: the whole election, or each election
-    /// followed side by side.
-    pub fn election_scopes(&self) -> Vec<Scope> {
-        if self.elections.is_empty() {
-            vec![Scope::All]
-        } else {
-            self.elections
-                .iter()
-                .map(|e| Scope::Election(e.id.clone()))
-                .collect()
-        }
-    }
-
-    /// The councils declared in `scope`, tallied by control and seats; None where the scope
-    /// holds no council.
-    pub fn council_tally(&self, scope: &Scope) -> Option<CouncilTally> {
-        let councils: Vec<(&CouncilSeats, &CouncilFigures)> = self
-            .entries
-            .values()
-            .filter(|e| {
-                e.declaration.status == DeclarationStatus::Declared
-                    && scope.covers(&e.figures.constituency)
-            })
-            .filter_map(|e| {
-                match (
-                    e.declaration.allocation.as_deref(),
-                    e.figures.seats.as_deref(),
-                ) {
-                    (Some(Allocation::Council(c)), Some(SeatFigures::Council(f))) => Some((c, f)),
-                    _ => None,
-                }
-            })
-            .collect();
-        (!councils.is_empty()).then(|| council_tally(councils))
-    }
-
-    /// Where `scope` stands: its councils where it holds councils, else its seats.
-    pub fn standing(&self, scope: &Scope) -> Standing {
-        match self.council_tally(scope) {
-            Some(c) => Standing::Councils(c),
-            None => Standing::Seats(self.tally(scope)),
-        }
-    }
-
-    /// Region and nation names on the board, for `/region`.
-    pub fn regions(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.known.values().map(|c| c.region.clone()).collect();
-        names.extend(Nation::ALL.iter().map(|n| n.name().to_string()));
-        names.sort();
-        names.dedup();
-        names
     }
 }
