@@ -96,6 +96,19 @@ impl Pipeline {
         election: Option<Election>,
         metrics: Metrics,
     ) -> Result<Pipeline, StartError> {
+        Self::start_with(config, parties, baseline, election, metrics, |_| {}).await
+    }
+
+    /// [`Pipeline::start`], with `setup` applied to the new board before anything reads it
+    /// (the aliases and notable names of the night, which the replay at start needs too).
+    pub async fn start_with(
+        config: PipelineConfig,
+        parties: PartyRegistry,
+        baseline: Baseline,
+        election: Option<Election>,
+        metrics: Metrics,
+        setup: impl FnOnce(&mut Board),
+    ) -> Result<Pipeline, StartError> {
         let store = Store::open(&config.store).await?;
         // Until the feed names its election: the one given, else the one the store holds.
         let election = match election {
@@ -106,7 +119,9 @@ impl Pipeline {
                 .unwrap_or_else(|| placeholder_election(&baseline)),
         };
         let parties_arc = Arc::new(parties.clone());
-        let board: SharedBoard = SharedBoard::new(Board::new(election, parties, baseline));
+        let mut night = Board::new(election, parties, baseline);
+        setup(&mut night);
+        let board: SharedBoard = SharedBoard::new(night);
         restore_board(&store, &board).await?;
         let source = open(&config.location, &config.source, parties_arc)?;
         let wake = wake();

@@ -1637,20 +1637,21 @@ async fn democracy_club_s_wards_are_announced_with_all_their_winners() {
         "{text}"
     );
     assert!(text.contains("Majority 383 "), "{text}");
-    // Sheffield's tally counts each seat of each ward.
-    let b = board.read();
-    let sheffield = b.tally(&herald::core::board::Scope::Election(
+    // Sheffield's tally counts each seat of each ward. The document lists only the
+    // ballots with results, so the council's size stays unknown (and no milestone of a
+    // night claims every seat has declared).
+    let sheffield = board.read().tally(&herald::core::board::Scope::Election(
         "local.sheffield.2021-05-06".into(),
     ));
     let seats: u32 = sheffield.parties.iter().map(|p| p.seats).sum();
     assert_eq!(seats, sheffield.declared);
-    assert_eq!(
-        sheffield.declared, sheffield.total_seats,
-        "every seat of the file declared"
+    assert!(
+        sheffield.declared > 28,
+        "more seats than wards: {}",
+        sheffield.declared
     );
     assert!(
-        sheffield.total_seats > 28,
-        "more seats than wards: {}",
-        sheffield.total_seats
+        store.milestones().await.unwrap().is_empty(),
+        "no milestone of a night"
     );
 }

@@ -507,12 +507,16 @@ pub(crate) async fn start_pipeline(
 ) -> Result<Option<crate::app::Pipeline>, CliError> {
     let metrics = crate::observe::Metrics::default();
     let started = stop
-        .unless(crate::app::Pipeline::start(
+        .unless(crate::app::Pipeline::start_with(
             config,
             parties,
             baseline,
             None,
             metrics.clone(),
+            move |board| {
+                board.set_aliases(aliases);
+                board.notable = notable;
+            },
         ))
         .await;
     let Some(pipeline) = started
@@ -521,11 +525,6 @@ pub(crate) async fn start_pipeline(
     else {
         return Ok(None);
     };
-    {
-        let mut board = pipeline.board.write();
-        board.set_aliases(aliases);
-        board.notable = notable;
-    }
     if let Some(addr) = listen {
         serve_observe(addr, &pipeline, metrics).await?;
     }

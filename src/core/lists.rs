@@ -187,7 +187,6 @@ mod board_tests {
             .insert("North".into(), vec!["Seat One".into(), "Seat Two".into()]);
         b.set_aliases(aliases);
         b.apply(seat("C1", "Seat One"));
-        b.apply(seat("C2", "Seat Two"));
         let member = |p: &str| ListMember {
             name: format!("{p} member"),
             party: PartyId::new(p),
@@ -208,6 +207,14 @@ mod board_tests {
                 elected: vec![member("lab"), member("lab"), member("con")],
             })),
         );
+        // With Seat Two not declared, the region's count would be short: not checked, the
+        // source's allocation stands.
+        let f = b.compute(&list);
+        let Some(SeatFigures::List(l)) = f.seats.as_deref() else {
+            panic!("{:?}", f.seats)
+        };
+        assert!(l.computed.is_none() && l.unchecked.is_some(), "{l:?}");
+        b.apply(seat("C2", "Seat Two"));
         // Con's two constituency seats make its divisor 3: Lab 500, Lab 250, then Con 200
         // (not Con 600, Lab 500, Con 300 as on the list votes alone). As the source says.
         let f = b.compute(&list);

@@ -142,7 +142,13 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
         });
     }
     let mut ids = Vec::new();
-    for part in seat_list(board, t) {
+    let parts = seat_list(board, t);
+    if parts.len() > MAX_SEATS {
+        return Err(format!(
+            "A filter lists at most {MAX_SEATS} seats; subscribe to a region or a party instead."
+        ));
+    }
+    for part in parts {
         let part = part.as_str();
         match board.finder().find(part) {
             Lookup::Found(m) => ids.push(m.id),
@@ -178,8 +184,14 @@ pub fn parse_filter(board: &Board, text: &str) -> Result<Filter, String> {
         }
     }
     ids.dedup();
+    if ids.is_empty() {
+        return Err("The filter names no seat: use `all`, a region or nation, a party, or seats separated by semicolons.".into());
+    }
     Ok(area(Area::Constituencies { ids }))
 }
+
+/// The most seats one filter lists.
+const MAX_SEATS: usize = 50;
 
 /// Splits a list of seats. Semicolons separate them where given; else commas, except the
 /// commas inside a seat's own name ("Birmingham, Ladywood"): pieces that together make a
@@ -194,13 +206,18 @@ fn seat_list(board: &Board, text: &str) -> Vec<String> {
             .collect();
     }
     let pieces: Vec<&str> = text.split(',').map(str::trim).collect();
+    if pieces.len() > 4 * MAX_SEATS {
+        // Far too many to be seats: not looked up (the caller refuses the list).
+        return pieces.into_iter().map(String::from).collect();
+    }
     let exact =
         |s: &str| matches!(board.finder().find(s), Lookup::Found(m) if m.kind == MatchKind::Exact);
     let mut out = Vec::new();
     let mut i = 0;
     while i < pieces.len() {
         let mut end = i + 1;
-        for j in (i + 2..=pieces.len()).rev() {
+        // A seat's own name holds at most a few commas.
+        for j in (i + 2..=pieces.len().min(i + 4)).rev() {
             if exact(&pieces[i..j].join(", ")) {
                 end = j;
                 break;
@@ -401,6 +418,18 @@ mod tests {
         );
         assert_eq!(parse_filter(&b, "gains").map(|f| f.wants), Ok(Wants::Gains));
         assert!(parse_filter(&b, "Narnia").is_err());
+        // An empty list, and one far too long, are refused.
+        assert!(
+            parse_filter(&b, ";")
+                .unwrap_err()
+                .starts_with("The filter names no seat")
+        );
+        let long = vec!["Hartlepool"; 60].join("; ");
+        assert!(
+            parse_filter(&b, &long)
+                .unwrap_err()
+                .contains("at most 50 seats")
+        );
     }
 
     #[test]

@@ -238,7 +238,17 @@ pub fn parse_document(
     if format == Format::DemocracyClub {
         let r = super::formats::democracy_club::load(name, text, parties)?;
         return Ok(Snapshot {
-            elections: r.elections,
+            // A results document lists the ballots with results only: the seats it counts
+            // are those declared, not the election's size, which stays unknown (and the
+            // night's milestones off).
+            elections: r
+                .elections
+                .into_iter()
+                .map(|mut e| {
+                    e.total_seats = 0;
+                    e
+                })
+                .collect(),
             declarations: r.declarations,
             complete: r.complete,
             totals: Vec::new(),
@@ -255,4 +265,30 @@ pub fn parse_document(
         skipped: Vec::new(),
         nominations: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_democracy_club_document_leaves_its_elections_unsized() {
+        // The results API lists only ballots with results: one ward declared says nothing
+        // of the council's size (and a night's milestones must not think it complete).
+        let text = r#"[{"ballot_paper_id": "local.adur.buckingham.2021-05-06", "candidate_results": [
+            {"person": {"name": "A Able"}, "party": {"name": "Labour Party"}, "num_ballots": 10, "elected": true},
+            {"person": {"name": "B Baker"}, "party": {"name": "Green Party"}, "num_ballots": 5, "elected": false}]}]"#;
+        let s = parse_document(
+            Format::DemocracyClub,
+            "d.json",
+            text,
+            None,
+            &crate::demo::parties(),
+        )
+        .unwrap();
+        assert_eq!(s.elections.len(), 1);
+        assert_eq!(s.elections[0].total_seats, 0);
+        assert!(s.complete, "a list is the whole state");
+        assert_eq!(s.declarations[0].result.constituency.name, "Buckingham");
+    }
 }

@@ -178,6 +178,7 @@ impl Watcher {
                 let mut r = Board::new(b.election.clone(), b.parties.clone(), b.baseline.clone());
                 r.set_elections(b.elections().to_vec());
                 r.notable = b.notable.clone();
+                r.set_aliases(b.aliases().clone());
                 r
             };
             let mut why_undone = BTreeMap::new();
@@ -189,10 +190,9 @@ impl Watcher {
                     }
                 }
             }
-            let stored: BTreeMap<String, bool> = store
-                .milestones()
-                .await?
-                .into_iter()
+            let recorded = store.milestones().await?;
+            let stored: BTreeMap<String, bool> = recorded
+                .iter()
                 .map(|m| (m.milestone.key(), m.standing))
                 .collect();
             let mut missed: Vec<Turn> = fired
@@ -210,6 +210,15 @@ impl Watcher {
                     })
                     .map(|(m, why)| Turn::Undone(m, why)),
             );
+            // Recorded milestones standing that the replay did not reach (a list that
+            // changed since, such as the notable names) stay standing: never posted again,
+            // and undone if a correction undoes them.
+            for m in recorded.iter().filter(|m| m.standing) {
+                let key = m.milestone.key();
+                if !fired.keys.contains(&key) && !fired.undone.contains(&key) {
+                    fired.note(&m.milestone);
+                }
+            }
             missed
         };
         let (tx, requests) = mpsc::channel(16);
@@ -433,6 +442,10 @@ impl Watcher {
     /// Records the milestones the events reached or undid, in order, and wakes the sinks.
     /// Those that cannot be recorded are tried again at the next step.
     async fn record_milestones(&mut self, turns: Vec<Turn>) {
+        // Turns kept from a failed attempt go first: their order is the night's.
+        let mut all = std::mem::take(&mut self.missed);
+        all.extend(turns);
+        let turns = all;
         if turns.is_empty() {
             return;
         }

@@ -140,6 +140,11 @@ impl Board {
     }
 
     /// Takes what people call constituencies besides their names (`config/aliases.toml`).
+    /// The names the finder knows besides the seats' own, and the list regions.
+    pub fn aliases(&self) -> &Aliases {
+        &self.aliases
+    }
+
     pub fn set_aliases(&mut self, aliases: Aliases) {
         self.aliases = aliases;
         self.finder = Self::index(&self.known, &self.aliases);

@@ -42,9 +42,9 @@ pub(super) fn several_elected(f: &mut Figures, seats: u32) {
 
 impl Board {
     /// The constituency seats each party has won in a list's region, where the board knows
-    /// which constituencies lie in it: those the aliases' `[regions]` table lists under the
-    /// list's name, else those whose region is the list's name. None where it knows none;
-    /// a constituency listed but not yet declared counts nothing yet.
+    /// which constituencies lie in it (those the aliases' `[regions]` table lists under the
+    /// list's name, else those whose region is the list's name) and all of them have
+    /// declared; None otherwise, so that the source's allocation stands.
     pub(super) fn constituency_seats_in(&self, list: &Constituency) -> Option<Vec<PartySeats>> {
         let region = &list.name;
         let listed: Option<Vec<String>> = self
@@ -69,6 +69,19 @@ impl Board {
             .map(|c| &c.id)
             .collect();
         if inside.is_empty() && listed.is_none() {
+            return None;
+        }
+        // Every constituency of the region must have declared (and every one listed be
+        // known): else the count would be short, and the source's allocation stands.
+        if listed
+            .as_ref()
+            .is_some_and(|names| names.len() != inside.len())
+            || inside.iter().any(|id| {
+                self.get(id)
+                    .and_then(|e| e.figures.winning_party())
+                    .is_none()
+            })
+        {
             return None;
         }
         let mut won: Vec<PartySeats> = Vec::new();

@@ -256,7 +256,12 @@ fn ballot(
         .iter()
         .find_map(|c| c.membership.as_ref());
     let post = first.and_then(|m| m.post.as_ref());
-    let slug = ballot_id.split('.').nth(2).unwrap_or(&ballot_id);
+    // The division: the part before the date (and before `by`), where there is one.
+    let parts: Vec<&str> = ballot_id.split('.').collect();
+    let slug = match parts.len() {
+        0..=3 => parts.get(1).copied().unwrap_or(&ballot_id),
+        _ => parts[2],
+    };
     let name = post.map_or_else(|| name_from_slug(slug), |p| p.label.trim().to_string());
     // The council (or place) the ballot belongs to, as its region: "Sheffield".
     let kind = ballot_id.split('.').next().unwrap_or("");
@@ -443,6 +448,13 @@ mod tests {
             Some("parl.hartlepool.2021-05-06".into())
         );
         assert_eq!(name_from_slug("crookes-crosspool"), "Crookes Crosspool");
+        // A mayoral ballot has no division: named after its place, not its date.
+        let page = NEXT_PAGE.replace(
+            "local.sheffield.richmond.2021-05-06",
+            "mayor.london.2024-05-02",
+        );
+        let r = load("page.json", &page, &crate::demo::parties()).unwrap();
+        assert_eq!(r.declarations[0].result.constituency.name, "London");
         assert!(election_of("nonsense").is_none());
     }
 }

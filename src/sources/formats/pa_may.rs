@@ -304,8 +304,10 @@ pub fn local_state_of_parties(
         .unwrap_or_default();
     Ok(StateOfParties {
         election,
-        number_of_results: r.number(root, "numberOfResults")?,
-        total_constituencies: r.number(root, "totalNumberOfCouncils")?,
+        number_of_results: r
+            .opt_number(root, "numberOfResults")?
+            .unwrap_or(councils.len() as u32),
+        total_constituencies: r.opt_number(root, "totalNumberOfCouncils")?.unwrap_or(0),
         parties: rows,
         constituencies: councils,
     })

@@ -205,6 +205,17 @@ pub fn parse(file: &str, text: &str, parties: &PartyRegistry) -> Result<PaMessag
             use super::pa_may;
             let tree = pa_may::document(file, text)?;
             match may {
+                // Only the whole night's totals are compared with herald's tally.
+                "LocalStateOfParties"
+                    if tree
+                        .root_element()
+                        .attribute("region")
+                        .is_some_and(|r| !r.trim().eq_ignore_ascii_case("All")) =>
+                {
+                    Ok(PaMessage::Unread {
+                        root: "LocalStateOfParties (one nation's totals)".into(),
+                    })
+                }
                 "LocalStateOfParties" => pa_may::local_state_of_parties(file, &tree, parties)
                     .map(PaMessage::StateOfParties),
                 "LocalElectionResult" => {
