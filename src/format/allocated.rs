@@ -55,8 +55,7 @@ pub fn embed(d: &Declared, s: &SeatFigures, style: &Style) -> Embed {
     let (title, description, colour, fields) = match (s, d.status) {
         (_, DeclarationStatus::Withdrawn) => (
             format!("{name}: declaration withdrawn"),
-            "The source has withdrawn this declaration; figures shown earlier no longer stand."
-                .to_string(),
+            super::result::WITHDRAWN.to_string(),
             Colour::NEUTRAL,
             Vec::new(),
         ),

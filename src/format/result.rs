@@ -327,6 +327,10 @@ pub fn footer(d: &Declared, style: &Style) -> String {
     parts.join(" · ")
 }
 
+/// What a withdrawn declaration's embed says, whatever the contest.
+pub const WITHDRAWN: &str =
+    "The source has withdrawn this declaration; figures shown earlier no longer stand.";
+
 /// The embed for a declaration: the same for announcements and `/result`.
 pub fn result_embed(d: &Declared, style: &Style) -> Embed {
     let f = d.figures;
@@ -360,10 +364,7 @@ pub fn result_embed(d: &Declared, style: &Style) -> Embed {
         DeclarationStatus::Recount => {
             "A recount is under way; the seat is not yet declared.".to_string()
         }
-        DeclarationStatus::Withdrawn => {
-            "The source has withdrawn this declaration; figures shown earlier no longer stand."
-                .to_string()
-        }
+        DeclarationStatus::Withdrawn => WITHDRAWN.to_string(),
     };
     Embed {
         title: escape_markdown(&title(d, style)),

@@ -128,6 +128,45 @@ fn nation_of_council(council_type: &str) -> Nation {
     }
 }
 
+/// Which seat a council's or a list's message is about.
+struct Seat<'e> {
+    election: &'e PaElection,
+    number: u32,
+    name: String,
+    nation: Nation,
+    electorate: Option<u64>,
+}
+
+/// A declaration whose seats are `allocation` (its candidates empty).
+fn seats_declaration(
+    seat: Seat,
+    declared_at: Option<chrono::DateTime<chrono::Utc>>,
+    revision: u32,
+    status: DeclarationStatus,
+    allocation: Allocation,
+) -> Declaration {
+    Declaration {
+        result: ConstituencyResult {
+            constituency: Constituency {
+                id: seat_id(seat.election, seat.number),
+                name: seat.name,
+                region: seat.nation.name().to_string(),
+                nation: seat.nation,
+                election: Some(seat.election.id()),
+            },
+            electorate: seat.electorate,
+            valid_votes: None,
+            rejected: None,
+            candidates: Vec::new(),
+        },
+        declared_at,
+        revision,
+        status,
+        source: None,
+        allocation: Some(Box::new(allocation)),
+    }
+}
+
 /// The whole document, parsed (a truncated or malformed file is refused here, at its line).
 pub fn document<'input>(file: &str, text: &'input str) -> Result<Document<'input>, LoadError> {
     Document::parse(text).map_err(|e| {
@@ -211,27 +250,19 @@ pub fn council(file: &str, doc: &Document, parties: &PartyRegistry) -> Result<Pa
         quoted_control: c.attribute("winningParty").map(|w| control(parties, w)),
         quoted_outcome: c.attribute("gainOrHold").map(|g| g.trim().to_string()),
     };
-    let nation = nation_of_council(&council_type);
-    let declaration = Declaration {
-        result: ConstituencyResult {
-            constituency: Constituency {
-                id: seat_id(&election, number),
-                name,
-                region: nation.name().to_string(),
-                nation,
-                election: Some(election.id()),
-            },
+    let declaration = seats_declaration(
+        Seat {
+            election: &election,
+            number,
+            name,
+            nation: nation_of_council(&council_type),
             electorate: None,
-            valid_votes: None,
-            rejected: None,
-            candidates: Vec::new(),
         },
-        declared_at: None,
+        None,
         revision,
-        status: DeclarationStatus::Declared,
-        source: None,
-        allocation: Some(Box::new(Allocation::Council(seats))),
-    };
+        DeclarationStatus::Declared,
+        Allocation::Council(seats),
+    );
     Ok(PaSeat {
         gain_or_hold: c.attribute("gainOrHold").map(str::to_string),
         sitting_party: c.attribute("sittingParty").map(str::to_string),
@@ -378,36 +409,28 @@ pub fn list(
                 .ok_or_else(|| r.bad(root, "declarationTime", format!("`{t}` is not a time")))?,
         ),
     };
-    let nation = election.nation();
-    let declaration = Declaration {
-        result: ConstituencyResult {
-            constituency: Constituency {
-                id: seat_id(&election, number),
-                name,
-                region: nation.name().to_string(),
-                nation,
-                election: Some(election.id()),
-            },
+    let declaration = seats_declaration(
+        Seat {
+            election: &election,
+            number,
+            name,
+            nation: election.nation(),
             electorate: r.opt_number(c, "electorate")?,
-            valid_votes: None,
-            rejected: None,
-            candidates: Vec::new(),
         },
         declared_at,
         revision,
-        status: if rush {
+        if rush {
             DeclarationStatus::Called
         } else {
             DeclarationStatus::Declared
         },
-        source: None,
-        allocation: Some(Box::new(Allocation::List(ListSeats {
+        Allocation::List(ListSeats {
             seats,
             additional,
             votes,
             elected,
-        }))),
-    };
+        }),
+    );
     Ok(PaSeat {
         election,
         number,
