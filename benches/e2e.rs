@@ -158,7 +158,12 @@ async fn main() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["run", "--config", config.to_str().unwrap_or_default()])
         .env("DISCORD_TOKEN", fake.token())
-        .env("RUST_LOG", "warn")
+        // HERALD_E2E_LOG sets herald's log filter, e.g. `sqlx::query=debug` for the time of
+        // every statement (its log goes to the bench's standard error).
+        .env(
+            "RUST_LOG",
+            std::env::var("HERALD_E2E_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("herald starts");

@@ -16,7 +16,7 @@ use crate::sinks::console::{ConsoleSink, ConsoleStyle, Output};
 use crate::sources::live::SourceError;
 use crate::sources::location::{Location, open};
 use crate::sources::options::SourceOptions;
-use crate::store::{CONSOLE, Sinks, Store, StoreError};
+use crate::store::{SinkKind, Sinks, Store, StoreError};
 use crate::watch::{
     Control, SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, restore_board, wake,
 };
@@ -125,10 +125,9 @@ impl Pipeline {
         restore_board(&store, &board).await?;
         let source = open(&config.location, &config.source, parties_arc)?;
         let wake = wake();
-        let sinks = Sinks {
-            console: config.console.is_some(),
-            discord: config.discord.is_some(),
-        };
+        let sinks = Sinks::NONE
+            .with(SinkKind::Console, config.console.is_some())
+            .with(SinkKind::Discord, config.discord.is_some());
         let (watcher, status, control) = Watcher::new(
             source,
             store.clone(),
@@ -235,7 +234,7 @@ impl Pipeline {
                 continue;
             }
             let (declared, total) = self.progress();
-            if declared >= total && self.store.depth(CONSOLE).await? == 0 {
+            if declared >= total && self.store.depth(SinkKind::Console).await? == 0 {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -310,7 +310,12 @@ async fn a_subscribed_channel_gets_the_announcement_and_the_correction() {
     );
 
     // The store holds the posted message ids.
-    let outbox = rig.pipeline.store.outbox("discord").await.unwrap();
+    let outbox = rig
+        .pipeline
+        .store
+        .outbox(herald::store::SinkKind::Discord)
+        .await
+        .unwrap();
     assert_eq!(outbox.len(), 2);
     assert_eq!(
         outbox[0].message_id.as_deref(),
@@ -852,7 +857,12 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
             .await
             .unwrap()
             .unwrap();
-        let outbox = rig.pipeline.store.outbox("discord").await.unwrap();
+        let outbox = rig
+            .pipeline
+            .store
+            .outbox(herald::store::SinkKind::Discord)
+            .await
+            .unwrap();
         let rows: Vec<_> = outbox
             .iter()
             .filter(|i| i.target == gone.to_string())
@@ -939,7 +949,12 @@ async fn a_send_whose_reply_was_lost_is_found_in_the_channel_not_posted_again() 
     rig.declare(&hartlepool()).await;
     let deadline = Instant::now() + WAIT;
     let row = loop {
-        let outbox = rig.pipeline.store.outbox("discord").await.unwrap();
+        let outbox = rig
+            .pipeline
+            .store
+            .outbox(herald::store::SinkKind::Discord)
+            .await
+            .unwrap();
         if let Some(r) = outbox
             .into_iter()
             .find(|i| i.target == ch.to_string() && i.state == herald::store::OutboxState::Sent)

@@ -213,7 +213,11 @@ async fn night(faults: Faults) {
             fake.drop_gateway().await;
             dropped = true;
         }
-        let depth = pipeline.store.depth("discord").await.unwrap();
+        let depth = pipeline
+            .store
+            .depth(herald::store::SinkKind::Discord)
+            .await
+            .unwrap();
         if feed.feed.revealed() == 650
             && pipeline.store.events().await.unwrap().len() == 650
             && depth == 0
@@ -267,7 +271,7 @@ async fn night(faults: Faults) {
     let outbox = Store::inspect(&store)
         .await
         .unwrap()
-        .outbox("discord")
+        .outbox(herald::store::SinkKind::Discord)
         .await
         .unwrap();
     assert!(outbox.iter().all(|i| matches!(
@@ -383,7 +387,7 @@ async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
     let check = Store::inspect(&store).await.unwrap();
     let deadline = Instant::now() + night_limit(channels.len());
     loop {
-        let depth = check.depth("discord").await.unwrap();
+        let depth = check.depth(herald::store::SinkKind::Discord).await.unwrap();
         if feed.feed.revealed() == 650 && check.events().await.unwrap().len() == 650 && depth == 0 {
             break;
         }

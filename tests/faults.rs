@@ -352,7 +352,7 @@ async fn a_full_disk_stops_announcing_and_freeing_it_announces_each_seat_once() 
     let s = Store::inspect(&store_s).await.unwrap();
     assert_eq!(s.events().await.unwrap().len(), 650);
     assert!(
-        s.outbox("console")
+        s.outbox(herald::store::SinkKind::Console)
             .await
             .unwrap()
             .iter()
@@ -747,7 +747,10 @@ async fn a_revoked_token_pauses_sending_keeps_the_queue_and_a_new_token_delivers
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(posted(), stopped_at, "nothing sent with a refused token");
     let check = Store::inspect(&store).await.unwrap();
-    let outbox = check.outbox("discord").await.unwrap();
+    let outbox = check
+        .outbox(herald::store::SinkKind::Discord)
+        .await
+        .unwrap();
     assert!(
         outbox.iter().all(|i| i.state != OutboxState::Failed),
         "nothing marked failed for a refused token"
@@ -766,7 +769,7 @@ async fn a_revoked_token_pauses_sending_keeps_the_queue_and_a_new_token_delivers
     loop {
         if feed.feed.revealed() == 650
             && check.events().await.unwrap().len() == 650
-            && check.depth("discord").await.unwrap() == 0
+            && check.depth(herald::store::SinkKind::Discord).await.unwrap() == 0
         {
             break;
         }

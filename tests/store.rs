@@ -5,7 +5,7 @@ mod support;
 
 use herald::core::changes::{Change, EventKind};
 use herald::core::model::ConstituencyId;
-use herald::store::{DISCORD, Sinks, Store};
+use herald::store::{SinkKind, Sinks, Store};
 
 /// A store with `channels` subscribed to everything and three declarations queued for each.
 async fn queued(channels: &[&str]) -> Store {
@@ -27,21 +27,17 @@ async fn queued(channels: &[&str]) -> Store {
         })
         .collect();
     store
-        .record(
-            &changes,
-            &[],
-            Sinks {
-                console: false,
-                discord: true,
-            },
-        )
+        .record(&changes, &[], Sinks::of(&[SinkKind::Discord]))
         .await
         .unwrap();
     store
 }
 
 async fn head_key(store: &Store, channel: &str) -> String {
-    store.undelivered_for(DISCORD, channel, 1).await.unwrap()[0]
+    store
+        .undelivered_for(SinkKind::Discord, channel, 1)
+        .await
+        .unwrap()[0]
         .key
         .clone()
 }
@@ -51,7 +47,7 @@ async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
     let store = queued(&["10", "20", "30"]).await;
     let now = Utc::now();
     assert_eq!(
-        store.targets_due(DISCORD, now).await.unwrap(),
+        store.targets_due(SinkKind::Discord, now).await.unwrap(),
         ["10", "20", "30"]
     );
 
@@ -63,12 +59,15 @@ async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
         .mark_retry(&key, now + Duration::seconds(60), "502 Bad Gateway")
         .await
         .unwrap();
-    assert_eq!(store.targets_due(DISCORD, now).await.unwrap(), ["10", "30"]);
+    assert_eq!(
+        store.targets_due(SinkKind::Discord, now).await.unwrap(),
+        ["10", "30"]
+    );
 
     // Once due, the retry comes before channels that have not been tried yet.
     assert_eq!(
         store
-            .targets_due(DISCORD, now + Duration::seconds(61))
+            .targets_due(SinkKind::Discord, now + Duration::seconds(61))
             .await
             .unwrap(),
         ["20", "10", "30"]
@@ -77,20 +76,26 @@ async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
     // A row claimed by a sender that then crashed is just as urgent.
     let key = head_key(&store, "30").await;
     assert!(store.claim(&key).await.unwrap());
-    assert_eq!(store.targets_due(DISCORD, now).await.unwrap(), ["30", "10"]);
+    assert_eq!(
+        store.targets_due(SinkKind::Discord, now).await.unwrap(),
+        ["30", "10"]
+    );
 
     // Delivered rows leave the schedule; a channel with nothing left is not listed.
     for _ in 0..3 {
         let key = head_key(&store, "10").await;
         store.mark_sent(&key, Some("1")).await.unwrap();
     }
-    assert_eq!(store.targets_due(DISCORD, now).await.unwrap(), ["30"]);
+    assert_eq!(
+        store.targets_due(SinkKind::Discord, now).await.unwrap(),
+        ["30"]
+    );
 }
 
 /// How many Discord rows each channel has.
 async fn rows_by_channel(store: &Store) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
-    for item in store.outbox(DISCORD).await.unwrap() {
+    for item in store.outbox(SinkKind::Discord).await.unwrap() {
         out.entry(item.target.clone())
             .or_default()
             .push(format!("{}:{}", item.constituency_id, item.version));
@@ -143,10 +148,7 @@ async fn a_channel_of_several_subscriptions_gets_each_announcement_once_and_foll
     news.publish = true;
     store.subscribe(&news, None).await.unwrap();
 
-    let sinks = Sinks {
-        console: false,
-        discord: true,
-    };
+    let sinks = Sinks::of(&[SinkKind::Discord]);
     let change = |kind, d: &herald::core::model::Declaration| Change {
         kind,
         declaration: d.clone(),

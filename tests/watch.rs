@@ -22,7 +22,7 @@ use herald::sources::Format;
 use herald::sources::formats::herald_json;
 use herald::sources::location::{Location, open};
 use herald::sources::options::SourceOptions;
-use herald::store::{Sinks, Store};
+use herald::store::{SinkKind, Sinks, Store};
 use herald::watch::{SharedBoard, Step, WatchConfig, Watcher, wake};
 use support::scripted::{self, Answer};
 
@@ -122,7 +122,12 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
         let events = pipeline.store.events().await.unwrap();
         if server.feed.revealed() == 650
             && events.len() >= 652
-            && pipeline.store.depth("console").await.unwrap() == 0
+            && pipeline
+                .store
+                .depth(herald::store::SinkKind::Console)
+                .await
+                .unwrap()
+                == 0
         {
             break;
         }
@@ -391,7 +396,7 @@ async fn sigkill_mid_night_and_restart_announces_each_declaration_once() {
     let ids: BTreeSet<_> = events.iter().map(|e| e.declaration.id().clone()).collect();
     assert_eq!(ids.len(), 650);
     assert!(
-        s.outbox("console")
+        s.outbox(herald::store::SinkKind::Console)
             .await
             .unwrap()
             .iter()
@@ -481,10 +486,7 @@ async fn rig(options: SourceOptions) -> Rig {
         metrics.clone(),
         WatchConfig {
             interval: Duration::from_millis(100),
-            sinks: Sinks {
-                console: true,
-                discord: false,
-            },
+            sinks: Sinks::of(&[SinkKind::Console]),
             ..WatchConfig::default()
         },
         wake(),
@@ -511,7 +513,10 @@ async fn store_state(s: &Store) -> (usize, BTreeMap<ConstituencyId, Declaration>
     (
         s.events().await.unwrap().len(),
         s.known().await.unwrap(),
-        s.outbox("console").await.unwrap().len(),
+        s.outbox(herald::store::SinkKind::Console)
+            .await
+            .unwrap()
+            .len(),
     )
 }
 
@@ -1325,10 +1330,7 @@ async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_rest
             differences: vec![],
         })
         .collect();
-    let sinks = Sinks {
-        console: true,
-        discord: false,
-    };
+    let sinks = Sinks::of(&[SinkKind::Console]);
     store.record(&changes, &[], sinks).await.unwrap();
     assert!(store.milestones().await.unwrap().is_empty());
 
@@ -1379,7 +1381,7 @@ async fn a_milestone_reached_but_not_recorded_before_a_crash_is_recorded_at_rest
     let _feed = restart().await;
     assert_eq!(store.milestones().await.unwrap().len(), 3);
     let console: Vec<_> = store
-        .outbox("console")
+        .outbox(herald::store::SinkKind::Console)
         .await
         .unwrap()
         .into_iter()

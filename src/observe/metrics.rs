@@ -104,7 +104,6 @@ pub struct Metrics {
 }
 
 /// The sinks and 429 scopes every metric is shown for from the start.
-const SINKS: [&str; 2] = ["console", "discord"];
 const SCOPES: [&str; 3] = ["global", "user", "shared"];
 const KINDS: [&str; 6] = [
     "declared",
@@ -157,8 +156,8 @@ impl Metrics {
                 figure: figure.as_str().to_string(),
             });
         }
-        for sink in SINKS {
-            let label = Metrics::sink(sink);
+        for sink in crate::store::SinkKind::ALL {
+            let label = Metrics::sink(sink.name());
             for family in [&self.queued, &self.sent, &self.failed, &self.retried] {
                 let _ = family.get_or_create(&label);
             }

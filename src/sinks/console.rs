@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use crate::format::announce::{announcement, label};
 use crate::format::{Style, milestone, text};
 use crate::observe::metrics::Metrics;
-use crate::store::{CONSOLE, Store, StoreError};
+use crate::store::{SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
 /// Where the console writes.
@@ -195,7 +195,7 @@ impl ConsoleSink {
             if self.store.fault().is_some() {
                 return Ok(printed);
             }
-            let items = self.store.undelivered(CONSOLE, 200).await?;
+            let items = self.store.undelivered(SinkKind::Console, 200).await?;
             if items.is_empty() {
                 break;
             }
@@ -227,7 +227,7 @@ impl ConsoleSink {
                 self.store.mark_sent(&item.key, None).await?;
                 self.metrics
                     .sent
-                    .get_or_create(&Metrics::sink(CONSOLE))
+                    .get_or_create(&Metrics::sink(SinkKind::Console.name()))
                     .inc();
                 self.metrics.feed_to_post_seconds.observe(lag);
                 printed += 1;

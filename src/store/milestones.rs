@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{CONSOLE, DISCORD, Result, Sinks, Store, StoreError, Tx, now_text, outbox};
+use super::{Result, SinkKind, Sinks, Store, StoreError, Tx, now_text, outbox};
 use crate::core::filter::Wants;
 use crate::core::milestones::Milestone;
 
@@ -52,11 +52,12 @@ fn rows_for(
 ) -> Vec<outbox::NewRow> {
     let id = outbox_id(key);
     let mut rows = Vec::new();
-    if sinks.console {
+    if sinks.has(SinkKind::Console) {
+        let target = SinkKind::ONLY_TARGET;
         rows.push(outbox::NewRow {
-            key: format!("console:{id}:{version}"),
-            sink: CONSOLE,
-            target: "-".to_string(),
+            key: SinkKind::Console.key(target, &id, version),
+            sink: SinkKind::Console,
+            target: target.to_string(),
             constituency: id.clone(),
             version,
             seq,
@@ -64,8 +65,8 @@ fn rows_for(
     }
     for channel in channels {
         rows.push(outbox::NewRow {
-            key: format!("discord:{channel}:{id}:{version}"),
-            sink: DISCORD,
+            key: SinkKind::Discord.key(channel, &id, version),
+            sink: SinkKind::Discord,
             target: channel.clone(),
             constituency: id.clone(),
             version,
@@ -80,7 +81,7 @@ fn rows_for(
 /// published from an announcement channel (a channel of every declaration has the race on
 /// each of them).
 async fn milestone_channels(tx: &mut Tx<'_>, sinks: Sinks) -> Result<Vec<(String, Taker)>> {
-    if !sinks.discord {
+    if !sinks.has(SinkKind::Discord) {
         return Ok(Vec::new());
     }
     let mut channels: Vec<(String, Taker)> = Vec::new();

@@ -11,17 +11,19 @@ mod meta;
 pub mod milestones;
 mod open;
 mod outbox;
+mod sinks;
 mod subscriptions;
 
 pub use guard::lock_path;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Sqlite, Transaction};
 
 pub use outbox::{OutboxItem, OutboxState, RecentPosts};
+pub use sinks::{SinkKind, Sinks};
 pub use subscriptions::{Channel, Mode, Subscribed, Subscription};
 
 use crate::core::changes::{Change, Difference, EventKind};
@@ -73,8 +75,8 @@ pub struct StoredEvent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recorded {
     pub events: Vec<StoredEvent>,
-    pub queued_console: u64,
-    pub queued_discord: u64,
+    /// Outbox rows queued, by sink (only sinks that got some).
+    pub queued: Vec<(SinkKind, u64)>,
 }
 
 /// What a store holds, in counts.
@@ -93,20 +95,6 @@ pub struct Summary {
     pub channels: u64,
     pub paused: u64,
 }
-
-/// Which sinks an event is queued for.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Sinks {
-    /// The console (one outbox row per event).
-    pub console: bool,
-    /// Every matching, unpaused Discord subscription (one row each).
-    pub discord: bool,
-}
-
-/// The name of the console sink in the outbox.
-pub const CONSOLE: &str = "console";
-/// The name of the Discord sink in the outbox.
-pub const DISCORD: &str = "discord";
 
 /// The store, over one connection: writes are serialised in-process (event numbering needs
 /// no further locking, a write never meets another writer), and with no other reader
@@ -250,14 +238,19 @@ impl Store {
         sinks: Sinks,
     ) -> Result<Recorded> {
         let mut tx = self.pool.begin().await?;
-        let subscriptions = if sinks.discord {
+        let subscriptions = if sinks.has(SinkKind::Discord) {
             subscriptions::active(&mut tx).await?
         } else {
             Vec::new()
         };
         let mut seq: i64 = next_seq(&mut tx).await? - 1;
         let mut stored = Vec::with_capacity(changes.len());
+        // Each event's rows are written as it is recorded, not gathered for the whole batch:
+        // at the peak a poll brings dozens of declarations for a thousand channels each.
         let mut rows = Vec::new();
+        let mut queued: BTreeMap<SinkKind, u64> = BTreeMap::new();
+        // The channels told of each seat earlier in this same batch.
+        let mut told_in_batch: HashMap<&str, Vec<&str>> = HashMap::new();
         let now = now_text();
         for (i, change) in changes.iter().enumerate() {
             seq += 1;
@@ -289,11 +282,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             let version = version as u32;
-            if sinks.console {
+            if sinks.has(SinkKind::Console) {
+                let target = SinkKind::ONLY_TARGET;
                 rows.push(outbox::NewRow {
-                    key: outbox::console_key(&change.declaration.result.constituency.id, version),
-                    sink: CONSOLE,
-                    target: "-".to_string(),
+                    key: SinkKind::Console.key(target, id, version),
+                    sink: SinkKind::Console,
+                    target: target.to_string(),
                     constituency: id.to_string(),
                     version,
                     seq,
@@ -315,11 +309,9 @@ impl Store {
                 BTreeSet::new()
             };
             // And those told earlier in this same batch.
-            told.extend(
-                rows.iter()
-                    .filter(|r| r.sink == DISCORD && r.constituency == id)
-                    .map(|r| r.target.clone()),
-            );
+            if let Some(earlier) = told_in_batch.get(id) {
+                told.extend(earlier.iter().map(|c| c.to_string()));
+            }
             let mut channels: Vec<&str> = subscriptions
                 .iter()
                 .filter(|s| {
@@ -328,20 +320,22 @@ impl Store {
                 .map(|s| s.channel_id.as_str())
                 .collect();
             channels.dedup();
-            for channel in channels {
+            for &channel in &channels {
                 rows.push(outbox::NewRow {
-                    key: outbox::discord_key(
-                        channel,
-                        &change.declaration.result.constituency.id,
-                        version,
-                    ),
-                    sink: DISCORD,
+                    key: SinkKind::Discord.key(channel, id, version),
+                    sink: SinkKind::Discord,
                     target: channel.to_string(),
                     constituency: id.to_string(),
                     version,
                     seq,
                 });
             }
+            told_in_batch.entry(id).or_default().extend(channels);
+            for row in &rows {
+                *queued.entry(row.sink).or_default() += 1;
+            }
+            outbox::enqueue(&mut tx, &rows, &now).await?;
+            rows.clear();
             stored.push(StoredEvent {
                 seq,
                 version,
@@ -351,12 +345,9 @@ impl Store {
                 seen_at: parse_time(&now)?,
             });
         }
-        outbox::enqueue(&mut tx, &rows, &now).await?;
         tx.commit().await?;
-        let queued = |sink: &str| rows.iter().filter(|r| r.sink == sink).count() as u64;
         Ok(Recorded {
-            queued_console: queued(CONSOLE),
-            queued_discord: queued(DISCORD),
+            queued: queued.into_iter().collect(),
             events: stored,
         })
     }

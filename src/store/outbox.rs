@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Result, Store, StoreError, Tx, now_text, parse_time};
-use crate::core::model::ConstituencyId;
+use super::{Result, SinkKind, Store, StoreError, Tx, now_text, parse_time};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutboxState {
@@ -49,7 +48,7 @@ impl OutboxState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxItem {
     pub key: String,
-    pub sink: String,
+    pub sink: SinkKind,
     pub target: String,
     pub constituency_id: String,
     pub version: u32,
@@ -80,20 +79,10 @@ pub struct RecentPosts {
     pub in_flight: bool,
 }
 
-/// The console's key for an event: `console:E14000733:1`.
-pub fn console_key(constituency: &ConstituencyId, version: u32) -> String {
-    format!("console:{constituency}:{version}")
-}
-
-/// A Discord target's key for an event: `discord:CHANNEL:E14000733:1`.
-pub fn discord_key(channel: &str, constituency: &ConstituencyId, version: u32) -> String {
-    format!("discord:{channel}:{constituency}:{version}")
-}
-
 /// An outbox row to create.
 pub(super) struct NewRow {
     pub key: String,
-    pub sink: &'static str,
+    pub sink: SinkKind,
     pub target: String,
     pub constituency: String,
     pub version: u32,
@@ -110,7 +99,7 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, rows: &[NewRow], now: &str) -> Resu
         );
         q.push_values(chunk, |mut b, r| {
             b.push_bind(&r.key)
-                .push_bind(r.sink)
+                .push_bind(r.sink.name())
                 .push_bind(&r.target)
                 .push_bind(&r.constituency)
                 .push_bind(i64::from(r.version))
@@ -121,7 +110,8 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, rows: &[NewRow], now: &str) -> Resu
                 .push_bind(now)
                 .push_bind(now);
         });
-        q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+        // A row already there (same key, or the same event for the same target) stays.
+        q.push(" ON CONFLICT DO NOTHING");
         q.build().execute(&mut **tx).await?;
     }
     Ok(())
@@ -131,6 +121,7 @@ pub(super) async fn enqueue(tx: &mut Tx<'_>, rows: &[NewRow], now: &str) -> Resu
 const COLUMNS: &str = "o.idempotency_key, o.sink, o.target, o.constituency_id, o.version, o.seq, o.state, o.attempts, \
     o.next_attempt_at, o.message_id, o.last_error, o.digest_key, o.first_tried_at, d.kind";
 const FROM: &str = "outbox o LEFT JOIN declarations d ON d.constituency_id = o.constituency_id AND d.version = o.version";
+const FROM_PENDING: &str = "outbox o INDEXED BY outbox_pending LEFT JOIN declarations d ON d.constituency_id = o.constituency_id AND d.version = o.version";
 
 fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
     let state: String = r.try_get("state")?;
@@ -139,7 +130,13 @@ fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
     let attempts: i64 = r.try_get("attempts")?;
     Ok(OutboxItem {
         key: r.try_get("idempotency_key")?,
-        sink: r.try_get("sink")?,
+        sink: {
+            let name: String = r.try_get("sink")?;
+            SinkKind::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .ok_or_else(|| StoreError::Corrupt(format!("outbox sink `{name}`")))?
+        },
         target: r.try_get("target")?,
         constituency_id: r.try_get("constituency_id")?,
         version: u32::try_from(version)
@@ -165,11 +162,11 @@ fn item(r: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem> {
 
 impl Store {
     /// Rows of `sink` still to deliver (pending or claimed), oldest event first.
-    pub async fn undelivered(&self, sink: &str, limit: i64) -> Result<Vec<OutboxItem>> {
+    pub async fn undelivered(&self, sink: SinkKind, limit: i64) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM {FROM} WHERE o.sink = ? AND o.state IN ('pending', 'claimed') ORDER BY o.seq, o.target LIMIT ?"
         ))
-        .bind(sink)
+        .bind(sink.name())
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
@@ -179,14 +176,16 @@ impl Store {
     /// The first `limit` rows of one target still to deliver, oldest event first.
     pub async fn undelivered_for(
         &self,
-        sink: &str,
+        sink: SinkKind,
         target: &str,
         limit: i64,
     ) -> Result<Vec<OutboxItem>> {
+        // Through the pending index: the primary key would walk past every row the target
+        // was already sent (hundreds, late in a night) to reach the first pending one.
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE o.sink = ? AND o.target = ? AND o.state IN ('pending', 'claimed') ORDER BY o.seq LIMIT ?"
+            "SELECT {COLUMNS} FROM {FROM_PENDING} WHERE o.sink = ? AND o.target = ? AND o.state IN ('pending', 'claimed') ORDER BY o.seq LIMIT ?"
         ))
-        .bind(sink)
+        .bind(sink.name())
         .bind(target)
         .bind(limit)
         .fetch_all(self.pool())
@@ -206,11 +205,11 @@ impl Store {
     }
 
     /// Every row of a sink, in event order (for tests and audits).
-    pub async fn outbox(&self, sink: &str) -> Result<Vec<OutboxItem>> {
+    pub async fn outbox(&self, sink: SinkKind) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM {FROM} WHERE o.sink = ? ORDER BY o.seq, o.target"
         ))
-        .bind(sink)
+        .bind(sink.name())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(item).collect()
@@ -287,7 +286,7 @@ impl Store {
     /// edit), and whether it was the seat's own message or a digest that carried it.
     pub async fn original_post(
         &self,
-        sink: &str,
+        sink: SinkKind,
         target: &str,
         constituency: &str,
     ) -> Result<Option<(String, OutboxState)>> {
@@ -296,7 +295,7 @@ impl Store {
                AND state IN ('sent', 'merged') AND message_id IS NOT NULL
              ORDER BY version LIMIT 1",
         )
-        .bind(sink)
+        .bind(sink.name())
         .bind(target)
         .bind(constituency)
         .fetch_optional(self.pool())
@@ -312,7 +311,7 @@ impl Store {
     /// The message one version of an announcement was posted as in `target`, if it was.
     pub async fn posted_at(
         &self,
-        sink: &str,
+        sink: SinkKind,
         target: &str,
         constituency: &str,
         version: u32,
@@ -321,7 +320,7 @@ impl Store {
             "SELECT message_id FROM outbox WHERE sink = ? AND target = ? AND constituency_id = ? AND version = ?
                AND state = 'sent' AND message_id IS NOT NULL",
         )
-        .bind(sink)
+        .bind(sink.name())
         .bind(target)
         .bind(constituency)
         .bind(i64::from(version))
@@ -333,18 +332,33 @@ impl Store {
     /// now, most urgent first: those whose next row was tried before (a retry, or a send
     /// cut short by a crash, which Discord's nonce covers only for a few minutes), then by
     /// the age of that row, so that no channel waits behind the others' whole backlog.
-    pub async fn targets_due(&self, sink: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
-        // Answered from the partial index `outbox_pending` alone. With one MIN() aggregate,
-        // SQLite takes the other bare columns from the row holding the minimum: the head.
+    pub async fn targets_due(&self, sink: SinkKind, now: DateTime<Utc>) -> Result<Vec<String>> {
+        // A skip scan of the partial index `outbox_pending`: a few seeks for each target with
+        // work (the next target, and its head row's order, due time and attempts), not a read
+        // of every pending row (at the peak, hundreds of thousands, asked for every second).
         Ok(sqlx::query_scalar(
-            "SELECT target FROM (
-                 SELECT target, MIN(seq) AS head, next_attempt_at, attempts FROM outbox
-                 WHERE sink = ? AND state IN ('pending', 'claimed') GROUP BY target
+            "WITH RECURSIVE t(target) AS (
+                 SELECT (SELECT target FROM outbox WHERE sink = ?1 AND state IN ('pending', 'claimed')
+                         ORDER BY sink, target LIMIT 1)
+                 UNION ALL
+                 SELECT (SELECT o.target FROM outbox o WHERE o.sink = ?1 AND o.state IN ('pending', 'claimed')
+                           AND o.target > t.target ORDER BY o.sink, o.target LIMIT 1)
+                 FROM t WHERE t.target IS NOT NULL
              )
-             WHERE next_attempt_at <= ?
-             ORDER BY attempts > 0 DESC, head, target",
+             SELECT target FROM (
+                 SELECT t.target AS target,
+                   (SELECT o.seq FROM outbox o WHERE o.sink = ?1 AND o.target = t.target
+                      AND o.state IN ('pending', 'claimed') ORDER BY o.seq LIMIT 1) AS head,
+                   (SELECT o.next_attempt_at FROM outbox o WHERE o.sink = ?1 AND o.target = t.target
+                      AND o.state IN ('pending', 'claimed') ORDER BY o.seq LIMIT 1) AS next_at,
+                   (SELECT o.attempts FROM outbox o WHERE o.sink = ?1 AND o.target = t.target
+                      AND o.state IN ('pending', 'claimed') ORDER BY o.seq LIMIT 1) AS tried
+                 FROM t WHERE t.target IS NOT NULL
+             )
+             WHERE next_at <= ?2
+             ORDER BY tried > 0 DESC, head, target",
         )
-        .bind(sink)
+        .bind(sink.name())
         .bind(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
         .fetch_all(self.pool())
         .await?)
@@ -429,7 +443,7 @@ impl Store {
     }
 
     /// Gives up every undelivered row of a target (its channel is gone or refuses herald).
-    pub async fn fail_target(&self, sink: &str, target: &str, error: &str) -> Result<u64> {
+    pub async fn fail_target(&self, sink: SinkKind, target: &str, error: &str) -> Result<u64> {
         self.exec(
             sqlx::query(
                 "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?
@@ -437,7 +451,7 @@ impl Store {
             )
             .bind(error)
             .bind(now_text())
-            .bind(sink)
+            .bind(sink.name())
             .bind(target),
         )
         .await
@@ -446,13 +460,17 @@ impl Store {
     /// Messages posted (or, claimed and not marked, perhaps posted) to each target of a sink
     /// since `since`: how many, and when the last was, so that rate-limit windows opened
     /// before a restart are respected after it.
-    pub async fn recent_posts(&self, sink: &str, since: DateTime<Utc>) -> Result<Vec<RecentPosts>> {
+    pub async fn recent_posts(
+        &self,
+        sink: SinkKind,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<RecentPosts>> {
         let rows = sqlx::query(
             "SELECT target, COUNT(DISTINCT COALESCE(message_id, digest_key, idempotency_key)) AS n,
                MAX(updated_at) AS last, MAX(state = 'claimed') AS claimed FROM outbox
              WHERE sink = ? AND state IN ('sent', 'merged', 'claimed') AND updated_at >= ? GROUP BY target",
         )
-        .bind(sink)
+        .bind(sink.name())
         .bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
         .fetch_all(self.pool())
         .await?;
@@ -472,11 +490,11 @@ impl Store {
     }
 
     /// Rows still to deliver, per sink (the outbox depth).
-    pub async fn depth(&self, sink: &str) -> Result<i64> {
+    pub async fn depth(&self, sink: SinkKind) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM outbox WHERE sink = ? AND state IN ('pending', 'claimed')",
         )
-        .bind(sink)
+        .bind(sink.name())
         .fetch_one(self.pool())
         .await?)
     }

@@ -16,7 +16,7 @@ use crate::core::milestones::{self, Fired, Turn};
 use crate::core::model::{ConstituencyId, Declaration, Election};
 use crate::observe::metrics::{FeedCause, FigureLabel, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
-use crate::store::{CONSOLE, DISCORD, Recorded, Sinks, Store, StoreError, StoredEvent};
+use crate::store::{Recorded, Sinks, Store, StoreError, StoredEvent};
 
 mod control;
 pub mod report;
@@ -510,16 +510,11 @@ impl Watcher {
     /// the sinks. Returns the milestones the events reached or undid (not yet recorded).
     fn publish(&mut self, recorded: &Recorded) -> Vec<Turn> {
         let mut milestones = Vec::new();
-        for (sink, n) in [
-            (CONSOLE, recorded.queued_console),
-            (DISCORD, recorded.queued_discord),
-        ] {
-            if n > 0 {
-                self.metrics
-                    .queued
-                    .get_or_create(&Metrics::sink(sink))
-                    .inc_by(n);
-            }
+        for &(sink, n) in &recorded.queued {
+            self.metrics
+                .queued
+                .get_or_create(&Metrics::sink(sink.name()))
+                .inc_by(n);
         }
         let events = &recorded.events;
         let mut board = self.board.write();

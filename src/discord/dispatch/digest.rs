@@ -8,7 +8,7 @@ use crate::format::embed::{Embed, escape_markdown};
 use crate::format::result::headline;
 use crate::format::thousands;
 use crate::observe::Metrics;
-use crate::store::{DISCORD, OutboxItem, StoreError};
+use crate::store::{OutboxItem, SinkKind, StoreError};
 
 impl Dispatcher {
     /// Sends a digest: the seats of `group` in one message.
@@ -75,7 +75,7 @@ impl Dispatcher {
                 let n = self.store.finish_digest(digest_key, &mid).await?;
                 self.metrics
                     .sent
-                    .get_or_create(&Metrics::sink(DISCORD))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
                     .inc_by(n);
                 if let Some(t) = first_seen {
                     let lag = (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0;

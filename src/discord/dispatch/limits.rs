@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::Dispatcher;
 use crate::discord::rest::{Bucket, Outcome};
 use crate::observe::metrics::ScopeLabel;
-use crate::store::DISCORD;
+use crate::store::SinkKind;
 
 /// Discord's allowance for messages in one channel: 5 per 5 s. Learned from the headers
 /// while running; assumed for the windows still open when herald restarts.
@@ -74,7 +74,7 @@ impl Dispatcher {
         // Twice the window back: a row claimed then may have been sent up to a window later.
         let recent = match self
             .store
-            .recent_posts(DISCORD, now - window - window)
+            .recent_posts(SinkKind::Discord, now - window - window)
             .await
         {
             Ok(r) => r,

@@ -54,7 +54,7 @@ use super::rest::{Outcome, Rest};
 use crate::core::changes::EventKind;
 use crate::discord::replies::Presentation;
 use crate::observe::Metrics;
-use crate::store::{DISCORD, Mode, OutboxItem, Store, StoreError};
+use crate::store::{Mode, OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
 use limits::RouteBucket;
@@ -194,6 +194,7 @@ impl Dispatcher {
     /// retry waits at most that second for a slot, never for every other channel's backlog.
     pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
         const REFRESH: Duration = Duration::from_secs(1);
+        const DEPTH_EVERY: Duration = Duration::from_secs(5);
         self.seed_buckets().await;
         let mut woken = wake.subscribe();
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
@@ -223,7 +224,7 @@ impl Dispatcher {
             }
             if store_ok && token_ok && permits.available_permits() > 0 {
                 if news || fetched.is_none_or(|t| t.elapsed() >= REFRESH) {
-                    match self.store.targets_due(DISCORD, Utc::now()).await {
+                    match self.store.targets_due(SinkKind::Discord, Utc::now()).await {
                         Ok(channels) => due = channels.into(),
                         Err(e) => tracing::error!("dispatch: {e}"),
                     }
@@ -250,13 +251,14 @@ impl Dispatcher {
                     });
                 }
             }
-            // The depth is a count over every pending row: once a second is enough.
-            if last_depth.is_none_or(|t| t.elapsed() >= REFRESH) {
+            // The depth is a count over every pending row (tens of milliseconds at the peak
+            // of a night at 1,000 channels): every few seconds is enough for a gauge.
+            if last_depth.is_none_or(|t| t.elapsed() >= DEPTH_EVERY) {
                 last_depth = Some(Instant::now());
-                if let Ok(depth) = self.store.depth(DISCORD).await {
+                if let Ok(depth) = self.store.depth(SinkKind::Discord).await {
                     self.metrics
                         .outbox_depth
-                        .get_or_create(&Metrics::sink(DISCORD))
+                        .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
                         .set(depth);
                 }
             }
@@ -275,13 +277,13 @@ impl Dispatcher {
         let window = (self.config.digest_max.max(self.config.digest_after) + 1) as i64;
         let Some(subscribed) = self.store.channel(channel).await? else {
             self.store
-                .fail_target(DISCORD, channel, "unsubscribed")
+                .fail_target(SinkKind::Discord, channel, "unsubscribed")
                 .await?;
             return Ok(());
         };
         if subscribed.paused_reason().is_some() {
             self.store
-                .fail_target(DISCORD, channel, "channel paused")
+                .fail_target(SinkKind::Discord, channel, "channel paused")
                 .await?;
             return Ok(());
         }
@@ -289,7 +291,10 @@ impl Dispatcher {
             if self.health.token_refused().is_some() || self.store.fault().is_some() {
                 return Ok(());
             }
-            let rows = self.store.undelivered_for(DISCORD, channel, window).await?;
+            let rows = self
+                .store
+                .undelivered_for(SinkKind::Discord, channel, window)
+                .await?;
             let Some(head) = rows.first() else {
                 return Ok(());
             };

@@ -11,7 +11,7 @@ use crate::discord::embed::no_mentions;
 use crate::discord::rest::{File, Outcome};
 use crate::format::embed::{Embed, limits, truncate};
 use crate::observe::Metrics;
-use crate::store::{DISCORD, OutboxItem, StoreError};
+use crate::store::{OutboxItem, SinkKind, StoreError};
 
 /// A nonce of at most 25 characters derived from a key (FNV-1a, 64 bits, in hex).
 pub fn nonce(key: &str) -> String {
@@ -173,7 +173,7 @@ impl Dispatcher {
                 let at = Utc::now() + self.backoff(item.attempts);
                 self.metrics
                     .retried
-                    .get_or_create(&Metrics::sink(DISCORD))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
                     .inc();
                 tracing::warn!(channel, key = %item.key, attempts = item.attempts, "send failed, will retry: {e}");
                 match &item.digest_key {
@@ -195,10 +195,13 @@ impl Dispatcher {
                     tracing::warn!(channel, "subscription paused: {reason}");
                     self.tell_paused(channel, &reason).await;
                 }
-                let n = self.store.fail_target(DISCORD, channel, &reason).await?;
+                let n = self
+                    .store
+                    .fail_target(SinkKind::Discord, channel, &reason)
+                    .await?;
                 self.metrics
                     .failed
-                    .get_or_create(&Metrics::sink(DISCORD))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
                     .inc_by(n);
                 Ok(Sent::Stop)
             }
@@ -208,7 +211,7 @@ impl Dispatcher {
                 self.store.mark_failed(&item.key, &reason).await?;
                 self.metrics
                     .failed
-                    .get_or_create(&Metrics::sink(DISCORD))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
                     .inc();
                 Ok(Sent::Refused)
             }
@@ -263,7 +266,7 @@ impl Dispatcher {
         self.store.mark_sent(&item.key, Some(mid)).await?;
         self.metrics
             .sent
-            .get_or_create(&Metrics::sink(DISCORD))
+            .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
             .inc();
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::core::changes::EventKind;
 use crate::discord::rest::File;
 use crate::format::announce::announcement;
 use crate::format::milestone;
-use crate::store::{DISCORD, OutboxItem, OutboxState, StoreError};
+use crate::store::{OutboxItem, OutboxState, SinkKind, StoreError};
 
 impl Dispatcher {
     /// A milestone's announcement (one outbox row): an odd version is the milestone reached,
@@ -54,7 +54,12 @@ impl Dispatcher {
             Some(note) => {
                 let before = self
                     .store
-                    .posted_at(DISCORD, channel, &item.constituency_id, item.version - 1)
+                    .posted_at(
+                        SinkKind::Discord,
+                        channel,
+                        &item.constituency_id,
+                        item.version - 1,
+                    )
                     .await?;
                 let mut reply_to = None;
                 if let Some(mid) = before {
@@ -149,7 +154,7 @@ impl Dispatcher {
         let original = match event.kind {
             EventKind::Completed | EventKind::Corrected | EventKind::Retracted => {
                 self.store
-                    .original_post(DISCORD, channel, &item.constituency_id)
+                    .original_post(SinkKind::Discord, channel, &item.constituency_id)
                     .await?
             }
             _ => None,
