@@ -157,7 +157,7 @@ impl Metrics {
             });
         }
         for sink in crate::store::SinkKind::ALL {
-            let label = Metrics::sink(sink.name());
+            let label = Metrics::sink(sink);
             for family in [&self.queued, &self.sent, &self.failed, &self.retried] {
                 let _ = family.get_or_create(&label);
             }
@@ -187,9 +187,9 @@ impl Metrics {
         self.feed_errors.get_or_create(&CauseLabel { cause }).get()
     }
 
-    pub fn sink(name: &str) -> SinkLabel {
+    pub fn sink(kind: crate::store::SinkKind) -> SinkLabel {
         SinkLabel {
-            sink: name.to_string(),
+            sink: kind.name().to_string(),
         }
     }
 
@@ -330,7 +330,9 @@ mod tests {
         let m = Metrics::default();
         m.feed_error(FeedCause::timeout);
         m.feed_error(FeedCause::timeout);
-        m.sent.get_or_create(&Metrics::sink("console")).inc();
+        m.sent
+            .get_or_create(&Metrics::sink(crate::store::SinkKind::Console))
+            .inc();
         let text = m.encode();
         assert!(
             text.contains("herald_feed_errors_total{cause=\"timeout\"} 2"),

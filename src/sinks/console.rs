@@ -227,7 +227,7 @@ impl ConsoleSink {
                 self.store.mark_sent(&item.key, None).await?;
                 self.metrics
                     .sent
-                    .get_or_create(&Metrics::sink(SinkKind::Console.name()))
+                    .get_or_create(&Metrics::sink(SinkKind::Console))
                     .inc();
                 self.metrics.feed_to_post_seconds.observe(lag);
                 printed += 1;

@@ -54,24 +54,22 @@ fn rows_for(
     let mut rows = Vec::new();
     if sinks.has(SinkKind::Console) {
         let target = SinkKind::ONLY_TARGET;
-        rows.push(outbox::NewRow {
-            key: SinkKind::Console.key(target, &id, version),
-            sink: SinkKind::Console,
-            target: target.to_string(),
-            constituency: id.clone(),
+        rows.push(outbox::NewRow::new(
+            SinkKind::Console,
+            target,
+            &id,
             version,
             seq,
-        });
+        ));
     }
     for channel in channels {
-        rows.push(outbox::NewRow {
-            key: SinkKind::Discord.key(channel, &id, version),
-            sink: SinkKind::Discord,
-            target: channel.clone(),
-            constituency: id.clone(),
+        rows.push(outbox::NewRow::new(
+            SinkKind::Discord,
+            channel,
+            &id,
             version,
             seq,
-        });
+        ));
     }
     rows
 }

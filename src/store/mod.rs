@@ -284,14 +284,13 @@ impl Store {
             let version = version as u32;
             if sinks.has(SinkKind::Console) {
                 let target = SinkKind::ONLY_TARGET;
-                rows.push(outbox::NewRow {
-                    key: SinkKind::Console.key(target, id, version),
-                    sink: SinkKind::Console,
-                    target: target.to_string(),
-                    constituency: id.to_string(),
+                rows.push(outbox::NewRow::new(
+                    SinkKind::Console,
+                    target,
+                    id,
                     version,
                     seq,
-                });
+                ));
             }
             let gain = gains.get(i).copied().unwrap_or(false);
             // A channel that had an earlier announcement of the seat follows it (its
@@ -321,14 +320,13 @@ impl Store {
                 .collect();
             channels.dedup();
             for &channel in &channels {
-                rows.push(outbox::NewRow {
-                    key: SinkKind::Discord.key(channel, id, version),
-                    sink: SinkKind::Discord,
-                    target: channel.to_string(),
-                    constituency: id.to_string(),
+                rows.push(outbox::NewRow::new(
+                    SinkKind::Discord,
+                    channel,
+                    id,
                     version,
                     seq,
-                });
+                ));
             }
             told_in_batch.entry(id).or_default().extend(channels);
             for row in &rows {

@@ -89,6 +89,21 @@ pub(super) struct NewRow {
     pub seq: i64,
 }
 
+impl NewRow {
+    /// The row announcing version `version` of `announced` (a constituency, or a milestone's
+    /// outbox id) to `target`, its key derived from those.
+    pub fn new(sink: SinkKind, target: &str, announced: &str, version: u32, seq: i64) -> NewRow {
+        NewRow {
+            key: sink.key(target, announced, version),
+            sink,
+            target: target.to_string(),
+            constituency: announced.to_string(),
+            version,
+            seq,
+        }
+    }
+}
+
 /// Creates outbox rows (an existing key is left as it is), many to a statement: an event
 /// fans out to every subscribed channel, thousands of rows at the peak.
 pub(super) async fn enqueue(tx: &mut Tx<'_>, rows: &[NewRow], now: &str) -> Result<()> {

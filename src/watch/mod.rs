@@ -513,7 +513,7 @@ impl Watcher {
         for &(sink, n) in &recorded.queued {
             self.metrics
                 .queued
-                .get_or_create(&Metrics::sink(sink.name()))
+                .get_or_create(&Metrics::sink(sink))
                 .inc_by(n);
         }
         let events = &recorded.events;

@@ -75,7 +75,7 @@ impl Dispatcher {
                 let n = self.store.finish_digest(digest_key, &mid).await?;
                 self.metrics
                     .sent
-                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord))
                     .inc_by(n);
                 if let Some(t) = first_seen {
                     let lag = (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0;

@@ -258,7 +258,7 @@ impl Dispatcher {
                 if let Ok(depth) = self.store.depth(SinkKind::Discord).await {
                     self.metrics
                         .outbox_depth
-                        .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
+                        .get_or_create(&Metrics::sink(SinkKind::Discord))
                         .set(depth);
                 }
             }

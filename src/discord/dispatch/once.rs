@@ -173,7 +173,7 @@ impl Dispatcher {
                 let at = Utc::now() + self.backoff(item.attempts);
                 self.metrics
                     .retried
-                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord))
                     .inc();
                 tracing::warn!(channel, key = %item.key, attempts = item.attempts, "send failed, will retry: {e}");
                 match &item.digest_key {
@@ -201,7 +201,7 @@ impl Dispatcher {
                     .await?;
                 self.metrics
                     .failed
-                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord))
                     .inc_by(n);
                 Ok(Sent::Stop)
             }
@@ -211,7 +211,7 @@ impl Dispatcher {
                 self.store.mark_failed(&item.key, &reason).await?;
                 self.metrics
                     .failed
-                    .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
+                    .get_or_create(&Metrics::sink(SinkKind::Discord))
                     .inc();
                 Ok(Sent::Refused)
             }
@@ -266,7 +266,7 @@ impl Dispatcher {
         self.store.mark_sent(&item.key, Some(mid)).await?;
         self.metrics
             .sent
-            .get_or_create(&Metrics::sink(SinkKind::Discord.name()))
+            .get_or_create(&Metrics::sink(SinkKind::Discord))
             .inc();
         Ok(())
     }
