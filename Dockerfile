@@ -10,15 +10,17 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends pkg-config libssl-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first: this layer is rebuilt only when the manifest, the lock file or the
-# benchmarks (targets the manifest names) change.
+# Dependencies first: this layer is rebuilt only when the manifests, the lock file or the
+# benchmarks (targets the manifest names) change. The workspace's other member, the fake
+# Discord the tests use, is not built; cargo only needs its manifest.
 COPY Cargo.toml Cargo.lock ./
+COPY crates/fake-discord/Cargo.toml ./crates/fake-discord/
 COPY benches ./benches
-RUN mkdir -p src \
+RUN mkdir -p src crates/fake-discord/src \
     && echo 'fn main() {}' > src/main.rs \
-    && touch src/lib.rs \
+    && touch src/lib.rs crates/fake-discord/src/lib.rs \
     && cargo build --release --locked \
-    && rm -rf src
+    && rm -rf src crates/fake-discord/src
 COPY . .
 # Make sure cargo rebuilds herald itself, not the placeholder.
 RUN touch src/main.rs src/lib.rs \

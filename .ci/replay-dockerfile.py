@@ -79,8 +79,10 @@ def ignored(rel, patterns):
 
 
 def copy(sources, dest, cwd, patterns):
+    # A destination ending in "/" is a folder, as in Docker (pathlib drops the slash).
+    many = len(sources) > 1 or dest.endswith("/")
+    dest = pathlib.PurePosixPath(dest) if dest.startswith("/") else pathlib.Path(dest)
     target = dest if dest.is_absolute() else cwd / dest
-    many = len(sources) > 1 or str(dest).endswith("/")
     for src in sources:
         origin = (REPO / src).resolve()
         if not origin.exists():
@@ -125,7 +127,7 @@ def main():
             *sources, dest = shlex.split(arg)
             if any(s.startswith("--") for s in sources):
                 sys.exit(f"replay: COPY {arg}: flags are not replayed")
-            copy(sources, pathlib.PurePosixPath(dest) if dest.startswith("/") else pathlib.Path(dest), cwd, patterns)
+            copy(sources, dest, cwd, patterns)
         elif op == "RUN":
             print(f"replay: RUN {arg}", flush=True)
             subprocess.run(["bash", "-ec", arg], cwd=cwd, env=env, check=True)

@@ -10,7 +10,7 @@
 //! cargo bench --bench e2e -- --guilds 10 --channels 10 --speed 600     # real pace, 600x
 //! ```
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support.rs"]
 #[allow(unused_imports)]
 mod support;
 
@@ -19,12 +19,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fake_discord::{FakeConfig, FakeDiscord};
 use herald::core::finder::normalise;
 use herald::demo;
 use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::{Format, load_files};
 use herald::store::{Store, Subscription};
-use support::fake_discord::{FakeConfig, FakeDiscord};
 
 struct Args {
     guilds: usize,

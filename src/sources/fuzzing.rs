@@ -1,5 +1,5 @@
 //! One entry point per fuzz target: the exact calls each target in `fuzz/` makes, shared
-//! with `tests/fuzz_regressions.rs`, which replays every saved input through them. See
+//! with `tests/it/fuzz_regressions.rs`, which replays every saved input through them. See
 //! `fuzz/README.md`.
 //!
 //! Each takes raw bytes (input that is not UTF-8 is ignored, as a file that is not UTF-8 is

@@ -6,45 +6,23 @@
 //! CI-sized by default (40 channels in 8 guilds). The full size of the issue:
 //! `HERALD_FANOUT_GUILDS=100 HERALD_FANOUT_CHANNELS=10 cargo test --release --test fanout -- --nocapture`
 
-mod support;
+use crate::app::{self, TestApp};
+use crate::support;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald::app::{DiscordOptions, Pipeline, PipelineConfig};
-use herald::config::{Registration, Secret};
+use fake_discord::{FakeConfig, FakeDiscord, Faults};
 use herald::core::finder::normalise;
-use herald::demo;
-use herald::discord::bot::Connection;
 use herald::discord::dispatch::DispatchConfig;
-use herald::discord::replies::Presentation;
-use herald::observe::Metrics;
-use herald::rehearsal::{self, Feed, Speed};
 use herald::sources::Loaded;
-use herald::sources::location::Location;
-use herald::sources::options::SourceOptions;
 use herald::store::Store;
-use support::fake_discord::{FakeConfig, FakeDiscord, Faults};
 
 fn size(var: &str, default: usize) -> usize {
     std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-async fn subscribe_all(store_path: &str, fake: &FakeDiscord) -> Vec<u64> {
-    let store = Store::open(store_path).await.unwrap();
-    let mut channels = Vec::new();
-    for g in &fake.config().guilds {
-        for c in &g.channels {
-            support::subscribe_to_everything(&store, &c.to_string(), &g.id.to_string()).await;
-            channels.push(*c);
-        }
-    }
-    channels
 }
 
 /// Checks every channel got every seat exactly once, in declaration order.
@@ -151,60 +129,21 @@ async fn night(faults: Faults) {
     // both inside and outside the window, and herald's look into the channel's history
     // (after one second) is what keeps a lost reply from becoming a second message.
     config.nonce_window = Duration::from_secs(3);
-    let fake = FakeDiscord::start(config).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("herald.db").display().to_string();
-    let channels = subscribe_all(&store, &fake).await;
-    let parties = demo::parties();
-    let feed = rehearsal::spawn(
-        Arc::new(Feed::new(
-            results.election.clone(),
-            results.declarations.clone(),
-            None,
-            Speed::Max {
-                step: Duration::from_millis(5),
-            },
-            false,
-            Arc::new(parties.clone()),
-        )),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
-    let metrics = Metrics::default();
     let started = Instant::now();
-    let pipeline = Pipeline::start(
-        PipelineConfig {
-            location: Location::Url(feed.url()),
-            source: SourceOptions::default(),
-            interval: Duration::from_millis(50),
-            store: store.clone(),
-            console: None,
-            discord: Some(DiscordOptions {
-                connection: Connection {
-                    token: Secret::new(fake.token()),
-                    api_base: Some(fake.api_base()),
-                },
-                register: Registration::Off,
-                dispatch: DispatchConfig {
-                    nonce_trust: Duration::from_secs(1),
-                    ..DispatchConfig::default()
-                },
-                presentation: Presentation {
-                    tz: chrono_tz::Europe::London,
-                    source: "rehearsal".into(),
-                    baseline_label: "2017".into(),
-                },
-            }),
-        },
-        parties,
-        baseline,
-        None,
-        metrics.clone(),
-    )
-    .await
-    .unwrap();
-    assert!(fake.wait_ready(Duration::from_secs(10)).await);
+    let app = TestApp::night(results.election, results.declarations, baseline, "2017")
+        .step(Duration::from_millis(5))
+        .interval(Duration::from_millis(50))
+        .discord(config)
+        .register_commands(false)
+        .dispatch(DispatchConfig {
+            nonce_trust: Duration::from_secs(1),
+            ..DispatchConfig::default()
+        })
+        .subscribe_every_channel()
+        .start()
+        .await;
+    let (fake, channels) = (app.discord().clone(), app.subscribed.clone());
+    let (pipeline, feed) = (&app.pipeline, &app.feed);
     let mut dropped = false;
     let deadline = Instant::now() + night_limit(channels.len());
     loop {
@@ -231,8 +170,8 @@ async fn night(faults: Faults) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed();
-    pipeline.stop().await;
-    feed.stop().await;
+    let store = app.store.clone();
+    let _dir = app.stop().await;
 
     let (messages, digests) = check_deliveries(&fake, &channels, &order);
     let (global_429, route_429) = fake.rate_limited();
@@ -320,23 +259,8 @@ async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
     .await;
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("herald.db").display().to_string();
-    let channels = subscribe_all(&store, &fake).await;
-    let parties = demo::parties();
-    let feed = rehearsal::spawn(
-        Arc::new(Feed::new(
-            results.election.clone(),
-            results.declarations.clone(),
-            None,
-            Speed::Max {
-                step: Duration::from_millis(4),
-            },
-            false,
-            Arc::new(parties),
-        )),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
+    let channels = app::subscribe_every_channel(&store, &fake).await;
+    let feed = app::feed(&results, Duration::from_millis(4), false).await;
     let config = tmp.path().join("herald.toml");
     std::fs::write(
         &config,

@@ -175,9 +175,6 @@ pub mod scripted {
     }
 }
 
-/// A strict fake Discord (REST and gateway) for end-to-end tests of the bot.
-pub mod fake_discord;
-
 /// Subscribes `channel` of `guild` to every declaration, one announcement each.
 pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str, guild: &str) {
     store

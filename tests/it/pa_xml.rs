@@ -2,7 +2,7 @@
 //! rushes, results and states of parties parse to what the files say, and no truncation of
 //! any of them panics.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -2,22 +2,20 @@
 //! loopback, with a correction and a retraction injected mid-way; crash safety of the real
 //! binary under SIGKILL; and every kind of bad input refused with the store unchanged.
 
-mod support;
+use crate::app::TestApp;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald::app::{Pipeline, PipelineConfig};
 use herald::core::board::Board;
 use herald::core::changes::{Difference, EventKind};
 use herald::core::model::*;
 use herald::demo;
 use herald::observe::Metrics;
 use herald::observe::metrics::FeedCause;
-use herald::rehearsal::{self, Feed, Speed};
-use herald::sinks::console::{ConsoleStyle, Output};
+use herald::rehearsal::{self};
 use herald::sources::Format;
 use herald::sources::formats::herald_json;
 use herald::sources::location::{Location, open};
@@ -31,17 +29,7 @@ async fn serve(
     step: Duration,
     edits: bool,
 ) -> rehearsal::Running {
-    let feed = Arc::new(Feed::new(
-        loaded.election.clone(),
-        loaded.declarations.clone(),
-        None,
-        Speed::Max { step },
-        edits,
-        Arc::new(demo::parties()),
-    ));
-    rehearsal::spawn(feed, SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap()
+    crate::app::feed(loaded, step, edits).await
 }
 
 fn headers(console: &str) -> Vec<&str> {
@@ -64,28 +52,20 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
         });
         t
     };
-    let server = serve(&results, Duration::from_millis(3), true).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let console = tmp.path().join("console.txt");
-    let config = PipelineConfig {
-        location: Location::Url(server.url()),
-        source: SourceOptions::default(),
-        interval: Duration::from_millis(20),
-        store: tmp.path().join("herald.db").display().to_string(),
-        console: Some((
-            Output::File(console.clone()),
-            ConsoleStyle {
-                tz: chrono_tz::Europe::London,
-                source: "test".into(),
-                baseline_label: "2017".into(),
-            },
-        )),
-        discord: None,
-    };
-    let pipeline = Pipeline::start(config, demo::parties(), baseline, None, Metrics::default())
-        .await
-        .unwrap();
-    pipeline.board.write().notable = vec!["dennis skinner".into()];
+    let app = TestApp::night(
+        results.election.clone(),
+        results.declarations.clone(),
+        baseline,
+        "2017",
+    )
+    .step(Duration::from_millis(3))
+    .edits(true)
+    .interval(Duration::from_millis(20))
+    .console()
+    .start()
+    .await;
+    app.pipeline.board.write().notable = vec!["dennis skinner".into()];
+    let (pipeline, server) = (&app.pipeline, &app.feed);
 
     // Mid-way: correct the first seat declared, withdraw the second.
     while server.feed.revealed() < 325 {
@@ -95,26 +75,8 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     fix.revision = 2;
     fix.result.candidates[1].votes += 100;
     fix.result.valid_votes = fix.result.valid_votes.map(|v| v + 100);
-    let base = format!("http://{}", server.addr);
-    let client = reqwest::Client::new();
-    let put = client
-        .put(format!("{base}/declarations/{}", fix.id()))
-        .body(serde_json::to_string(&herald_json::declaration_doc(&fix)).unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        put.status(),
-        204,
-        "{}",
-        put.text().await.unwrap_or_default()
-    );
-    let del = client
-        .delete(format!("{base}/declarations/{}", timeline[1].id()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), 204);
+    app.declare(&fix).await;
+    app.withdraw(timeline[1].id()).await;
 
     // Wait for the night to end and every announcement to be printed.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -140,8 +102,8 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     }
     let events = pipeline.store.events().await.unwrap();
     let pipeline_milestones = pipeline.store.milestones().await.unwrap().len();
-    pipeline.stop().await;
-    server.stop().await;
+    let text = app.printed();
+    app.stop().await;
 
     let declared: Vec<_> = events
         .iter()
@@ -181,7 +143,6 @@ async fn replays_ge2019_exactly_once_in_order_with_a_correction_and_a_retraction
     assert_eq!(retractions[0].declaration.id(), timeline[1].id());
     assert_eq!(events.len(), 652);
 
-    let text = std::fs::read_to_string(&console).unwrap();
     let hs = headers(&text);
     assert_eq!(
         hs.iter().filter(|h| h.starts_with("▶ DECLARED ·")).count(),

@@ -585,7 +585,6 @@ impl Handler<'_> {
             allowed_flags,
             uploads: &self.uploads,
             existing,
-            size_limit: self.shared.cfg.attachment_size_limit,
         }
     }
 

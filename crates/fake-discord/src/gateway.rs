@@ -45,7 +45,6 @@ pub struct Conn {
 /// A gateway session: what RESUME continues.
 pub struct Session {
     pub shard: [u32; 2],
-    pub intents: u64,
     pub seq: u64,
     /// Every dispatch (but RESUMED) as sent: (seq, frame).
     pub log: Vec<(u64, String)>,
@@ -290,7 +289,6 @@ fn identify(shared: &Shared, st: &mut State, ctx: &mut ConnCtx, d: &Value) -> Ac
         .collect();
     let mut session = Session {
         shard,
-        intents,
         seq: 0,
         log: Vec::new(),
         conn: Some(Conn {

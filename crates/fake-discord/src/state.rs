@@ -204,7 +204,6 @@ pub struct InteractionState {
     pub kind: u8,
     pub guild_id: u64,
     pub channel_id: u64,
-    pub user_id: u64,
     /// The type of the focused option (autocomplete).
     pub focused_type: Option<u64>,
     pub dispatched_at: Instant,

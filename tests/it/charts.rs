@@ -3,10 +3,10 @@
 //! catch layout regressions.
 //!
 //! Every chart a test renders is also written to `$CARGO_TARGET_TMPDIR/charts/` to be looked
-//! at. `HERALD_BLESS=1 cargo test --test charts` rewrites the golden images in
+//! at. `HERALD_BLESS=1 cargo test --test it charts::` rewrites the golden images in
 //! `tests/golden/` from the current code.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 
@@ -112,7 +112,7 @@ fn load_golden(name: &str) -> image::RgbImage {
     image::open(&path)
         .unwrap_or_else(|e| {
             panic!(
-                "golden {} missing or unreadable ({e}); run HERALD_BLESS=1 cargo test --test charts",
+                "golden {} missing or unreadable ({e}); run HERALD_BLESS=1 cargo test --test it charts::",
                 path.display()
             )
         })
@@ -135,7 +135,7 @@ fn check_golden(png: &[u8], name: &str) {
         matches(&d),
         "{name} differs from {} ({d:?}; limits: mean {MAX_MEAN}, differing {MAX_DIFFERING}); \
          the new rendering is in {}/charts/{name}.png. If the change is intended, run \
-         HERALD_BLESS=1 cargo test --test charts",
+         HERALD_BLESS=1 cargo test --test it charts::",
         path.display(),
         env!("CARGO_TARGET_TMPDIR")
     );

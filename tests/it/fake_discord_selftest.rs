@@ -1,11 +1,10 @@
-//! The fake Discord (`tests/support/fake_discord`) checked against plain serenity 0.12.5 — no
+//! The fake Discord (the `fake-discord` crate, `crates/fake-discord`) checked against plain serenity 0.12.5 — no
 //! herald code, no poise — and against hand-made requests that break Discord's rules.
-
-mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fake_discord::{ChannelState, FakeConfig, FakeDiscord, FakeUser, Faults, Limits, Outcome};
 use serde_json::{Value, json};
 use serenity::all::{
     ChannelId, ClientBuilder, CommandOptionType, Context, CreateAllowedMentions, CreateAttachment,
@@ -15,9 +14,6 @@ use serenity::all::{
     ResumedEvent,
 };
 use serenity::async_trait;
-use support::fake_discord::{
-    ChannelState, FakeConfig, FakeDiscord, FakeUser, Faults, Limits, Outcome,
-};
 
 const T: Duration = Duration::from_secs(5);
 

@@ -2,34 +2,25 @@
 //! watcher, store, dispatcher) and the real bot object (serenity + poise), pointed at the
 //! fake through `discord.api_base`.
 
-mod support;
+use crate::app::TestApp;
+use crate::support;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald::app::{DiscordOptions, Pipeline, PipelineConfig};
-use herald::config::{Registration, Secret};
+use fake_discord::{FakeConfig, FakeDiscord, FakeUser, Faults};
 use herald::core::model::*;
 use herald::demo;
-use herald::discord::bot::Connection;
 use herald::discord::dispatch::DispatchConfig;
-use herald::discord::replies::Presentation;
-use herald::observe::Metrics;
-use herald::rehearsal::{self, Feed, Speed};
-use herald::sources::formats::herald_json;
-use herald::sources::location::Location;
-use herald::sources::options::SourceOptions;
 use serde_json::{Value, json};
-use support::fake_discord::{FakeConfig, FakeDiscord, FakeUser, Faults};
 
+/// The demo election's herald against the fake Discord, with helpers for what a member
+/// does there.
 struct Rig {
+    app: TestApp,
     fake: FakeDiscord,
-    pipeline: Pipeline,
-    feed: rehearsal::Running,
     guild: u64,
     channels: Vec<u64>,
-    _tmp: tempfile::TempDir,
 }
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -45,72 +36,19 @@ async fn rig_with(fake: FakeConfig, dispatch: DispatchConfig) -> Rig {
 /// A rig whose election has `seats` seats (the demo's one, Hartlepool, by default), so that
 /// a night's milestones can be reached with a few declarations.
 async fn rig_of(fake: FakeConfig, dispatch: DispatchConfig, seats: Option<u32>) -> Rig {
-    let fake = FakeDiscord::start(fake).await;
+    let mut spawn = TestApp::demo().discord(fake).dispatch(dispatch);
+    if let Some(n) = seats {
+        spawn = spawn.seats(n);
+    }
+    let app = spawn.start().await;
+    let fake = app.discord().clone();
     let guild = fake.config().guilds[0].id;
     let channels = fake.config().guilds[0].channels.clone();
-    let parties = demo::parties();
-    let (mut results, baseline) = demo::load(&parties);
-    if let Some(n) = seats {
-        results.election.total_seats = n;
-    }
-    // The feed starts empty; the test declares seats through the rehearsal server's edits.
-    let feed = rehearsal::spawn(
-        Arc::new(Feed::new(
-            results.election.clone(),
-            Vec::new(),
-            None,
-            Speed::Max {
-                step: Duration::from_millis(1),
-            },
-            true,
-            Arc::new(parties.clone()),
-        )),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let presentation = Presentation {
-        tz: chrono_tz::Europe::London,
-        source: "rehearsal".into(),
-        baseline_label: "2019".into(),
-    };
-    let config = PipelineConfig {
-        location: Location::Url(feed.url()),
-        source: SourceOptions::default(),
-        interval: Duration::from_millis(25),
-        store: tmp.path().join("herald.db").display().to_string(),
-        console: None,
-        discord: Some(DiscordOptions {
-            connection: Connection {
-                token: Secret::new(fake.token()),
-                api_base: Some(fake.api_base()),
-            },
-            register: Registration::Guild(guild),
-            dispatch,
-            presentation,
-        }),
-    };
-    let pipeline = Pipeline::start(
-        config,
-        parties,
-        baseline.into_baseline(),
-        Some(results.election),
-        Metrics::default(),
-    )
-    .await
-    .unwrap();
-    assert!(
-        fake.wait_ready(WAIT).await,
-        "the bot connects to the fake gateway"
-    );
     Rig {
+        app,
         fake,
-        pipeline,
-        feed,
         guild,
         channels,
-        _tmp: tmp,
     }
 }
 
@@ -121,14 +59,7 @@ fn hartlepool() -> Declaration {
 
 impl Rig {
     async fn declare(&self, d: &Declaration) {
-        let url = format!("http://{}/declarations/{}", self.feed.addr, d.id());
-        let r = reqwest::Client::new()
-            .put(url)
-            .body(serde_json::to_string(&herald_json::declaration_doc(d)).unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+        self.app.declare(d).await;
     }
 
     /// `/result SEAT` as `user`.
@@ -166,7 +97,7 @@ impl Rig {
     }
 
     /// Waits until `channel` holds `n` messages (or fails after a while).
-    async fn messages(&self, channel: u64, n: usize) -> Vec<support::fake_discord::Message> {
+    async fn messages(&self, channel: u64, n: usize) -> Vec<fake_discord::Message> {
         let deadline = Instant::now() + WAIT;
         loop {
             let m = self.fake.messages(channel);
@@ -201,8 +132,7 @@ impl Rig {
     }
 
     async fn stop(self) {
-        self.pipeline.stop().await;
-        self.feed.stop().await;
+        self.app.stop().await;
     }
 }
 
@@ -311,6 +241,7 @@ async fn a_subscribed_channel_gets_the_announcement_and_the_correction() {
 
     // The store holds the posted message ids.
     let outbox = rig
+        .app
         .pipeline
         .store
         .outbox(herald::store::SinkKind::Discord)
@@ -373,7 +304,7 @@ async fn result_and_autocomplete_answer_quickly_and_forgive_typos() {
     let rig = rig().await;
     rig.declare(&hartlepool()).await;
     let deadline = Instant::now() + WAIT;
-    while rig.pipeline.progress().0 < 1 {
+    while rig.app.pipeline.progress().0 < 1 {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -557,7 +488,8 @@ async fn only_server_managers_change_subscriptions() {
     assert_eq!(reply["flags"].as_u64().unwrap_or(0) & 64, 64);
     assert!(reply_text(&reply).contains("Manage Server"), "{reply}");
     assert!(
-        rig.pipeline
+        rig.app
+            .pipeline
             .store
             .channel(&rig.channels[1].to_string())
             .await
@@ -585,7 +517,8 @@ async fn only_server_managers_change_subscriptions() {
         .await;
     assert!(reply_text(&r).contains("no more announcements"));
     assert!(
-        rig.pipeline
+        rig.app
+            .pipeline
             .store
             .channel(&rig.channels[1].to_string())
             .await
@@ -649,12 +582,12 @@ async fn after_the_gateway_drops_the_bot_resumes_and_announcements_continue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_metrics_report_the_pipeline() {
     let rig = rig().await;
-    let gateway = rig.pipeline.bot.as_ref().map(|b| b.health.clone());
+    let gateway = rig.app.pipeline.bot.as_ref().map(|b| b.health.clone());
     let (addr, _task) = herald::observe::server::spawn(
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        rig.pipeline.metrics.clone(),
-        rig.pipeline.status.clone(),
-        rig.pipeline.store.clone(),
+        rig.app.pipeline.metrics.clone(),
+        rig.app.pipeline.status.clone(),
+        rig.app.pipeline.store.clone(),
         gateway,
     )
     .await
@@ -706,12 +639,8 @@ async fn health_and_metrics_report_the_pipeline() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The feed goes away: the source is no longer reachable and health says so.
-    let Rig {
-        fake,
-        pipeline,
-        feed,
-        ..
-    } = rig;
+    let Rig { fake, app, .. } = rig;
+    let TestApp { pipeline, feed, .. } = app;
     feed.stop().await;
     let deadline = Instant::now() + WAIT;
     loop {
@@ -750,7 +679,7 @@ async fn a_retraction_edits_the_announcement_and_says_so() {
     let d = hartlepool();
     rig.declare(&d).await;
     rig.messages(ch, 1).await;
-    let url = format!("http://{}/declarations/{}", rig.feed.addr, d.id());
+    let url = format!("http://{}/declarations/{}", rig.app.feed.addr, d.id());
     let r = reqwest::Client::new().delete(url).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let msgs = rig.messages(ch, 2).await;
@@ -838,7 +767,7 @@ async fn herald_discord_register_registers_every_command_in_a_guild() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_on() {
-    use support::fake_discord::ChannelState;
+    use fake_discord::ChannelState;
     let rig = rig().await;
     let (gone, fine) = (rig.channels[1], rig.channels[2]);
     rig.subscribe(gone, &[]).await;
@@ -851,6 +780,7 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
     let deadline = Instant::now() + WAIT;
     let sub = loop {
         let s = rig
+            .app
             .pipeline
             .store
             .channel(&gone.to_string())
@@ -858,6 +788,7 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
             .unwrap()
             .unwrap();
         let outbox = rig
+            .app
             .pipeline
             .store
             .outbox(herald::store::SinkKind::Discord)
@@ -913,7 +844,8 @@ async fn a_channel_discord_refuses_is_paused_once_and_shown_while_others_carry_o
     rig.fake.set_channel_state(gone, ChannelState::Ok);
     rig.subscribe(gone, &[]).await;
     assert!(
-        rig.pipeline
+        rig.app
+            .pipeline
             .store
             .channel(&gone.to_string())
             .await
@@ -950,6 +882,7 @@ async fn a_send_whose_reply_was_lost_is_found_in_the_channel_not_posted_again() 
     let deadline = Instant::now() + WAIT;
     let row = loop {
         let outbox = rig
+            .app
             .pipeline
             .store
             .outbox(herald::store::SinkKind::Discord)
@@ -987,14 +920,14 @@ async fn a_send_whose_reply_was_lost_is_found_in_the_channel_not_posted_again() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paused() {
-    use support::fake_discord::ChannelState;
+    use fake_discord::ChannelState;
     let rig = rig().await;
     let category = rig.fake.config().guilds[0].categories[0];
     // A category holds no messages: refused, saying why.
     let r = rig.subscribe(category, &[]).await;
     assert!(reply_text(&r).contains("is a category"), "{r}");
     // A channel id herald does not know (deleted, or another server's): refused.
-    let unknown = support::fake_discord::snowflake();
+    let unknown = fake_discord::snowflake();
     let r = rig.subscribe(unknown, &[]).await;
     assert!(
         reply_text(&r).contains("is not a channel of this server that herald can see"),
@@ -1009,7 +942,8 @@ async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paus
     assert!(reply_text(&r).contains("lacks Send Messages"), "{r}");
     for c in [category, closed] {
         assert!(
-            rig.pipeline
+            rig.app
+                .pipeline
                 .store
                 .channel(&c.to_string())
                 .await
@@ -1021,7 +955,7 @@ async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paus
     // A category subscribed all the same (a store written by an older herald) is paused
     // after Discord's first 400 50008, not retried, while other channels carry on.
     let guild = rig.guild.to_string();
-    support::subscribe_to_everything(&rig.pipeline.store, &category.to_string(), &guild).await;
+    support::subscribe_to_everything(&rig.app.pipeline.store, &category.to_string(), &guild).await;
     let fine = rig.channels[1];
     rig.subscribe(fine, &[]).await;
     rig.declare(&hartlepool()).await;
@@ -1029,6 +963,7 @@ async fn subscribe_refuses_channels_herald_cannot_post_in_and_a_category_is_paus
     let deadline = Instant::now() + WAIT;
     loop {
         let s = rig
+            .app
             .pipeline
             .store
             .channel(&category.to_string())
@@ -1120,7 +1055,8 @@ async fn a_role_an_admin_chose_is_pinged_on_gains_and_nobody_else_ever() {
     let r = rig.subscribe(ch, &[mention(rig.guild)]).await;
     assert!(reply_text(&r).contains("never pings @everyone"), "{r}");
     assert!(
-        rig.pipeline
+        rig.app
+            .pipeline
             .store
             .channel(&ch.to_string())
             .await
@@ -1274,6 +1210,7 @@ async fn a_channel_holds_several_subscriptions_and_gets_each_announcement_once()
         .await;
     assert!(reply_text(&r).contains("Subscription `2`"), "{r}");
     let left = rig
+        .app
         .pipeline
         .store
         .channel(&ch.to_string())

@@ -103,10 +103,6 @@ impl Errs {
         self.0.push((path.into(), code, message.into()));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `s` must be at most `max` characters.
     pub fn max_len(&mut self, path: impl Into<String>, s: &str, max: usize) {
         if s.chars().count() > max {
@@ -240,7 +236,6 @@ pub struct MsgRules<'a> {
     pub uploads: &'a [Attachment],
     /// Attachments the message already has (edits).
     pub existing: &'a [Attachment],
-    pub size_limit: u32,
 }
 
 fn is_snowflake(v: &Value) -> bool {

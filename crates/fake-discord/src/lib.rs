@@ -603,7 +603,6 @@ impl FakeDiscord {
                     kind,
                     guild_id: guild,
                     channel_id: channel,
-                    user_id: user.id,
                     focused_type,
                     dispatched_at: Instant::now(),
                     callback: None,

@@ -1,6 +1,6 @@
 //! The loaders on good and bad input: every error names file, line and field; nothing panics.
 
-mod support;
+use crate::support;
 
 use herald::core::model::PartyId;
 use herald::demo;

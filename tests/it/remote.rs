@@ -4,7 +4,7 @@
 //! a file that appears half-written first, a dropped connection, a server that refuses
 //! logins for a while, an unknown host key, and a password that never shows.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

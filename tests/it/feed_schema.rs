@@ -7,7 +7,7 @@ use herald::sources::formats::herald_json;
 use serde_json::Value;
 
 fn schema() -> jsonschema::Validator {
-    let text = include_str!("../docs/feed-format.schema.json");
+    let text = include_str!("../../docs/feed-format.schema.json");
     let schema: Value = serde_json::from_str(text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }

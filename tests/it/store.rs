@@ -1,7 +1,7 @@
 //! The store's schedule for the Discord outbox: which channels are due, and in which order.
 
+use crate::support;
 use chrono::{Duration, Utc};
-mod support;
 
 use herald::core::changes::{Change, EventKind};
 use herald::core::model::ConstituencyId;

@@ -2,7 +2,7 @@
 //! formats (the UK Parliament export and the House of Commons Library pair), checked
 //! against the figures those files publish themselves.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -388,7 +388,7 @@ fn the_registry_covers_every_party_in_the_real_files_and_the_demo() {
 
 /// The projection backtested: GE2019 declared in its real order against GE2017, projected
 /// after 25, 50, 100, 200 and 400 declarations and compared with the final result. Prints
-/// the table BENCHMARKS.md quotes (`cargo test --test real_data projection -- --nocapture`).
+/// the table BENCHMARKS.md quotes (`cargo test --test it real_data::projection -- --nocapture`).
 #[test]
 fn projection_backtest_on_ge2019() {
     use herald::core::board::Board;

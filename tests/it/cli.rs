@@ -1,6 +1,6 @@
 //! The `herald` binary, driven as a user drives it.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::process::{Command, Output};

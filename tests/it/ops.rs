@@ -1,7 +1,7 @@
 //! The checks a newsroom runs before polling day, through the real binary: `config check`,
 //! `feed check`, `discord invite-url`, and `run` without a token.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

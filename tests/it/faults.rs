@@ -4,17 +4,16 @@
 //! Discord stops accepting. Each ends with every seat announced exactly once or, where
 //! herald cannot record, with nothing announced and `/healthz` saying why.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use herald::demo;
-use herald::rehearsal::{self, Feed, Speed};
+use herald::rehearsal::{self};
 use herald::store::{OutboxState, Store};
 use serde_json::Value;
 
@@ -178,19 +177,7 @@ fn assert_once(keys: &[String]) {
 /// GE2019 replayed on loopback, one declaration every `step`.
 async fn ge2019_feed(dir: &Path, step: Duration) -> rehearsal::Running {
     let (results, _) = support::ge2019(dir);
-    rehearsal::spawn(
-        Arc::new(Feed::new(
-            results.election.clone(),
-            results.declarations.clone(),
-            None,
-            Speed::Max { step },
-            false,
-            Arc::new(demo::parties()),
-        )),
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .expect("the rehearsal feed starts")
+    crate::app::feed(&results, step, false).await
 }
 
 fn watch_args<'a>(source: &'a str, store: &'a str, console: &'a str) -> Vec<&'a str> {
@@ -663,10 +650,7 @@ async fn a_results_file_cut_at_a_seat_boundary_is_missing_not_retracted() {
 }
 
 /// Counts each channel's seats; panics on a seat announced twice.
-fn seats_per_channel(
-    fake: &support::fake_discord::FakeDiscord,
-    channels: &[u64],
-) -> HashMap<u64, usize> {
+fn seats_per_channel(fake: &fake_discord::FakeDiscord, channels: &[u64]) -> HashMap<u64, usize> {
     channels
         .iter()
         .map(|c| {
@@ -683,7 +667,7 @@ fn seats_per_channel(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_pauses_sending_keeps_the_queue_and_a_new_token_delivers_it() {
-    use support::fake_discord::{FakeConfig, FakeDiscord};
+    use fake_discord::{FakeConfig, FakeDiscord};
     let Some(dir) = support::shared_data() else {
         return;
     };
@@ -844,7 +828,7 @@ async fn every_long_running_command_stops_on_sigterm_within_five_seconds() {
         ),
     )
     .unwrap();
-    let token = support::fake_discord::bot_token(support::fake_discord::snowflake());
+    let token = fake_discord::bot_token(fake_discord::snowflake());
     let run = Herald::start(
         &["run", "--config", config.to_str().unwrap()],
         &[("DISCORD_TOKEN", token.as_str())],
@@ -893,7 +877,7 @@ async fn every_long_running_command_stops_on_sigterm_within_five_seconds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_check_online_asks_discord_whom_the_token_belongs_to() {
-    use support::fake_discord::{FakeConfig, FakeDiscord};
+    use fake_discord::{FakeConfig, FakeDiscord};
     let fake = FakeDiscord::start(FakeConfig::new(1, 1)).await;
     let tmp = tempfile::tempdir().unwrap();
     let config = tmp.path().join("herald.toml");
