@@ -17,9 +17,7 @@ use crate::sources::live::SourceError;
 use crate::sources::location::{Location, open};
 use crate::sources::options::SourceOptions;
 use crate::store::{SinkKind, Sinks, Store, StoreError};
-use crate::watch::{
-    Control, SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, restore_board, wake,
-};
+use crate::watch::{Control, SharedBoard, Wake, WatchConfig, WatchStatus, Watcher, wake};
 
 /// Why the pipeline could not start.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +120,6 @@ impl Pipeline {
         let mut night = Board::new(election, parties, baseline);
         setup(&mut night);
         let board: SharedBoard = SharedBoard::new(night);
-        restore_board(&store, &board).await?;
         let source = open(&config.location, &config.source, parties_arc)?;
         let wake = wake();
         let sinks = Sinks::NONE

@@ -295,11 +295,31 @@ pub fn differences(old: &Declaration, new: &Declaration) -> Vec<Difference> {
     out
 }
 
+/// The latest accepted declaration of each constituency, withdrawn ones included: what a
+/// feed's state is compared with. The board keeps it while herald runs (one record, put
+/// there as each event is recorded); a map of them serves tools and tests.
+pub trait Latest {
+    /// The seat's latest declaration, if it has one.
+    fn latest_of(&self, id: &ConstituencyId) -> Option<&Declaration>;
+    /// Every seat's latest declaration.
+    fn all_latest(&self) -> Box<dyn Iterator<Item = &Declaration> + '_>;
+}
+
+impl Latest for BTreeMap<ConstituencyId, Declaration> {
+    fn latest_of(&self, id: &ConstituencyId) -> Option<&Declaration> {
+        self.get(id)
+    }
+
+    fn all_latest(&self) -> Box<dyn Iterator<Item = &Declaration> + '_> {
+        Box::new(self.values())
+    }
+}
+
 /// Compares `snapshot` with what herald `known`s (the latest accepted declaration of each
 /// constituency). `complete` says the snapshot is the feed's whole state, so that a
 /// declaration missing from it is worth reporting (it is not retracted for that).
 pub fn detect(
-    known: &BTreeMap<ConstituencyId, Declaration>,
+    known: &(impl Latest + ?Sized),
     snapshot: &[Declaration],
     complete: bool,
 ) -> Result<Detection, Refusal> {
@@ -310,7 +330,7 @@ pub fn detect(
     for new in snapshot {
         let id = new.id().clone();
         present.insert(id.clone());
-        let Some(old) = known.get(&id) else {
+        let Some(old) = known.latest_of(&id) else {
             let kind = match new.status {
                 S::Declared => EventKind::Declared,
                 S::Called => EventKind::Called,
@@ -402,9 +422,9 @@ pub fn detect(
     }
     if complete {
         det.missing = known
-            .iter()
-            .filter(|(id, d)| !present.contains(*id) && d.status != S::Withdrawn)
-            .map(|(id, _)| id.clone())
+            .all_latest()
+            .filter(|d| !present.contains(d.id()) && d.status != S::Withdrawn)
+            .map(|d| d.id().clone())
             .collect();
     }
     // Announce in the order seats declared (those without a time last, then by id).

@@ -53,7 +53,9 @@ impl Watcher {
     async fn retract(&mut self, id: &ConstituencyId, by: &str) -> Result<StoredEvent, String> {
         use crate::core::changes::{Change, Difference, EventKind};
         use crate::core::model::DeclarationStatus as S;
-        let Some(old) = self.known.get(id).filter(|d| d.status != S::Withdrawn) else {
+        // The board holds the seats whose declaration stands (a withdrawn one is off it).
+        let standing = self.board.read().get(id).map(|e| e.declaration.clone());
+        let Some(old) = standing.filter(|d| d.status != S::Withdrawn) else {
             return Err("that seat has no declaration standing: nothing to withdraw".into());
         };
         let mut gone = old.clone();

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
 use crate::core::board::Board;
-use crate::core::changes::{Refusal, detect};
+use crate::core::changes::{Latest, Refusal, detect};
 use crate::core::milestones::{self, Fired, Turn};
-use crate::core::model::{ConstituencyId, Declaration, Election};
+use crate::core::model::{ConstituencyId, Election};
 use crate::observe::metrics::{FeedCause, FigureLabel, KindLabel, Metrics};
 use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
 use crate::store::{Recorded, Sinks, Store, StoreError, StoredEvent};
@@ -116,7 +116,6 @@ pub struct Watcher {
     source: Box<dyn Source>,
     store: Store,
     board: SharedBoard,
-    known: BTreeMap<ConstituencyId, Declaration>,
     metrics: Metrics,
     config: WatchConfig,
     wake: Wake,
@@ -155,8 +154,9 @@ pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<usize, 
 }
 
 impl Watcher {
-    /// Builds a watcher, taking what the store already holds as known, so that a restart
-    /// announces nothing twice.
+    /// Builds a watcher over the night the store holds, so that a restart announces nothing
+    /// twice. The board is the one record of each seat's latest declaration that each feed
+    /// state is compared with: an empty board is first rebuilt from the store's events.
     pub async fn new(
         source: Box<dyn Source>,
         store: Store,
@@ -165,7 +165,9 @@ impl Watcher {
         config: WatchConfig,
         wake: Wake,
     ) -> Result<(Watcher, watch::Receiver<WatchStatus>, Control), StoreError> {
-        let known = store.known().await?;
+        if board.read().all_latest().next().is_none() {
+            restore_board(&store, &board).await?;
+        }
         // The night so far is replayed, so that a milestone reached or undone but not
         // recorded (herald stopped between an event and its milestone) is recorded now, the
         // lead and the records are followed from where they stand, and nothing recorded is
@@ -231,7 +233,6 @@ impl Watcher {
                 source,
                 store,
                 board,
-                known,
                 metrics,
                 config,
                 wake,
@@ -379,7 +380,11 @@ impl Watcher {
                 tracing::warn!("{skipped}");
             }
         }
-        let detection = match detect(&self.known, &snapshot.declarations, snapshot.complete) {
+        let detected = {
+            let board = self.board.read();
+            detect(&*board, &snapshot.declarations, snapshot.complete)
+        };
+        let detection = match detected {
             Ok(d) => d,
             Err(refusal @ Refusal::OlderRevisions(_)) => {
                 return self.refuse(FeedCause::back_in_time, &refusal.to_string());
@@ -519,8 +524,6 @@ impl Watcher {
         let events = &recorded.events;
         let mut board = self.board.write();
         for e in events {
-            self.known
-                .insert(e.declaration.id().clone(), e.declaration.clone());
             board.apply(e.declaration.clone());
             board.note_race(e.seq, &e.declaration.result.constituency);
             milestones.extend(milestones::turns(
@@ -620,9 +623,5 @@ impl Watcher {
                 }
             }
         }
-    }
-
-    pub fn known(&self) -> &BTreeMap<ConstituencyId, Declaration> {
-        &self.known
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use herald::core::changes::{Difference, EventKind, Refusal, detect};
+use herald::core::board::Board;
+use herald::core::changes::{Difference, EventKind, Latest, Refusal, detect};
 use herald::core::model::*;
 use proptest::prelude::*;
 
@@ -215,6 +216,52 @@ fn retractions_only_by_withdrawal_and_missing_seats_are_reported() {
     let recounted = declared("A", 1, &[10, 6]);
     let det = detect(&known(&[gone]), &[recounted], false).unwrap();
     assert_eq!(kinds(&det), [("A".into(), EventKind::Declared)]);
+}
+
+/// The board is the watcher's record of each seat's latest declaration: a withdrawn one
+/// stays in it (off the board's seats), and detection against the board is detection
+/// against the same declarations held in a map.
+#[test]
+fn the_board_is_the_record_detection_compares_with() {
+    let parties = herald::demo::parties();
+    let election = herald::demo::load(&parties).0.election;
+    let mut board = Board::new(election, parties, Baseline::default());
+    let a = declared("A", 1, &[10, 5]);
+    let b = declared("B", 1, &[7, 9]);
+    let mut gone = b.clone();
+    gone.status = DeclarationStatus::Withdrawn;
+    for d in [&a, &b, &gone] {
+        board.apply(d.clone());
+    }
+    assert_eq!(board.latest_of(a.id()), Some(&a));
+    assert_eq!(
+        board.latest_of(b.id()),
+        Some(&gone),
+        "the withdrawal is B's latest"
+    );
+    assert!(board.get(b.id()).is_none(), "B is off the board's seats");
+    let mut every: Vec<_> = board.all_latest().cloned().collect();
+    every.sort_by(|x, y| x.id().cmp(y.id()));
+    assert_eq!(every, [a.clone(), gone.clone()]);
+    let map = known(&[a.clone(), gone.clone()]);
+    let feeds = [
+        vec![a.clone(), b.clone()],
+        vec![declared("A", 2, &[10, 6]), declared("B", 2, &[7, 9])],
+        vec![],
+    ];
+    for feed in feeds {
+        for complete in [false, true] {
+            let on_board = detect(&board, &feed, complete).unwrap();
+            let in_map = detect(&map, &feed, complete).unwrap();
+            assert_eq!(kinds(&on_board), kinds(&in_map), "{feed:?}");
+            assert_eq!(on_board.missing, in_map.missing);
+        }
+    }
+    // Declared again, B is back on the board and its latest.
+    let again = declared("B", 3, &[8, 9]);
+    board.apply(again.clone());
+    assert_eq!(board.latest_of(b.id()), Some(&again));
+    assert!(!board.is_withdrawn(b.id()));
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::allocation::Allocation;
 use super::arithmetic::{Against, Figures, SeatFigures, compute_against};
+use super::changes::Latest;
 use super::council::council_figures;
 use super::finder::{Aliases, Finder, Lookup, Match, MatchKind};
 use super::lists::list_figures;
@@ -64,8 +65,9 @@ pub struct Board {
     pub parties: PartyRegistry,
     pub baseline: Baseline,
     entries: BTreeMap<ConstituencyId, Entry>,
-    /// Seats whose declaration was withdrawn (and not declared again since).
-    withdrawn: std::collections::BTreeSet<ConstituencyId>,
+    /// Seats whose declaration was withdrawn (and not declared again since), with that
+    /// withdrawal: with `entries`, the latest declaration of every seat.
+    withdrawn: BTreeMap<ConstituencyId, Declaration>,
     known: BTreeMap<ConstituencyId, Constituency>,
     nominations: BTreeMap<ConstituencyId, Nominated>,
     finder: Finder,
@@ -181,7 +183,7 @@ impl Board {
         self.people = std::sync::OnceLock::new();
         if declaration.status == DeclarationStatus::Withdrawn {
             self.entries.remove(&id);
-            self.withdrawn.insert(id);
+            self.withdrawn.insert(id, declaration);
             return None;
         }
         self.withdrawn.remove(&id);
@@ -223,7 +225,7 @@ impl Board {
 
     /// Whether the seat's declaration was withdrawn (and not declared again since).
     pub fn is_withdrawn(&self, id: &ConstituencyId) -> bool {
-        self.withdrawn.contains(id)
+        self.withdrawn.contains_key(id)
     }
 
     /// The figures of any declaration (not put on the board): against the configured
@@ -442,5 +444,25 @@ impl Board {
         all.sort_by_key(|e| std::cmp::Reverse(e.sequence));
         all.truncate(n);
         all
+    }
+}
+
+/// The board holds the latest declaration of every seat (on the board, or withdrawn): the
+/// one record the watcher compares each feed state with.
+impl Latest for Board {
+    fn latest_of(&self, id: &ConstituencyId) -> Option<&Declaration> {
+        self.entries
+            .get(id)
+            .map(|e| &e.declaration)
+            .or_else(|| self.withdrawn.get(id))
+    }
+
+    fn all_latest(&self) -> Box<dyn Iterator<Item = &Declaration> + '_> {
+        Box::new(
+            self.entries
+                .values()
+                .map(|e| &e.declaration)
+                .chain(self.withdrawn.values()),
+        )
     }
 }
