@@ -15,8 +15,10 @@
 //!    to deliver (one row a target), subscriptions, milestones.
 //! 5. [`format`]: what every sink says, as plain functions of computed figures: embeds,
 //!    text, JSON and charts.
-//! 6. [`sinks`] and [`discord`]: the output edge. The console; the bot with its commands,
-//!    and the dispatcher that drains the outbox into channels within Discord's limits.
+//! 6. [`sinks`] and [`discord`]: the output edge. The `Sink` trait and the outbox steps
+//!    every sink shares (render once per event, claim, record, count); the console; the
+//!    bot with its commands, and the dispatcher, Discord's sink, that drains the outbox into
+//!    channels within Discord's limits.
 //!
 //! Around them: [`app`] wires the watcher, the store and the sinks into one pipeline;
 //! [`observe`] serves metrics and `/healthz`; [`errors`] says how errors are shown;

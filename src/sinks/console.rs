@@ -11,14 +11,15 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tokio::sync::watch;
 
 use crate::format::announce::{announcement, label};
 use crate::format::{Style, milestone, text};
 use crate::observe::metrics::Metrics;
-use crate::store::{SinkKind, Store, StoreError};
+use crate::sinks::{Delivery, Outbox, Renders, Sink};
+use crate::store::{OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
 /// Where the console writes.
@@ -54,8 +55,23 @@ pub struct ConsoleSink {
     board: SharedBoard,
     output: Output,
     style: ConsoleStyle,
-    metrics: Metrics,
+    outbox: Outbox,
+    renders: Renders<Printed>,
     journal: HashSet<String>,
+}
+
+/// An announcement as the console prints it, but for the key its header line ends with.
+pub struct Printed {
+    header: String,
+    body: String,
+    seen_at: Option<DateTime<Utc>>,
+}
+
+impl Printed {
+    /// The text printed for the row `key`.
+    fn text(&self, key: &str) -> String {
+        format!("{}{MARK_OPEN}{key}]\n{}", self.header, self.body)
+    }
 }
 
 const MARK_OPEN: &str = " [";
@@ -87,11 +103,12 @@ impl ConsoleSink {
             Output::Stdout => HashSet::new(),
         };
         ConsoleSink {
+            outbox: Outbox::new(store.clone(), metrics),
             store,
             board,
             output,
             style,
-            metrics,
+            renders: Renders::default(),
             journal,
         }
     }
@@ -114,13 +131,79 @@ impl ConsoleSink {
         }
     }
 
-    /// Renders one recorded event as the console shows it.
-    async fn render(
-        &self,
-        key: &str,
-        constituency: &str,
-        version: u32,
-    ) -> Result<Option<(String, f64)>, StoreError> {
+    /// Delivers every announcement still owed, in order. Returns how many were printed.
+    pub async fn drain(&mut self) -> Result<usize, StoreError> {
+        let mut printed = 0;
+        loop {
+            // Nothing is printed that the store could not record as printed.
+            if self.store.fault().is_some() {
+                return Ok(printed);
+            }
+            let items = self.store.undelivered(SinkKind::Console, 200).await?;
+            if items.is_empty() {
+                break;
+            }
+            for item in items {
+                if self.journal.contains(&item.key) {
+                    // Printed before a crash, not yet marked: mark it, do not repeat it.
+                    self.store.mark_sent(&item.key, None).await?;
+                    continue;
+                }
+                let Some(p) = self.outbox.claim(&*self, &self.renders, &item).await? else {
+                    continue;
+                };
+                let delivery = match self.write(&p.text(&item.key)) {
+                    Ok(()) => {
+                        self.journal.insert(item.key.clone());
+                        printed += 1;
+                        Delivery::Sent(None)
+                    }
+                    Err(e) => {
+                        tracing::error!("console output failed: {e}");
+                        Delivery::Retry {
+                            at: Utc::now() + chrono::Duration::seconds(1),
+                            why: e.to_string(),
+                        }
+                    }
+                };
+                if !self
+                    .outbox
+                    .settle(&*self, &item, p.seen_at, delivery)
+                    .await?
+                {
+                    return Ok(printed);
+                }
+            }
+        }
+        Ok(printed)
+    }
+
+    /// Drains whenever the watcher records events, until `shutdown`.
+    pub async fn run(mut self, wake: Wake, mut shutdown: watch::Receiver<bool>) {
+        let mut woken = wake.subscribe();
+        loop {
+            if let Err(e) = self.drain().await {
+                tracing::error!("console sink: {e}");
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = woken.changed() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+impl Sink for ConsoleSink {
+    const KIND: SinkKind = SinkKind::Console;
+    type Rendered = Printed;
+
+    /// Renders one recorded event (or milestone) as the console shows it.
+    async fn render(&self, row: &OutboxItem) -> Result<Option<Printed>, StoreError> {
+        let (constituency, version) = (row.constituency_id.as_str(), row.version);
         if let Some(mkey) = crate::store::milestones::key_of(constituency) {
             let Some(stored) = self.store.milestone(mkey).await? else {
                 return Ok(None);
@@ -129,22 +212,24 @@ impl ConsoleSink {
             let board = self.board.read();
             let style = self.style.of(&board);
             // Odd versions are the milestone reached, even ones its undoing.
-            let out = if version % 2 == 1 {
+            let (header, body) = if version % 2 == 1 {
                 let embed = milestone::milestone_embed(m, &board.election.name, &style);
-                format!(
-                    "▶ MILESTONE · {}{MARK_OPEN}{key}]\n{}\n",
-                    milestone::title(m, &style),
-                    text::render(&embed)
+                (
+                    format!("▶ MILESTONE · {}", milestone::title(m, &style)),
+                    text::render(&embed),
                 )
             } else {
                 let why = stored.why.as_deref().unwrap_or("a correction undid it");
-                format!(
-                    "▶ MILESTONE CORRECTED · {}{MARK_OPEN}{key}]\n{}\n",
-                    milestone::title(m, &style),
-                    milestone::undone_note(m, why, &style)
+                (
+                    format!("▶ MILESTONE CORRECTED · {}", milestone::title(m, &style)),
+                    milestone::undone_note(m, why, &style),
                 )
             };
-            return Ok(Some((out, 0.0)));
+            return Ok(Some(Printed {
+                header,
+                body: format!("{body}\n"),
+                seen_at: None,
+            }));
         }
         let Some(event) = self.store.event(constituency, version).await? else {
             return Ok(None);
@@ -172,85 +257,26 @@ impl ConsoleSink {
             .declared_at
             .map(|t| format!(" · {}", style.time(t)))
             .unwrap_or_default();
-        let mut out = format!(
-            "▶ {} · {}{when}{MARK_OPEN}{key}]\n",
+        let header = format!(
+            "▶ {} · {}{when}",
             label(event.kind),
             event.declaration.result.constituency.name
         );
+        let mut body = String::new();
         if let Some(note) = &a.note {
-            out.push_str(&text::plain(note));
-            out.push('\n');
+            body.push_str(&text::plain(note));
+            body.push('\n');
         }
-        out.push_str(&text::render(&a.embed));
-        out.push('\n');
-        let lag = (Utc::now() - event.seen_at).num_milliseconds().max(0) as f64 / 1000.0;
-        Ok(Some((out, lag)))
+        body.push_str(&text::render(&a.embed));
+        body.push('\n');
+        Ok(Some(Printed {
+            header,
+            body,
+            seen_at: Some(event.seen_at),
+        }))
     }
 
-    /// Delivers every announcement still owed, in order. Returns how many were printed.
-    pub async fn drain(&mut self) -> Result<usize, StoreError> {
-        let mut printed = 0;
-        loop {
-            // Nothing is printed that the store could not record as printed.
-            if self.store.fault().is_some() {
-                return Ok(printed);
-            }
-            let items = self.store.undelivered(SinkKind::Console, 200).await?;
-            if items.is_empty() {
-                break;
-            }
-            for item in items {
-                if self.journal.contains(&item.key) {
-                    // Printed before a crash, not yet marked: mark it, do not repeat it.
-                    self.store.mark_sent(&item.key, None).await?;
-                    continue;
-                }
-                if !self.store.claim(&item.key).await? {
-                    continue;
-                }
-                let Some((text, lag)) = self
-                    .render(&item.key, &item.constituency_id, item.version)
-                    .await?
-                else {
-                    self.store
-                        .mark_failed(&item.key, "event missing from the store")
-                        .await?;
-                    continue;
-                };
-                if let Err(e) = self.write(&text) {
-                    let at = Utc::now() + chrono::Duration::seconds(1);
-                    self.store.mark_retry(&item.key, at, &e.to_string()).await?;
-                    tracing::error!("console output failed: {e}");
-                    return Ok(printed);
-                }
-                self.journal.insert(item.key.clone());
-                self.store.mark_sent(&item.key, None).await?;
-                self.metrics
-                    .sent
-                    .get_or_create(&Metrics::sink(SinkKind::Console))
-                    .inc();
-                self.metrics.feed_to_post_seconds.observe(lag);
-                printed += 1;
-            }
-        }
-        Ok(printed)
-    }
-
-    /// Drains whenever the watcher records events, until `shutdown`.
-    pub async fn run(mut self, wake: Wake, mut shutdown: watch::Receiver<bool>) {
-        let mut woken = wake.subscribe();
-        loop {
-            if let Err(e) = self.drain().await {
-                tracing::error!("console sink: {e}");
-            }
-            if *shutdown.borrow() {
-                break;
-            }
-            tokio::select! {
-                _ = woken.changed() => {}
-                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
+    fn seen_at(rendered: &Printed) -> Option<DateTime<Utc>> {
+        rendered.seen_at
     }
 }

@@ -1,14 +1,12 @@
 //! Digests: the pending declarations of a channel that is behind (or asked for them) merged
 //! into one message, a line per seat, sent and recorded as one.
 
-use chrono::Utc;
-
 use super::{Dispatcher, Next, Sent};
 use crate::format::embed::{Embed, escape_markdown};
 use crate::format::result::headline;
 use crate::format::thousands;
-use crate::observe::Metrics;
-use crate::store::{OutboxItem, SinkKind, StoreError};
+use crate::sinks::Delivery;
+use crate::store::{OutboxItem, StoreError};
 
 impl Dispatcher {
     /// Sends a digest: the seats of `group` in one message.
@@ -70,28 +68,16 @@ impl Dispatcher {
         let outcome = self.create(channel, head.first_tried_at, &body, &[]).await;
         let mut lead = head.clone();
         lead.digest_key = Some(digest_key.to_string());
-        match self.failed(channel, &lead, outcome).await? {
-            Sent::Ok(mid) => {
-                let n = self.store.finish_digest(digest_key, &mid).await?;
-                self.metrics
-                    .sent
-                    .get_or_create(&Metrics::sink(SinkKind::Discord))
-                    .inc_by(n);
-                if let Some(t) = first_seen {
-                    let lag = (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0;
-                    self.metrics.feed_to_post_seconds.observe(lag);
-                }
-                Ok(Next::Continue)
-            }
-            Sent::Refused => {
-                for r in group {
-                    self.store
-                        .mark_failed(&r.key, "digest refused by Discord")
-                        .await?;
-                }
-                Ok(Next::Continue)
-            }
-            _ => Ok(Next::Stop),
-        }
+        let delivery = match self.judge(channel, &lead, outcome) {
+            Sent::Ok(mid) => Delivery::Sent(Some(mid)),
+            // A new message never answers "unknown message"; were it to, the digest waits.
+            Sent::NoMessage => return Ok(Next::Stop),
+            Sent::Not(d) => d,
+        };
+        let go_on = self
+            .outbox
+            .settle_digest(self, digest_key, group, first_seen, delivery)
+            .await?;
+        Ok(if go_on { Next::Continue } else { Next::Stop })
     }
 }

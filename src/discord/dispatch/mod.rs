@@ -54,11 +54,13 @@ use super::rest::{Outcome, Rest};
 use crate::core::changes::EventKind;
 use crate::discord::replies::Presentation;
 use crate::observe::Metrics;
+use crate::sinks::{Delivery, Outbox, Renders};
 use crate::store::{Mode, OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
 use limits::RouteBucket;
 pub use once::nonce;
+use render::Announced;
 
 /// How the dispatcher paces itself.
 #[derive(Clone, Debug)]
@@ -121,18 +123,16 @@ pub struct Dispatcher {
     /// What is known of each route's bucket.
     buckets: Mutex<HashMap<String, RouteBucket>>,
     busy: Mutex<HashSet<String>>,
-    /// The most recent charts, by (constituency, version).
-    charts: Mutex<VecDeque<(ChartKey, ChartCell)>>,
+    /// The outbox steps every sink shares (claim, record, count).
+    outbox: Outbox,
+    /// Recent events' announcements, rendered once for every channel.
+    renders: Renders<Announced>,
     /// Each announcement channel's publishes this hour.
     publishing: publish::Publishing,
 }
 
 /// A chart: PNG bytes shared between the channels that receive it.
 type Png = Arc<Vec<u8>>;
-/// Which event a chart draws: (constituency, version).
-type ChartKey = (String, u32);
-/// A chart being drawn or drawn (None if it could not be).
-type ChartCell = Arc<tokio::sync::OnceCell<Option<Png>>>;
 
 /// What to do with a channel after one step.
 enum Next {
@@ -141,13 +141,13 @@ enum Next {
     Stop,
 }
 
+/// What Discord's answer to one request means for the row it was made for.
 enum Sent {
     Ok(String),
-    Stop,
     /// The message to edit is gone.
     NoMessage,
-    /// Discord refused the request; the row is given up.
-    Refused,
+    /// Not delivered: what to record (see [`Dispatcher::judge`]).
+    Not(Delivery),
 }
 
 impl Dispatcher {
@@ -165,6 +165,7 @@ impl Dispatcher {
         // No burst: any one-second window sees at most rate + 1 announcement requests, which
         // leaves room under Discord's limit for the bot's own calls.
         let burst = NonZeroU32::MIN;
+        let outbox = Outbox::new(store.clone(), metrics.clone());
         Arc::new(Dispatcher {
             store,
             board,
@@ -178,7 +179,8 @@ impl Dispatcher {
             global_pause: Mutex::new(None),
             buckets: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashSet::new()),
-            charts: Mutex::new(VecDeque::new()),
+            outbox,
+            renders: Renders::default(),
             publishing: publish::Publishing::default(),
         })
     }

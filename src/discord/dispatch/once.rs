@@ -1,7 +1,7 @@
 //! Exactly-once sending: a row's nonce (derived from its key), creating a message so that a
 //! send first tried longer ago than Discord remembers nonces is looked for in the channel
 //! before it goes again, editing, and what each of Discord's answers means for the row
-//! (delivered, retried later, its channel paused, or given up).
+//! (delivered, retried later, its channel paused, or given up: a [`Delivery`]).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -10,8 +10,8 @@ use super::{Dispatcher, Sent};
 use crate::discord::embed::no_mentions;
 use crate::discord::rest::{File, Outcome};
 use crate::format::embed::{Embed, limits, truncate};
-use crate::observe::Metrics;
-use crate::store::{OutboxItem, SinkKind, StoreError};
+use crate::sinks::Delivery;
+use crate::store::OutboxItem;
 
 /// A nonce of at most 25 characters derived from a key (FNV-1a, 64 bits, in hex).
 pub fn nonce(key: &str) -> String {
@@ -149,73 +149,41 @@ impl Dispatcher {
             .map(str::to_string))
     }
 
-    /// Handles an outcome that is not a success for a row (or digest): retries later,
-    /// pauses the channel, or gives the row up.
-    pub(super) async fn failed(
-        &self,
-        channel: &str,
-        item: &OutboxItem,
-        outcome: Outcome,
-    ) -> Result<Sent, StoreError> {
+    /// What Discord's answer to a row's (or digest's) request means: a message, no message
+    /// to edit, or a [`Delivery`] that is not one (retry later, wait for the token, give the
+    /// row up, pause the channel), for [`crate::sinks::Outbox`] to record.
+    pub(super) fn judge(&self, channel: &str, item: &OutboxItem, outcome: Outcome) -> Sent {
         match outcome {
-            Outcome::Ok { message_id } => Ok(Sent::Ok(message_id)),
-            Outcome::UnknownMessage => Ok(Sent::NoMessage),
+            Outcome::Ok { message_id } => Sent::Ok(message_id),
+            Outcome::UnknownMessage => Sent::NoMessage,
             Outcome::Unauthorized(why) => {
                 // Not the message's fault: it goes back to wait, with every other one.
                 self.health.refuse_token(&format!("401 {why}"));
-                match &item.digest_key {
-                    Some(dk) => self.store.retry_digest(dk, Utc::now(), &why).await?,
-                    None => self.store.mark_retry(&item.key, Utc::now(), &why).await?,
-                }
-                Ok(Sent::Stop)
+                Sent::Not(Delivery::Wait(why))
             }
             Outcome::Transient(e) => {
-                let at = Utc::now() + self.backoff(item.attempts);
-                self.metrics
-                    .retried
-                    .get_or_create(&Metrics::sink(SinkKind::Discord))
-                    .inc();
                 tracing::warn!(channel, key = %item.key, attempts = item.attempts, "send failed, will retry: {e}");
-                match &item.digest_key {
-                    Some(dk) => self.store.retry_digest(dk, at, &e).await?,
-                    None => self.store.mark_retry(&item.key, at, &e).await?,
-                }
-                Ok(Sent::Stop)
+                Sent::Not(Delivery::Retry {
+                    at: Utc::now() + self.backoff(item.attempts),
+                    why: e,
+                })
             }
             Outcome::Gone {
                 status,
                 code,
                 message,
-            } => {
-                let reason = format!(
-                    "Discord answered {status}{}: {message}",
-                    code.map(|c| format!(" ({c})")).unwrap_or_default()
-                );
-                if self.store.pause(channel, &reason).await? {
-                    tracing::warn!(channel, "subscription paused: {reason}");
-                    self.tell_paused(channel, &reason).await;
-                }
-                let n = self
-                    .store
-                    .fail_target(SinkKind::Discord, channel, &reason)
-                    .await?;
-                self.metrics
-                    .failed
-                    .get_or_create(&Metrics::sink(SinkKind::Discord))
-                    .inc_by(n);
-                Ok(Sent::Stop)
-            }
+            } => Sent::Not(Delivery::Pause(format!(
+                "Discord answered {status}{}: {message}",
+                code.map(|c| format!(" ({c})")).unwrap_or_default()
+            ))),
             Outcome::Rejected { status, body } => {
                 let reason = format!("Discord refused the request ({status}): {body}");
                 tracing::error!(channel, key = %item.key, "{reason}");
-                self.store.mark_failed(&item.key, &reason).await?;
-                self.metrics
-                    .failed
-                    .get_or_create(&Metrics::sink(SinkKind::Discord))
-                    .inc();
-                Ok(Sent::Refused)
+                Sent::Not(Delivery::Failed(reason))
             }
-            Outcome::RateLimited { .. } => Ok(Sent::Stop),
+            Outcome::RateLimited { retry_after, .. } => {
+                Sent::Not(Delivery::Wait(format!("rate limited for {retry_after:?}")))
+            }
         }
     }
 
@@ -228,7 +196,7 @@ impl Dispatcher {
         content: Option<&str>,
         roles: &[String],
         files: &[File],
-    ) -> Result<Sent, StoreError> {
+    ) -> Sent {
         let mut body = self.message_body(embed, content, &item.key, None, !files.is_empty());
         if !roles.is_empty() {
             body["allowed_mentions"] = json!({"parse": [], "roles": roles});
@@ -244,7 +212,7 @@ impl Dispatcher {
         content: Option<&str>,
         reply_to: Option<&str>,
         files: &[File],
-    ) -> Result<Sent, StoreError> {
+    ) -> Sent {
         let body = self.message_body(embed, content, &item.key, reply_to, !files.is_empty());
         self.send_body(channel, item, &body, files).await
     }
@@ -256,19 +224,9 @@ impl Dispatcher {
         item: &OutboxItem,
         body: &Value,
         files: &[File],
-    ) -> Result<Sent, StoreError> {
+    ) -> Sent {
         let outcome = self.create(channel, item.first_tried_at, body, files).await;
-        self.failed(channel, item, outcome).await
-    }
-
-    /// Marks a row delivered as message `mid` and counts it.
-    pub(super) async fn delivered(&self, item: &OutboxItem, mid: &str) -> Result<(), StoreError> {
-        self.store.mark_sent(&item.key, Some(mid)).await?;
-        self.metrics
-            .sent
-            .get_or_create(&Metrics::sink(SinkKind::Discord))
-            .inc();
-        Ok(())
+        self.judge(channel, item, outcome)
     }
 
     pub(super) async fn post_note(
@@ -277,7 +235,7 @@ impl Dispatcher {
         item: &OutboxItem,
         note: &str,
         reply_to: Option<&str>,
-    ) -> Result<Sent, StoreError> {
+    ) -> Sent {
         let mut body = json!({
             "content": truncate(note, limits::CONTENT),
             "allowed_mentions": no_mentions(),
@@ -288,7 +246,7 @@ impl Dispatcher {
             body["message_reference"] = json!({"message_id": m, "fail_if_not_exists": false});
         }
         let outcome = self.create(channel, item.first_tried_at, &body, &[]).await;
-        self.failed(channel, item, outcome).await
+        self.judge(channel, item, outcome)
     }
 }
 

@@ -1,20 +1,21 @@
-//! Rendering: the JSON bodies of new messages and of edits, an event's announcement with its
-//! chart (drawn once per event and shared by every channel it goes to), the version a
-//! correction replaced, and the role a gain pings.
+//! Rendering: the JSON bodies of new messages and of edits; an event's or a milestone's
+//! announcement with its chart, rendered once per event for every channel it goes to (the
+//! dispatcher is Discord's [`Sink`]); the version a correction replaced; and the roles a
+//! gain pings.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{Dispatcher, Png, nonce};
 use crate::core::changes::EventKind;
 use crate::discord::embed::{embed_json, no_mentions};
-use crate::format::announce::announcement;
+use crate::format::announce::{Announcement, announcement};
 use crate::format::embed::{Embed, limits, truncate};
-use crate::store::{StoreError, StoredEvent};
-
-/// How many recent charts are kept for the channels still to receive them.
-const CHART_CACHE: usize = 64;
+use crate::format::milestone;
+use crate::sinks::Sink;
+use crate::store::{OutboxItem, SinkKind, StoreError, StoredEvent};
 
 impl Dispatcher {
     pub(super) fn message_body(
@@ -64,72 +65,8 @@ impl Dispatcher {
         body
     }
 
-    pub(super) async fn render(
-        &self,
-        event: &StoredEvent,
-    ) -> (crate::format::announce::Announcement, Option<Png>) {
-        let chart = match &self.chart {
-            Some(f)
-                if self.config.charts
-                    && event.declaration.status
-                        == crate::core::model::DeclarationStatus::Declared =>
-            {
-                // One drawing per event, shared by every channel it goes to: the first
-                // channel draws it, the others wait for that drawing rather than repeat it.
-                let key = (event.declaration.id().to_string(), event.version);
-                let cell = {
-                    let mut cache = Self::lock(&self.charts);
-                    match cache.iter().find(|(k, _)| *k == key) {
-                        Some((_, cell)) => cell.clone(),
-                        None => {
-                            if cache.len() >= CHART_CACHE {
-                                cache.pop_front();
-                            }
-                            let cell = Arc::new(tokio::sync::OnceCell::new());
-                            cache.push_back((key, cell.clone()));
-                            cell
-                        }
-                    }
-                };
-                cell.get_or_init(|| async {
-                    // Drawing takes milliseconds: off the runtime's core threads.
-                    let (f, board, declaration, presentation) = (
-                        f.clone(),
-                        self.board.clone(),
-                        event.declaration.clone(),
-                        self.presentation.clone(),
-                    );
-                    tokio::task::spawn_blocking(move || {
-                        f(&board, &declaration, &presentation).map(Arc::new)
-                    })
-                    .await
-                    .ok()
-                    .flatten()
-                })
-                .await
-                .clone()
-            }
-            _ => None,
-        };
-        let board = self.board.read();
-        let style = self.presentation.style(&board);
-        let figures = board.compute(&event.declaration);
-        let a = announcement(
-            event.kind,
-            &event.declaration,
-            &event.differences,
-            &figures,
-            None,
-            board.race_at(event.seq),
-            &style,
-        );
-        (a, chart)
-    }
-
-    pub(super) async fn before(
-        &self,
-        event: &StoredEvent,
-    ) -> Result<Option<StoredEvent>, StoreError> {
+    /// The version a correction replaced.
+    async fn before(&self, event: &StoredEvent) -> Result<Option<StoredEvent>, StoreError> {
         if event.version > 1 {
             self.store
                 .event(event.declaration.id().as_str(), event.version - 1)
@@ -139,21 +76,16 @@ impl Dispatcher {
         }
     }
 
-    /// The roles to ping for an event: on a first declaration or call that is a gain, the
-    /// roles of the channel's subscriptions that want it (chosen by an admin); else none.
+    /// The roles to ping for an event: on a first declaration or call that is a `gain`,
+    /// the roles of the channel's subscriptions that want it (chosen by an admin); else
+    /// none.
     pub(super) async fn gain_ping(
         &self,
         channel: &str,
         event: &StoredEvent,
+        gain: bool,
     ) -> Result<Vec<String>, StoreError> {
-        if !matches!(event.kind, EventKind::Declared | EventKind::Called) {
-            return Ok(Vec::new());
-        }
-        let gain = {
-            let board = self.board.read();
-            board.compute(&event.declaration).is_gain()
-        };
-        if !gain {
+        if !gain || !matches!(event.kind, EventKind::Declared | EventKind::Called) {
             return Ok(Vec::new());
         }
         Ok(self
@@ -162,5 +94,134 @@ impl Dispatcher {
             .await?
             .map(|c| c.roles_for(&event.declaration, gain))
             .unwrap_or_default())
+    }
+
+    /// The chart of a declared result, where charts are on (drawing takes milliseconds:
+    /// off the runtime's core threads).
+    async fn chart(&self, event: &StoredEvent) -> Option<Png> {
+        let f = self.chart.as_ref()?;
+        if !self.config.charts
+            || event.declaration.status != crate::core::model::DeclarationStatus::Declared
+        {
+            return None;
+        }
+        let (f, board, declaration, presentation) = (
+            f.clone(),
+            self.board.clone(),
+            event.declaration.clone(),
+            self.presentation.clone(),
+        );
+        tokio::task::spawn_blocking(move || f(&board, &declaration, &presentation).map(Arc::new))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// An event's announcement: against the version it replaced, for a correction.
+    async fn announce(&self, event: StoredEvent) -> Result<Announced, StoreError> {
+        let before = match event.kind {
+            EventKind::Corrected => self.before(&event).await?,
+            _ => None,
+        };
+        let chart = self.chart(&event).await;
+        let board = self.board.read();
+        let style = self.presentation.style(&board);
+        let figures = board.compute(&event.declaration);
+        let then = before.map(|b| board.compute(&b.declaration));
+        let announcement = announcement(
+            event.kind,
+            &event.declaration,
+            &event.differences,
+            &figures,
+            then.as_ref(),
+            board.race_at(event.seq),
+            &style,
+        );
+        Ok(Announced::Event {
+            gain: figures.is_gain(),
+            announcement,
+            chart,
+            event: Box::new(event),
+        })
+    }
+
+    /// A milestone's announcement: an odd version is the milestone reached, an even one its
+    /// undoing by a correction.
+    async fn milestone(&self, key: &str, version: u32) -> Result<Option<Announced>, StoreError> {
+        let Some(stored) = self.store.milestone(key).await? else {
+            return Ok(None);
+        };
+        let board = self.board.read();
+        let style = self.presentation.style(&board);
+        let m = &stored.milestone;
+        let reached = version % 2 == 1;
+        let (embed, note) = if reached {
+            (
+                milestone::milestone_embed(m, &board.election.name, &style),
+                None,
+            )
+        } else {
+            let why = stored.why.as_deref().unwrap_or("a correction undid it");
+            (
+                milestone::undone_embed(m, why, &style),
+                Some(milestone::undone_note(m, why, &style)),
+            )
+        };
+        Ok(Some(Announced::Milestone {
+            reached,
+            embed,
+            note,
+        }))
+    }
+}
+
+/// An outbox row's announcement as Discord shows it, rendered once per event for every
+/// channel it goes to.
+pub enum Announced {
+    Event {
+        event: Box<StoredEvent>,
+        announcement: Announcement,
+        /// The result chart, where there is one.
+        chart: Option<Png>,
+        /// Whether the result is a gain (which pings the roles channels chose).
+        gain: bool,
+    },
+    Milestone {
+        /// Reached (posted), or undone by a correction (edited and answered with `note`).
+        reached: bool,
+        embed: Embed,
+        note: Option<String>,
+    },
+}
+
+impl Sink for Dispatcher {
+    const KIND: SinkKind = SinkKind::Discord;
+    type Rendered = Announced;
+
+    async fn render(&self, row: &OutboxItem) -> Result<Option<Announced>, StoreError> {
+        if let Some(key) = crate::store::milestones::key_of(&row.constituency_id) {
+            return self.milestone(key, row.version).await;
+        }
+        match self.store.event(&row.constituency_id, row.version).await? {
+            Some(event) => Ok(Some(self.announce(event).await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn seen_at(rendered: &Announced) -> Option<DateTime<Utc>> {
+        match rendered {
+            Announced::Event { event, .. } => Some(event.seen_at),
+            Announced::Milestone { .. } => None,
+        }
+    }
+
+    /// A channel Discord refuses is paused (logged and shown in `/subscriptions`), and the
+    /// admin who subscribed it told, once.
+    async fn paused(&self, channel: &str, why: &str) -> Result<(), StoreError> {
+        if self.store.pause(channel, why).await? {
+            tracing::warn!(channel, "subscription paused: {why}");
+            self.tell_paused(channel, why).await;
+        }
+        Ok(())
     }
 }
