@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 use crate::format::announce::{announcement, label};
 use crate::format::{Style, milestone, text};
 use crate::observe::metrics::Metrics;
+use crate::sinks::worker::{self, Drain};
 use crate::sinks::{Delivery, Outbox, Renders, Sink};
 use crate::store::{OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
@@ -57,7 +59,8 @@ pub struct ConsoleSink {
     style: ConsoleStyle,
     outbox: Outbox,
     renders: Renders<Printed>,
-    journal: HashSet<String>,
+    /// The keys already printed to the file (see the module's doc).
+    journal: Mutex<HashSet<String>>,
 }
 
 /// An announcement as the console prints it, but for the key its header line ends with.
@@ -109,7 +112,7 @@ impl ConsoleSink {
             output,
             style,
             renders: Renders::default(),
-            journal,
+            journal: Mutex::new(journal),
         }
     }
 
@@ -132,7 +135,7 @@ impl ConsoleSink {
     }
 
     /// Delivers every announcement still owed, in order. Returns how many were printed.
-    pub async fn drain(&mut self) -> Result<usize, StoreError> {
+    pub async fn drain(&self) -> Result<usize, StoreError> {
         let mut printed = 0;
         loop {
             // Nothing is printed that the store could not record as printed.
@@ -144,17 +147,20 @@ impl ConsoleSink {
                 break;
             }
             for item in items {
-                if self.journal.contains(&item.key) {
+                if self.printed_before(&item.key) {
                     // Printed before a crash, not yet marked: mark it, do not repeat it.
                     self.store.mark_sent(&item.key, None).await?;
                     continue;
                 }
-                let Some(p) = self.outbox.claim(&*self, &self.renders, &item).await? else {
+                let Some(p) = self.outbox.claim(self, &self.renders, &item).await? else {
                     continue;
                 };
                 let delivery = match self.write(&p.text(&item.key)) {
                     Ok(()) => {
-                        self.journal.insert(item.key.clone());
+                        self.journal
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(item.key.clone());
                         printed += 1;
                         Delivery::Sent(None)
                     }
@@ -166,11 +172,7 @@ impl ConsoleSink {
                         }
                     }
                 };
-                if !self
-                    .outbox
-                    .settle(&*self, &item, p.seen_at, delivery)
-                    .await?
-                {
+                if !self.outbox.settle(self, &item, p.seen_at, delivery).await? {
                     return Ok(printed);
                 }
             }
@@ -178,22 +180,19 @@ impl ConsoleSink {
         Ok(printed)
     }
 
-    /// Drains whenever the watcher records events, until `shutdown`.
-    pub async fn run(mut self, wake: Wake, mut shutdown: watch::Receiver<bool>) {
-        let mut woken = wake.subscribe();
-        loop {
-            if let Err(e) = self.drain().await {
-                tracing::error!("console sink: {e}");
-            }
-            if *shutdown.borrow() {
-                break;
-            }
-            tokio::select! {
-                _ = woken.changed() => {}
-                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
+    /// Whether the file already holds the announcement `key` (printed before a crash).
+    fn printed_before(&self, key: &str) -> bool {
+        self.journal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(key)
+    }
+
+    /// Prints whenever the watcher records events, until `shutdown`, in the loop every
+    /// sink runs.
+    pub async fn run(self, wake: Wake, shutdown: watch::Receiver<bool>) {
+        let outbox = self.outbox.clone();
+        worker::run(Arc::new(self), outbox, wake, shutdown).await;
     }
 }
 
@@ -278,5 +277,20 @@ impl Sink for ConsoleSink {
 
     fn seen_at(rendered: &Printed) -> Option<DateTime<Utc>> {
         rendered.seen_at
+    }
+}
+
+/// The console is one target, printed in event order.
+impl Drain for ConsoleSink {
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    async fn ready(&self) -> bool {
+        true
+    }
+
+    async fn drain(&self, _target: &str) -> Result<(), StoreError> {
+        ConsoleSink::drain(self).await.map(|_| ())
     }
 }

@@ -5,13 +5,16 @@
 //! saying what came of it as a [`Delivery`]: sent, retry later, failed, or pause the
 //! target. [`Outbox`] does the rest the same way for every sink: it gives up a row whose
 //! event is gone, claims the row before it is delivered, records what the delivery came
-//! to, and counts it. Each sink drains its rows in event order, per target.
+//! to, and counts it. [`worker::run`] is the loop every sink runs: it gives free slots to
+//! the targets with announcements due, most urgent first, and the sink drains each target's
+//! rows in event order.
 //!
 //! * [`console`]: the terminal (or a file), as `herald watch --console` and the demo use.
 //! * `crate::discord::dispatch`: Discord's channels, within Discord's limits, with digests.
 
 pub mod console;
 mod renders;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -19,11 +19,13 @@
 //!   is sent again. The store stops any second send of a row marked sent.
 //! * Channels are served most urgent first: those with a retry due, then by the age of
 //!   their next announcement, from a list of due channels at most a second old, so a retry
-//!   never waits behind every other channel's backlog (and outlives the nonce).
+//!   never waits behind every other channel's backlog (and outlives the nonce). That loop
+//!   is the one every sink runs ([`crate::sinks::worker`]); the dispatcher is Discord's
+//!   [`crate::sinks::Sink`] in it.
 //!
-//! This module owns the configuration, the [`Dispatcher`] and its scheduling: the run loop
-//! that gives a free slot to the most urgent due channel, and the drain of one channel. The
-//! rest is split by job:
+//! This module owns the configuration, the [`Dispatcher`], whether it may send (the token),
+//! and the drain of one channel (single announcements or digests). The rest is split by
+//! job:
 //!
 //! * `limits`: pacing (the global limiter and pause, route buckets) and backoff;
 //! * `once`: exactly-once sending (nonces, looking in the channel, what a reply means);
@@ -40,20 +42,21 @@ mod publish;
 mod render;
 mod send;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::watch;
 
 use super::health::DiscordHealth;
 use super::rest::{Outcome, Rest};
 use crate::core::changes::EventKind;
 use crate::discord::replies::Presentation;
 use crate::observe::Metrics;
+use crate::sinks::worker::{self, Drain};
 use crate::sinks::{Delivery, Outbox, Renders};
 use crate::store::{Mode, OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
@@ -122,7 +125,8 @@ pub struct Dispatcher {
     global_pause: Mutex<Option<Instant>>,
     /// What is known of each route's bucket.
     buckets: Mutex<HashMap<String, RouteBucket>>,
-    busy: Mutex<HashSet<String>>,
+    /// When Discord was last asked whether it accepts a refused token.
+    probed: Mutex<Option<Instant>>,
     /// The outbox steps every sink shares (claim, record, count).
     outbox: Outbox,
     /// Recent events' announcements, rendered once for every channel.
@@ -178,7 +182,7 @@ impl Dispatcher {
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             global_pause: Mutex::new(None),
             buckets: Mutex::new(HashMap::new()),
-            busy: Mutex::new(HashSet::new()),
+            probed: Mutex::new(None),
             outbox,
             renders: Renders::default(),
             publishing: publish::Publishing::default(),
@@ -189,92 +193,43 @@ impl Dispatcher {
         m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drains the outbox whenever the watcher records events, until `shutdown`. A free slot
-    /// goes to the most urgent due channel (retries first, then the oldest announcement).
-    /// The list of due channels is a scan of every pending row, so it is asked for again
-    /// when new events arrive or it is a second old, not each time a channel finishes: a
-    /// retry waits at most that second for a slot, never for every other channel's backlog.
-    pub async fn run(self: Arc<Self>, wake: Wake, mut shutdown: watch::Receiver<bool>) {
-        const REFRESH: Duration = Duration::from_secs(1);
-        const DEPTH_EVERY: Duration = Duration::from_secs(5);
+    /// Drains the outbox whenever the watcher records events, until `shutdown`, in the
+    /// loop every sink runs ([`crate::sinks::worker::run`]): a free slot goes to the most
+    /// urgent due channel (retries first, then the oldest announcement).
+    pub async fn run(self: Arc<Self>, wake: Wake, shutdown: watch::Receiver<bool>) {
         self.seed_buckets().await;
-        let mut woken = wake.subscribe();
-        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
-        let freed = Arc::new(Notify::new());
-        let mut due: VecDeque<String> = VecDeque::new();
-        let mut fetched: Option<Instant> = None;
-        let mut news = true;
-        let mut last_depth: Option<Instant> = None;
-        let mut probed: Option<Instant> = None;
-        loop {
-            if *shutdown.borrow() {
-                break;
+        let outbox = self.outbox.clone();
+        worker::run(self, outbox, wake, shutdown).await;
+    }
+
+    /// Whether announcements can go: not while Discord refuses the token. Every
+    /// `token_probe`, Discord is asked whether it accepts the token again.
+    async fn token_ok(&self) -> bool {
+        if self.health.token_refused().is_none() {
+            return true;
+        }
+        let probe = {
+            let mut probed = Self::lock(&self.probed);
+            let due = probed.is_none_or(|t| t.elapsed() >= self.config.token_probe);
+            if due {
+                *probed = Some(Instant::now());
             }
-            // Nothing is sent while the store cannot record it, or while Discord refuses
-            // the token (each says why in /healthz); nothing is given up for either.
-            let store_ok = self.store.fault().is_none();
-            let token_ok = self.health.token_refused().is_none();
-            if !token_ok && probed.is_none_or(|t| t.elapsed() >= self.config.token_probe) {
-                probed = Some(Instant::now());
-                match self.rest.check_token().await {
-                    Ok(()) => self.health.token_accepted(),
-                    Err(Outcome::Unauthorized(_)) => {}
-                    Err(other) => {
-                        tracing::warn!("could not ask Discord about the token: {other:?}")
-                    }
+            due
+        };
+        if probe {
+            match self.rest.check_token().await {
+                Ok(()) => self.health.token_accepted(),
+                Err(Outcome::Unauthorized(_)) => {}
+                Err(other) => {
+                    tracing::warn!("could not ask Discord about the token: {other:?}")
                 }
-            }
-            if store_ok && token_ok && permits.available_permits() > 0 {
-                if news || fetched.is_none_or(|t| t.elapsed() >= REFRESH) {
-                    match self.store.targets_due(SinkKind::Discord, Utc::now()).await {
-                        Ok(channels) => due = channels.into(),
-                        Err(e) => tracing::error!("dispatch: {e}"),
-                    }
-                    fetched = Some(Instant::now());
-                    news = false;
-                }
-                while let Some(channel) = due.pop_front() {
-                    if Self::lock(&self.busy).contains(&channel) {
-                        continue;
-                    }
-                    let Ok(permit) = permits.clone().try_acquire_owned() else {
-                        due.push_front(channel);
-                        break;
-                    };
-                    Self::lock(&self.busy).insert(channel.clone());
-                    let (me, freed) = (self.clone(), freed.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) = me.drain(&channel).await {
-                            tracing::error!(channel, "dispatch: {e}");
-                        }
-                        Self::lock(&me.busy).remove(&channel);
-                        drop(permit);
-                        freed.notify_one();
-                    });
-                }
-            }
-            // The depth is a count over every pending row (tens of milliseconds at the peak
-            // of a night at 1,000 channels): every few seconds is enough for a gauge.
-            if last_depth.is_none_or(|t| t.elapsed() >= DEPTH_EVERY) {
-                last_depth = Some(Instant::now());
-                if let Ok(depth) = self.store.depth(SinkKind::Discord).await {
-                    self.metrics
-                        .outbox_depth
-                        .get_or_create(&Metrics::sink(SinkKind::Discord))
-                        .set(depth);
-                }
-            }
-            tokio::select! {
-                _ = woken.changed() => news = true,
-                _ = freed.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = shutdown.changed() => {}
             }
         }
+        self.health.token_refused().is_none()
     }
 
     /// Sends one channel's announcements in order until it is empty or must wait.
-    pub async fn drain(&self, channel: &str) -> Result<(), StoreError> {
+    pub async fn drain_channel(&self, channel: &str) -> Result<(), StoreError> {
         // Enough rows to see whether the channel is behind and to fill one digest.
         let window = (self.config.digest_max.max(self.config.digest_after) + 1) as i64;
         let Some(subscribed) = self.store.channel(channel).await? else {
@@ -349,5 +304,19 @@ impl Dispatcher {
                 return Ok(());
             }
         }
+    }
+}
+
+impl Drain for Dispatcher {
+    fn concurrency(&self) -> usize {
+        self.config.concurrency
+    }
+
+    async fn ready(&self) -> bool {
+        self.token_ok().await
+    }
+
+    async fn drain(&self, channel: &str) -> Result<(), StoreError> {
+        self.drain_channel(channel).await
     }
 }
