@@ -11,11 +11,13 @@
 //! cargo bench --bench outbox -- --channels 1000 --seats 650    # a whole night, smaller
 //! ```
 
+#[path = "../tests/it/support.rs"]
+#[allow(unused_imports)]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use herald::core::changes::{Change, EventKind};
-use herald::demo;
-use herald::sources::{Format, load_files};
 use herald::store::{SinkKind, Sinks, Store, Subscription};
 
 struct Args {
@@ -46,15 +48,6 @@ fn args() -> Args {
     a
 }
 
-fn shared_data() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("HERALD_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
-        });
-    dir.join("README.md").is_file().then_some(dir)
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -62,19 +55,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn main() {
     let a = args();
-    let Some(data) = shared_data() else {
-        eprintln!("SKIPPED: the shared data folder is missing (set HERALD_SHARED_DATA)");
+    let Some(data) = support::shared_data() else {
         return;
     };
-    let parties = demo::parties();
-    let mut results = load_files(
-        Format::ParliamentCsv,
-        &data.join("candidate-level-results-general-election-12-12-2019.csv"),
-        None,
-        None,
-        &parties,
-    )
-    .expect("GE2019 loads");
+    let (mut results, _) = support::ge2019(&data);
     results.declarations.sort_by(|x, y| {
         x.declared_at
             .cmp(&y.declared_at)
