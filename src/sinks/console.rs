@@ -149,7 +149,7 @@ impl ConsoleSink {
             for item in items {
                 if self.printed_before(&item.key) {
                     // Printed before a crash, not yet marked: mark it, do not repeat it.
-                    self.store.mark_sent(&item.key, None).await?;
+                    self.store.mark_sent(&item, None).await?;
                     continue;
                 }
                 let Some(p) = self.outbox.claim(self, &self.renders, &item).await? else {

@@ -95,11 +95,11 @@ impl Outbox {
     ) -> Result<Option<Arc<S::Rendered>>, StoreError> {
         let Some(rendered) = renders.get(row, || sink.render(row)).await? else {
             self.store
-                .mark_failed(&row.key, "event missing from the store")
+                .mark_failed(row, "event missing from the store")
                 .await?;
             return Ok(None);
         };
-        if !self.store.claim(&row.key).await? {
+        if !self.store.claim(row).await? {
             return Ok(None);
         }
         Ok(Some(rendered))
@@ -116,23 +116,21 @@ impl Outbox {
     ) -> Result<bool, StoreError> {
         match delivery {
             Delivery::Sent(message_id) => {
-                self.store
-                    .mark_sent(&row.key, message_id.as_deref())
-                    .await?;
+                self.store.mark_sent(row, message_id.as_deref()).await?;
                 self.count_sent(S::KIND, 1, seen_at);
                 Ok(true)
             }
             Delivery::Retry { at, why } => {
-                self.store.mark_retry(&row.key, at, &why).await?;
+                self.store.mark_retry(row, at, &why).await?;
                 self.count(S::KIND, |m| &m.retried, 1);
                 Ok(false)
             }
             Delivery::Wait(why) => {
-                self.store.mark_retry(&row.key, Utc::now(), &why).await?;
+                self.store.mark_retry(row, Utc::now(), &why).await?;
                 Ok(false)
             }
             Delivery::Failed(why) => {
-                self.store.mark_failed(&row.key, &why).await?;
+                self.store.mark_failed(row, &why).await?;
                 self.count(S::KIND, |m| &m.failed, 1);
                 Ok(true)
             }
@@ -174,10 +172,8 @@ impl Outbox {
                 Ok(false)
             }
             Delivery::Failed(why) => {
-                for r in rows {
-                    self.store.mark_failed(&r.key, &why).await?;
-                }
-                self.count(S::KIND, |m| &m.failed, rows.len() as u64);
+                let n = self.store.fail_digest(digest_key, &why).await?;
+                self.count(S::KIND, |m| &m.failed, n);
                 Ok(true)
             }
             Delivery::Pause(why) => {

@@ -67,7 +67,14 @@ impl Store {
     pub async fn reset(&self) -> Result<u64> {
         let r: Result<u64> = async {
             let mut tx = self.pool.begin().await?;
-            sqlx::query("DELETE FROM outbox").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM messages")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM fanout").execute(&mut *tx).await?;
+            // Events are numbered from the start again.
+            sqlx::query("UPDATE subscriptions SET since_seq = 0")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM milestones")
                 .execute(&mut *tx)
                 .await?;
@@ -98,11 +105,7 @@ impl Store {
             sqlx::query_as("SELECT kind, COUNT(*) FROM declarations GROUP BY kind ORDER BY kind")
                 .fetch_all(&self.pool)
                 .await?;
-        let outbox: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT sink, state, COUNT(*) FROM outbox GROUP BY sink, state ORDER BY sink, state",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let outbox = self.outbox_counts().await?;
         let (channels, paused): (i64, i64) =
             sqlx::query_as(
                 "SELECT COUNT(DISTINCT channel_id), COUNT(DISTINCT CASE WHEN paused_reason IS NOT NULL THEN channel_id END) FROM subscriptions",
@@ -115,10 +118,7 @@ impl Store {
             source: self.held_source().await?,
             seats: seats as u64,
             events: events.into_iter().map(|(k, n)| (k, n as u64)).collect(),
-            outbox: outbox
-                .into_iter()
-                .map(|(sink, state, n)| (sink, state, n as u64))
-                .collect(),
+            outbox,
             channels: channels as u64,
             paused: paused as u64,
         })

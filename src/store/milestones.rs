@@ -6,8 +6,9 @@
 
 use sqlx::Row;
 
-use super::{Result, SinkKind, Sinks, Store, StoreError, Tx, now_text, outbox};
-use crate::core::filter::Wants;
+use super::outbox::fanout::{self, Queued};
+use super::{Result, Sinks, Store, StoreError, now_text};
+use crate::core::filter::{Filter, Wants};
 use crate::core::milestones::Milestone;
 
 /// The `constituency_id` of a milestone's outbox rows.
@@ -42,77 +43,15 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredMilestone> {
     })
 }
 
-/// The outbox rows of a milestone's version `version`: the console, and `channels`.
-fn rows_for(
-    key: &str,
-    version: u32,
-    seq: i64,
-    sinks: Sinks,
-    channels: &[String],
-) -> Vec<outbox::NewRow> {
-    let id = outbox_id(key);
-    let mut rows = Vec::new();
-    if sinks.has(SinkKind::Console) {
-        let target = SinkKind::ONLY_TARGET;
-        rows.push(outbox::NewRow::new(
-            SinkKind::Console,
-            target,
-            &id,
-            version,
-            seq,
-        ));
-    }
-    for channel in channels {
-        rows.push(outbox::NewRow::new(
-            SinkKind::Discord,
-            channel,
-            &id,
-            version,
-            seq,
-        ));
-    }
-    rows
-}
-
-/// The unpaused channels that take a milestone: every milestone for a subscription that
-/// takes milestones; a digest of the race only where milestones alone are asked for, or
-/// published from an announcement channel (a channel of every declaration has the race on
-/// each of them).
-async fn milestone_channels(tx: &mut Tx<'_>, sinks: Sinks) -> Result<Vec<(String, Taker)>> {
-    if !sinks.has(SinkKind::Discord) {
-        return Ok(Vec::new());
-    }
-    let mut channels: Vec<(String, Taker)> = Vec::new();
-    for s in super::subscriptions::active(tx).await? {
-        let taker = Taker {
-            events: s.filter.takes_milestones(),
-            digests: s.publish || s.filter.wants == Wants::Milestones,
-        };
-        match channels.last_mut() {
-            Some((c, t)) if *c == s.channel_id => {
-                t.events |= taker.events;
-                t.digests |= taker.digests;
-            }
-            _ => channels.push((s.channel_id, taker)),
-        }
-    }
-    Ok(channels)
-}
-
-/// Which milestones a channel takes.
-#[derive(Clone, Copy, Debug)]
-struct Taker {
-    events: bool,
-    digests: bool,
-}
-
-impl Taker {
-    fn takes(self, m: &Milestone) -> bool {
-        if m.is_digest() {
-            self.digests
-        } else {
-            self.events
-        }
+/// Whether a subscription (its filter and publish flag) takes a milestone: every milestone
+/// for a subscription that takes milestones; a digest of the race only where milestones
+/// alone are asked for, or published from an announcement channel (a channel of every
+/// declaration has the race on each of them).
+fn takes(m: &Milestone, filter: &Filter, publish: bool) -> bool {
+    if m.is_digest() {
+        publish || filter.wants == Wants::Milestones
+    } else {
+        filter.takes_milestones()
     }
 }
 
@@ -131,10 +70,9 @@ impl Store {
         self.guard.check_file()?;
         let r: Result<Vec<Milestone>> = async {
             let mut tx = self.pool.begin().await?;
-            let channels = milestone_channels(&mut tx, sinks).await?;
+            let audiences = self.audiences(&mut tx, sinks).await?;
             let mut seq = super::next_seq(&mut tx).await?;
             let now = now_text();
-            let mut rows = Vec::new();
             let mut recorded = Vec::new();
             for m in milestones {
                 let key = m.key();
@@ -155,16 +93,17 @@ impl Store {
                 let Some(version) = version else {
                     continue;
                 };
-                let to: Vec<String> = channels
-                    .iter()
-                    .filter(|(_, t)| t.takes(m))
-                    .map(|(c, _)| c.clone())
-                    .collect();
-                rows.extend(rows_for(&key, version as u32, seq, sinks, &to));
+                let wants = |f: &Filter, publish: bool| takes(m, f, publish);
+                let event = Queued {
+                    seq,
+                    announced: &outbox_id(&key),
+                    version: version as u32,
+                    wants: &wants,
+                };
+                fanout::queue(&mut tx, sinks, &audiences, &event).await?;
                 recorded.push(m.clone());
                 seq += 1;
             }
-            outbox::enqueue(&mut tx, &rows, &now).await?;
             tx.commit().await?;
             Ok(recorded)
         }
@@ -185,9 +124,8 @@ impl Store {
         self.guard.check_file()?;
         let r: Result<Vec<String>> = async {
             let mut tx = self.pool.begin().await?;
+            let audiences = self.audiences(&mut tx, sinks).await?;
             let mut seq = super::next_seq(&mut tx).await?;
-            let now = now_text();
-            let mut rows = Vec::new();
             let mut done = Vec::new();
             for (m, why) in undone {
                 let key = m.key();
@@ -203,18 +141,17 @@ impl Store {
                 let Some(version) = version else {
                     continue;
                 };
-                let channels: Vec<String> = sqlx::query_scalar(
-                    "SELECT DISTINCT target FROM outbox WHERE sink = 'discord' AND constituency_id = ? AND version = ?",
-                )
-                .bind(outbox_id(&key))
-                .bind(version - 1)
-                .fetch_all(&mut *tx)
-                .await?;
-                rows.extend(rows_for(&key, version as u32, seq, sinks, &channels));
+                // An undoing is an edit of the posts before: only those told follow it.
+                let event = Queued {
+                    seq,
+                    announced: &outbox_id(&key),
+                    version: version as u32,
+                    wants: &|_: &Filter, _: bool| false,
+                };
+                fanout::queue(&mut tx, sinks, &audiences, &event).await?;
                 done.push(key);
                 seq += 1;
             }
-            outbox::enqueue(&mut tx, &rows, &now).await?;
             tx.commit().await?;
             Ok(done)
         }

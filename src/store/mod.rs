@@ -1,10 +1,10 @@
 //! The store: one embedded SQLite file (WAL) between the sources and the sinks, so that a
 //! restart neither repeats nor loses anything.
 //!
-//! It keeps every accepted version of every declaration with the event it made, an outbox
-//! of announcements per sink target (written in the same transaction as the event, then
-//! claimed before sending and marked with the posted message id after), and the Discord
-//! subscriptions. The SQL is plain enough to run on PostgreSQL too (`migrations/`).
+//! It keeps every accepted version of every declaration with the event it made, the outbox
+//! (each event queued once per audience that wants it, in the same transaction as the
+//! event; each message to a target claimed before sending and marked with the posted
+//! message id after), and the Discord subscriptions. The SQL is plain enough to run on PostgreSQL too (`migrations/`).
 
 mod guard;
 mod meta;
@@ -16,7 +16,7 @@ mod subscriptions;
 
 pub use guard::lock_path;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqlitePool;
@@ -75,7 +75,8 @@ pub struct StoredEvent {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recorded {
     pub events: Vec<StoredEvent>,
-    /// Outbox rows queued, by sink (only sinks that got some).
+    /// Announcements queued, by sink (only sinks that got some): for Discord, the channels
+    /// that will hear of the events.
     pub queued: Vec<(SinkKind, u64)>,
 }
 
@@ -104,6 +105,9 @@ pub struct Summary {
 pub struct Store {
     pool: SqlitePool,
     guard: std::sync::Arc<guard::Guard>,
+    /// The subscriptions' audiences as last read, for queueing events without reading
+    /// every subscription each time.
+    audiences: outbox::fanout::Cache,
 }
 
 pub(crate) fn now_text() -> String {
@@ -214,7 +218,7 @@ impl Store {
             .collect()
     }
 
-    /// Records `changes` as events, with their outbox rows, in one transaction: either all
+    /// Records `changes` as events, queued for their audiences, in one transaction: either all
     /// of it is stored or none. `gains[i]` says whether `changes[i]` is a gain (for
     /// subscriptions to gains only; missing means not). Returns the events as stored.
     pub async fn record(
@@ -238,19 +242,10 @@ impl Store {
         sinks: Sinks,
     ) -> Result<Recorded> {
         let mut tx = self.pool.begin().await?;
-        let subscriptions = if sinks.has(SinkKind::Discord) {
-            subscriptions::active(&mut tx).await?
-        } else {
-            Vec::new()
-        };
+        let audiences = self.audiences(&mut tx, sinks).await?;
         let mut seq: i64 = next_seq(&mut tx).await? - 1;
         let mut stored = Vec::with_capacity(changes.len());
-        // Each event's rows are written as it is recorded, not gathered for the whole batch:
-        // at the peak a poll brings dozens of declarations for a thousand channels each.
-        let mut rows = Vec::new();
         let mut queued: BTreeMap<SinkKind, u64> = BTreeMap::new();
-        // The channels told of each seat earlier in this same batch.
-        let mut told_in_batch: HashMap<&str, Vec<&str>> = HashMap::new();
         let now = now_text();
         for (i, change) in changes.iter().enumerate() {
             seq += 1;
@@ -282,58 +277,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             let version = version as u32;
-            if sinks.has(SinkKind::Console) {
-                let target = SinkKind::ONLY_TARGET;
-                rows.push(outbox::NewRow::new(
-                    SinkKind::Console,
-                    target,
-                    id,
-                    version,
-                    seq,
-                ));
-            }
             let gain = gains.get(i).copied().unwrap_or(false);
-            // A channel that had an earlier announcement of the seat follows it (its
-            // correction, completion, retraction) even where its filter no longer matches.
-            let mut told: BTreeSet<String> = if version > 1 && !subscriptions.is_empty() {
-                sqlx::query_scalar(
-                    "SELECT DISTINCT target FROM outbox WHERE sink = 'discord' AND constituency_id = ?",
-                )
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect()
-            } else {
-                BTreeSet::new()
+            let wants = |f: &crate::core::filter::Filter, _publish: bool| {
+                f.matches(&change.declaration, gain)
             };
-            // And those told earlier in this same batch.
-            if let Some(earlier) = told_in_batch.get(id) {
-                told.extend(earlier.iter().map(|c| c.to_string()));
+            let event = outbox::fanout::Queued {
+                seq,
+                announced: id,
+                version,
+                wants: &wants,
+            };
+            for (sink, n) in outbox::fanout::queue(&mut tx, sinks, &audiences, &event).await? {
+                *queued.entry(sink).or_default() += n;
             }
-            let mut channels: Vec<&str> = subscriptions
-                .iter()
-                .filter(|s| {
-                    s.filter.matches(&change.declaration, gain) || told.contains(&s.channel_id)
-                })
-                .map(|s| s.channel_id.as_str())
-                .collect();
-            channels.dedup();
-            for &channel in &channels {
-                rows.push(outbox::NewRow::new(
-                    SinkKind::Discord,
-                    channel,
-                    id,
-                    version,
-                    seq,
-                ));
-            }
-            told_in_batch.entry(id).or_default().extend(channels);
-            for row in &rows {
-                *queued.entry(row.sink).or_default() += 1;
-            }
-            outbox::enqueue(&mut tx, &rows, &now).await?;
-            rows.clear();
             stored.push(StoredEvent {
                 seq,
                 version,

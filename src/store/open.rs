@@ -12,9 +12,11 @@ use sqlx::sqlite::{
 use super::{Result, Store, StoreError, guard};
 
 /// The tables a herald store has (any other database is refused before it is touched).
-const OWN_TABLES: [&str; 5] = [
+const OWN_TABLES: [&str; 7] = [
     "declarations",
     "outbox",
+    "fanout",
+    "messages",
     "subscriptions",
     "meta",
     "milestones",
@@ -33,6 +35,7 @@ impl Store {
             return Ok(Store {
                 pool,
                 guard: std::sync::Arc::new(guard::Guard::memory()),
+                audiences: Default::default(),
             });
         }
         let file = std::path::Path::new(path);
@@ -56,6 +59,7 @@ impl Store {
         Ok(Store {
             pool,
             guard: std::sync::Arc::new(guard),
+            audiences: Default::default(),
         })
     }
 
@@ -78,6 +82,7 @@ impl Store {
         Ok(Store {
             pool,
             guard: std::sync::Arc::new(guard::Guard::memory()),
+            audiences: Default::default(),
         })
     }
 

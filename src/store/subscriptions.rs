@@ -3,7 +3,8 @@
 
 use sqlx::Row;
 
-use super::{Result, Store, StoreError, Tx, now_text};
+use super::outbox::fanout;
+use super::{Result, Store, StoreError, now_text};
 use crate::core::filter::Filter;
 use crate::core::model::Declaration;
 
@@ -149,17 +150,6 @@ fn subscription(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription> {
 const COLUMNS: &str =
     "id, channel_id, guild_id, filter, mode, paused_reason, mention_role, created_in, publish";
 
-/// Subscriptions that receive announcements now (not paused), inside a transaction, by
-/// channel.
-pub(super) async fn active(tx: &mut Tx<'_>) -> Result<Vec<Subscription>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE paused_reason IS NULL ORDER BY channel_id, id"
-    ))
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter().map(subscription).collect()
-}
-
 /// What `subscribe` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Subscribed {
@@ -211,12 +201,14 @@ impl Store {
                     id
                 }
                 None => {
+                    // It takes the events after this one.
+                    let since = super::next_seq(&mut tx).await? - 1;
                     let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM subscriptions")
                         .fetch_one(&mut *tx)
                         .await?;
                     sqlx::query(
-                        "INSERT INTO subscriptions (id, channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role, created_in, publish)
-                         VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+                        "INSERT INTO subscriptions (id, channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role, created_in, publish, since_seq)
+                         VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(id)
                     .bind(&s.channel_id)
@@ -228,16 +220,25 @@ impl Store {
                     .bind(&s.mention_role)
                     .bind(&s.created_in)
                     .bind(i64::from(s.publish))
+                    .bind(since)
                     .execute(&mut *tx)
                     .await?;
                     id
                 }
             };
+            // A paused channel resumes with the events after this one, not those it missed.
+            let since = super::next_seq(&mut tx).await? - 1;
+            sqlx::query("UPDATE subscriptions SET since_seq = ? WHERE channel_id = ? AND paused_reason IS NOT NULL")
+                .bind(since)
+                .bind(&s.channel_id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE subscriptions SET paused_reason = NULL, publish = ? WHERE channel_id = ?")
                 .bind(i64::from(s.publish))
                 .bind(&s.channel_id)
                 .execute(&mut *tx)
                 .await?;
+            fanout::changed(&mut tx).await?;
             tx.commit().await?;
             Ok(Subscribed {
                 id,
@@ -278,8 +279,11 @@ impl Store {
                 .bind(channel_id)
                 .fetch_one(&mut *tx)
                 .await?;
+            if gone > 0 {
+                fanout::changed(&mut tx).await?;
+            }
             if gone > 0 && left == 0 {
-                sqlx::query("UPDATE outbox SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = ? AND state IN ('pending', 'claimed')")
+                sqlx::query("UPDATE messages SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = ? AND state IN ('pending', 'claimed')")
                     .bind(channel_id)
                     .execute(&mut *tx)
                     .await?;
@@ -321,14 +325,23 @@ impl Store {
     /// Pauses a channel that Discord refuses (403 Missing Access, 404 Unknown Channel), all
     /// its subscriptions. Returns true the first time, so that it is logged and told once.
     pub async fn pause(&self, channel_id: &str, reason: &str) -> Result<bool> {
-        self.exec(
-            sqlx::query(
+        let r: Result<bool> = async {
+            let mut tx = self.pool().begin().await?;
+            let paused = sqlx::query(
                 "UPDATE subscriptions SET paused_reason = ? WHERE channel_id = ? AND paused_reason IS NULL",
             )
             .bind(reason)
-            .bind(channel_id),
-        )
-        .await
-        .map(|n| n >= 1)
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if paused > 0 {
+                fanout::changed(&mut tx).await?;
+            }
+            tx.commit().await?;
+            Ok(paused >= 1)
+        }
+        .await;
+        self.settle(r).await
     }
 }

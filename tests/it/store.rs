@@ -33,12 +33,11 @@ async fn queued(channels: &[&str]) -> Store {
     store
 }
 
-async fn head_key(store: &Store, channel: &str) -> String {
+async fn head(store: &Store, channel: &str) -> herald::store::OutboxItem {
     store
         .undelivered_for(SinkKind::Discord, channel, 1)
         .await
         .unwrap()[0]
-        .key
         .clone()
 }
 
@@ -53,7 +52,7 @@ async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
 
     // Channel 20's first announcement failed and waits a minute: the channel is not due,
     // although its later rows are (they must not overtake it).
-    let key = head_key(&store, "20").await;
+    let key = head(&store, "20").await;
     assert!(store.claim(&key).await.unwrap());
     store
         .mark_retry(&key, now + Duration::seconds(60), "502 Bad Gateway")
@@ -74,7 +73,7 @@ async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
     );
 
     // A row claimed by a sender that then crashed is just as urgent.
-    let key = head_key(&store, "30").await;
+    let key = head(&store, "30").await;
     assert!(store.claim(&key).await.unwrap());
     assert_eq!(
         store.targets_due(SinkKind::Discord, now).await.unwrap(),
@@ -83,7 +82,7 @@ async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
 
     // Delivered rows leave the schedule; a channel with nothing left is not listed.
     for _ in 0..3 {
-        let key = head_key(&store, "10").await;
+        let key = head(&store, "10").await;
         store.mark_sent(&key, Some("1")).await.unwrap();
     }
     assert_eq!(
@@ -214,6 +213,8 @@ async fn a_channel_of_several_subscriptions_gets_each_announcement_once_and_foll
         rows["news"],
         expect(&["E14000733:1", "E14000733:2", hour.as_str()])
     );
+    // The depth counts each of them once (the channel of two subscriptions too).
+    assert_eq!(store.depth(SinkKind::Discord).await.unwrap(), 11);
 
     // A pause holds for the whole channel; subscribing again lifts it.
     assert!(store.pause("both", "Discord answered 403").await.unwrap());
@@ -297,4 +298,245 @@ async fn a_store_from_before_several_subscriptions_keeps_its_channels_and_filter
         store.channel("10").await.unwrap().unwrap().paused_reason(),
         None
     );
+}
+
+#[tokio::test]
+async fn a_store_from_before_the_outbox_by_audience_keeps_what_each_channel_was_sent_and_owed() {
+    // A store as herald left it before migration 0011: one outbox row per channel and
+    // event. Channel 10 was sent E1 alone and E2 with E3 in a digest; channel 20's E1 was
+    // claimed when herald stopped (sent or not) and its E2 still waits.
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0011" {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let (results, _) = herald::demo::load(&herald::demo::parties());
+    let db = tmp.path().join("herald.db");
+    {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
+            .await
+            .unwrap();
+        sqlx::migrate::Migrator::new(old.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        for (seq, id) in [(1, "E1"), (2, "E2"), (3, "E3")] {
+            let mut d = results.declarations[0].clone();
+            d.result.constituency.id = ConstituencyId::new(id);
+            sqlx::query(
+                "INSERT INTO declarations (constituency_id, version, seq, revision, status, kind, body, differences, declared_at, seen_at)
+                 VALUES (?, 1, ?, 1, 'declared', 'declared', ?, '[]', NULL, '2024-07-04T23:00:00Z')",
+            )
+            .bind(id)
+            .bind(seq)
+            .bind(serde_json::to_string(&d).unwrap())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        for channel in ["10", "20"] {
+            sqlx::query(
+                "INSERT INTO subscriptions (id, channel_id, guild_id, filter, mode, created_at)
+                 VALUES (?, ?, '1', ?, 'every', '2024-07-04T22:00:00Z')",
+            )
+            .bind(channel.parse::<i64>().unwrap())
+            .bind(channel)
+            .bind(serde_json::to_string(&herald::core::filter::Filter::all()).unwrap())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let rows = [
+            ("10", "E1", 1, "sent", Some("m1"), None, 1),
+            ("10", "E2", 2, "merged", Some("m2"), Some("digest:10:2"), 1),
+            ("10", "E3", 3, "merged", Some("m2"), Some("digest:10:2"), 1),
+            ("20", "E1", 1, "claimed", None, None, 1),
+            ("20", "E2", 2, "pending", None, None, 0),
+        ];
+        for (target, id, seq, state, message, digest, attempts) in rows {
+            sqlx::query(
+                "INSERT INTO outbox (idempotency_key, sink, target, constituency_id, version, seq, state, attempts,
+                   next_attempt_at, message_id, created_at, updated_at, digest_key, first_tried_at)
+                 VALUES (?, 'discord', ?, ?, 1, ?, ?, ?, '2024-07-04T23:00:00Z', ?, '2024-07-04T23:00:00Z',
+                   '2024-07-04T23:00:00Z', ?, CASE WHEN ? > 0 THEN '2024-07-04T23:00:01Z' END)",
+            )
+            .bind(format!("discord:{target}:{id}:1"))
+            .bind(target)
+            .bind(id)
+            .bind(seq)
+            .bind(state)
+            .bind(attempts)
+            .bind(message)
+            .bind(digest)
+            .bind(attempts)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&db.display().to_string()).await.unwrap();
+
+    // What channel 10 was sent stays findable, for the corrections that edit it.
+    assert_eq!(
+        store
+            .original_post(SinkKind::Discord, "10", "E1")
+            .await
+            .unwrap(),
+        Some(("m1".to_string(), herald::store::OutboxState::Sent))
+    );
+    assert_eq!(
+        store
+            .original_post(SinkKind::Discord, "10", "E3")
+            .await
+            .unwrap(),
+        Some(("m2".to_string(), herald::store::OutboxState::Merged))
+    );
+    let digest: Vec<u32> = store
+        .digest_events("digest:10:2")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq as u32)
+        .collect();
+    assert_eq!(digest, [2, 3]);
+
+    // Channel 20's claimed row is still claimed (with its key, so its nonce), then E2.
+    let owed = store
+        .undelivered_for(SinkKind::Discord, "20", 10)
+        .await
+        .unwrap();
+    let shown: Vec<(String, herald::store::OutboxState, u32)> = owed
+        .iter()
+        .map(|i| (i.key.clone(), i.state, i.attempts))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "discord:20:E1:1".to_string(),
+                herald::store::OutboxState::Claimed,
+                1
+            ),
+            (
+                "discord:20:E2:1".to_string(),
+                herald::store::OutboxState::Pending,
+                0
+            ),
+        ]
+    );
+    assert_eq!(
+        store
+            .targets_due(SinkKind::Discord, Utc::now())
+            .await
+            .unwrap(),
+        ["20"]
+    );
+
+    // A declaration after the migration goes to both channels, and to nothing twice.
+    let mut d = results.declarations[0].clone();
+    d.result.constituency.id = ConstituencyId::new("E4");
+    store
+        .record(
+            &[Change {
+                kind: EventKind::Declared,
+                declaration: d,
+                differences: Vec::new(),
+            }],
+            &[],
+            Sinks::of(&[SinkKind::Discord]),
+        )
+        .await
+        .unwrap();
+    let rows = rows_by_channel(&store).await;
+    let expect = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(rows["10"], expect(&["E1:1", "E2:1", "E3:1", "E4:1"]));
+    assert_eq!(rows["20"], expect(&["E1:1", "E2:1", "E4:1"]));
+    assert_eq!(store.depth(SinkKind::Discord).await.unwrap(), 4);
+
+    // Channel 20's old row, never tried, can join a digest with what came after it.
+    let owed = store
+        .undelivered_for(SinkKind::Discord, "20", 10)
+        .await
+        .unwrap();
+    assert!(store.claim_digest(&owed[1..], "digest:20:2").await.unwrap());
+    let after: Vec<(String, Option<String>)> = store
+        .undelivered_for(SinkKind::Discord, "20", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.constituency_id, i.digest_key))
+        .collect();
+    let digest = Some("digest:20:2".to_string());
+    assert_eq!(
+        after,
+        [
+            ("E1".to_string(), None),
+            ("E2".to_string(), digest.clone()),
+            ("E4".to_string(), digest)
+        ]
+    );
+    assert_eq!(store.depth(SinkKind::Discord).await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn a_channel_resumed_after_a_pause_gets_what_comes_after_not_what_it_missed() {
+    let store = queued(&["10", "20"]).await;
+    let (results, _) = herald::demo::load(&herald::demo::parties());
+    let record = |id: &'static str| {
+        let store = store.clone();
+        let mut declaration = results.declarations[0].clone();
+        declaration.result.constituency.id = ConstituencyId::new(id);
+        async move {
+            store
+                .record(
+                    &[Change {
+                        kind: EventKind::Declared,
+                        declaration,
+                        differences: Vec::new(),
+                    }],
+                    &[],
+                    Sinks::of(&[SinkKind::Discord]),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // Channel 20 is refused before it was sent anything: its three are given up.
+    assert!(store.pause("20", "Discord answered 403").await.unwrap());
+    assert_eq!(
+        store
+            .fail_target(SinkKind::Discord, "20", "paused")
+            .await
+            .unwrap(),
+        0,
+        "nothing was claimed"
+    );
+    let queued = record("E4").await.queued;
+    assert_eq!(queued, [(SinkKind::Discord, 1)], "only channel 10 hears E4");
+    assert_eq!(
+        store
+            .targets_due(SinkKind::Discord, Utc::now())
+            .await
+            .unwrap(),
+        ["10"]
+    );
+    // An admin subscribes it again: it hears E5, not E1..E4.
+    support::subscribe_to_everything(&store, "20", "1").await;
+    record("E5").await;
+    let rows = rows_by_channel(&store).await;
+    let expect = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        rows["10"],
+        expect(&["E1:1", "E2:1", "E3:1", "E4:1", "E5:1"])
+    );
+    assert_eq!(rows["20"], expect(&["E5:1"]));
+    assert_eq!(store.depth(SinkKind::Discord).await.unwrap(), 6);
 }

@@ -287,8 +287,10 @@ impl Dispatcher {
             };
             let next = if digest {
                 let dk = format!("digest:{channel}:{}", mergeable[0].seq);
-                let keys: Vec<String> = mergeable.iter().map(|r| r.key.clone()).collect();
-                self.store.claim_digest(&keys, &dk).await?;
+                if !self.store.claim_digest(&mergeable, &dk).await? {
+                    // Claimed or done meanwhile: read the channel again.
+                    continue;
+                }
                 let group: Vec<OutboxItem> = mergeable
                     .into_iter()
                     .map(|mut r| {

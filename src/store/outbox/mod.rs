@@ -1,0 +1,646 @@
+//! The outbox: what each sink target is owed and what it was sent.
+//!
+//! An event is queued once for each *audience* that wants it (`fanout`: the console, or
+//! one subscription filter, however many channels share it), in the transaction that
+//! records it. A target's announcements still to deliver are the events of its audiences
+//! after its last message: they become a row of their own (`messages`) only when one is
+//! claimed, alone or as a digest of several, and that row is marked with the posted message
+//! id after. A crash at any point leaves an announcement either still owed, or claimed
+//! (sent or not: the sink's idempotency decides), or done.
+//!
+//! To the sinks an announcement for one target is an [`OutboxItem`] whether it has a row
+//! yet or not: reading ([`Store::undelivered_for`], [`Store::targets_due`]) is here,
+//! claiming and marking in `marks`, queueing in `fanout`.
+
+pub(super) mod fanout;
+mod marks;
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Result, SinkKind, Store, StoreError, parse_time};
+use crate::core::changes::EventKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting to be sent (or to be retried at `next_attempt_at`).
+    Pending,
+    /// Taken by a sender; it may or may not have reached its target.
+    Claimed,
+    /// Delivered.
+    Sent,
+    /// Given up: a permanent failure (the target is gone).
+    Failed,
+    /// Folded into a digest message, which carries it.
+    Merged,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Claimed => "claimed",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Merged => "merged",
+        }
+    }
+
+    fn parse(s: &str) -> Result<OutboxState> {
+        Ok(match s {
+            "pending" => OutboxState::Pending,
+            "claimed" => OutboxState::Claimed,
+            "sent" => OutboxState::Sent,
+            "failed" => OutboxState::Failed,
+            "merged" => OutboxState::Merged,
+            other => return Err(StoreError::Corrupt(format!("outbox state `{other}`"))),
+        })
+    }
+}
+
+/// One announcement for one target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxItem {
+    pub key: String,
+    pub sink: SinkKind,
+    pub target: String,
+    pub constituency_id: String,
+    pub version: u32,
+    pub seq: i64,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub message_id: Option<String>,
+    pub last_error: Option<String>,
+    /// Set while the row is claimed as part of a digest (the digest's key).
+    pub digest_key: Option<String>,
+    /// The kind of the event announced.
+    pub kind: Option<EventKind>,
+    /// When the row was first claimed for sending (alone or in a digest), if it has been.
+    pub first_tried_at: Option<DateTime<Utc>>,
+}
+
+/// What a target was sent lately (see [`Store::recent_posts`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecentPosts {
+    pub target: String,
+    /// Messages posted, or claimed and perhaps posted.
+    pub posted: u32,
+    /// The latest of them (for a claimed row: when it was claimed).
+    pub last: DateTime<Utc>,
+    /// Whether a claimed row is among them: its send may have waited for the rate limits
+    /// after it was claimed, so it may have left later than `last`.
+    pub in_flight: bool,
+}
+
+/// The audiences of a sink's targets, as a table `a(target, filter, publish, since_seq)`:
+/// the console's one, or each unpaused subscription.
+fn audiences(sink: SinkKind) -> &'static str {
+    match sink {
+        SinkKind::Console => "SELECT '-' AS target, '' AS filter, 0 AS publish, 0 AS since_seq",
+        SinkKind::Discord => {
+            "SELECT channel_id AS target, filter, publish, since_seq FROM subscriptions WHERE paused_reason IS NULL"
+        }
+    }
+}
+
+/// Where target `a.target`'s announcements still owed start: after its last message's.
+const CURSOR: &str = "COALESCE((SELECT m.last_seq FROM messages m WHERE m.sink = ?1 AND m.target = a.target ORDER BY m.seq DESC LIMIT 1), 0)";
+
+/// Whether target `a.target` has a message carrying `f.announced` (any version, any state).
+const TOLD: &str = "EXISTS (SELECT 1 FROM messages m WHERE m.sink = ?1 AND m.target = a.target
+    AND ((m.carries IS NULL AND m.announced = f.announced) OR instr(m.carries, char(10) || f.announced || char(9)) > 0))";
+
+/// A digest's `carries`: each announcement as a line `announced<TAB>version`.
+pub(super) fn carries(items: &[OutboxItem]) -> String {
+    let mut s = String::from("\n");
+    for i in items {
+        s.push_str(&format!("{}\t{}\n", i.constituency_id, i.version));
+    }
+    s
+}
+
+fn carried(text: &str) -> Result<Vec<(String, u32)>> {
+    text.split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (id, v) = l
+                .split_once('\t')
+                .ok_or_else(|| StoreError::Corrupt(format!("digest line `{l}`")))?;
+            let v = v
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("digest line `{l}`")))?;
+            Ok((id.to_string(), v))
+        })
+        .collect()
+}
+
+/// How many announcements a message row stands for, in SQL.
+const COUNT: &str = "CASE WHEN carries IS NULL THEN 1 ELSE length(carries) - length(replace(carries, char(10), '')) - 1 END";
+
+fn as_u32(n: i64, what: &str) -> Result<u32> {
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n}")))
+}
+
+fn sink_named(name: &str) -> Result<SinkKind> {
+    SinkKind::ALL
+        .into_iter()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| StoreError::Corrupt(format!("outbox sink `{name}`")))
+}
+
+const MESSAGE: &str =
+    "m.key, m.sink, m.target, m.seq, m.announced, m.version, m.carries, m.state, m.attempts,
+    m.next_attempt_at, m.first_tried_at, m.message_id, m.last_error, d.kind";
+const MESSAGE_FROM: &str = "messages m LEFT JOIN declarations d ON m.carries IS NULL AND d.constituency_id = m.announced AND d.version = m.version";
+
+/// An event owed to a target, not claimed yet.
+struct Owed {
+    seq: i64,
+    announced: String,
+    version: u32,
+    follows: bool,
+    kind: Option<EventKind>,
+}
+
+impl Store {
+    /// The items of one message row: the announcement, or each one a digest carries.
+    async fn expand(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Vec<OutboxItem>> {
+        let sink = sink_named(&r.try_get::<String, _>("sink")?)?;
+        let target: String = r.try_get("target")?;
+        let key: String = r.try_get("key")?;
+        let state = OutboxState::parse(&r.try_get::<String, _>("state")?)?;
+        let attempts = u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
+        let next_attempt_at = parse_time(&r.try_get::<String, _>("next_attempt_at")?)?;
+        let first_tried_at = r
+            .try_get::<Option<String>, _>("first_tried_at")?
+            .as_deref()
+            .map(parse_time)
+            .transpose()?;
+        let message_id: Option<String> = r.try_get("message_id")?;
+        let last_error: Option<String> = r.try_get("last_error")?;
+        let item = |announced: String, version, seq, kind, state, digest_key| OutboxItem {
+            key: sink.key(&target, &announced, version),
+            sink,
+            target: target.clone(),
+            constituency_id: announced,
+            version,
+            seq,
+            state,
+            attempts,
+            next_attempt_at,
+            message_id: message_id.clone(),
+            last_error: last_error.clone(),
+            digest_key,
+            kind,
+            first_tried_at,
+        };
+        let Some(text) = r.try_get::<Option<String>, _>("carries")? else {
+            let kind = r.try_get::<Option<String>, _>("kind")?;
+            let mut one = item(
+                r.try_get("announced")?,
+                as_u32(r.try_get("version")?, "version")?,
+                r.try_get("seq")?,
+                kind.as_deref().and_then(EventKind::parse),
+                state,
+                None,
+            );
+            one.key = key;
+            return Ok(vec![one]);
+        };
+        let state = match state {
+            OutboxState::Sent => OutboxState::Merged,
+            other => other,
+        };
+        let mut items = Vec::new();
+        for (announced, version) in carried(&text)? {
+            let row = sqlx::query(
+                "SELECT seq, kind FROM declarations WHERE constituency_id = ? AND version = ?",
+            )
+            .bind(&announced)
+            .bind(i64::from(version))
+            .fetch_optional(self.pool())
+            .await?;
+            let (seq, kind) = match row {
+                Some(d) => (
+                    d.try_get::<i64, _>("seq")?,
+                    EventKind::parse(&d.try_get::<String, _>("kind")?),
+                ),
+                None => (r.try_get("seq")?, None),
+            };
+            items.push(item(
+                announced,
+                version,
+                seq,
+                kind,
+                state,
+                Some(key.clone()),
+            ));
+        }
+        items.sort_by_key(|i| i.seq);
+        Ok(items)
+    }
+
+    async fn expand_all(&self, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<OutboxItem>> {
+        let mut items = Vec::new();
+        for r in rows {
+            items.extend(self.expand(r).await?);
+        }
+        Ok(items)
+    }
+
+    /// The events owed to `target` after `cursor`, oldest first, at most `limit`: each event
+    /// once, however many of the target's audiences want it; an event an audience only
+    /// follows goes only where the seat was told (`told`, or earlier in this list).
+    async fn owed(
+        &self,
+        sink: SinkKind,
+        target: &str,
+        limit: i64,
+        told: &mut HashSet<String>,
+    ) -> Result<Vec<Owed>> {
+        let cursor: i64 = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT last_seq FROM messages WHERE sink = ? AND target = ? ORDER BY seq DESC LIMIT 1), 0)",
+        )
+        .bind(sink.name())
+        .bind(target)
+        .fetch_one(self.pool())
+        .await?;
+        let heard: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT filter, publish, since_seq FROM ({}) a WHERE a.target = ?",
+            audiences(sink)
+        ))
+        .bind(target)
+        .fetch_all(self.pool())
+        .await?;
+        let mut owed: BTreeMap<i64, Owed> = BTreeMap::new();
+        for (filter, publish, since) in heard {
+            let rows = sqlx::query(
+                "SELECT f.seq, f.announced, f.version, f.follows, d.kind FROM fanout f
+                   LEFT JOIN declarations d ON d.constituency_id = f.announced AND d.version = f.version
+                 WHERE f.sink = ? AND f.filter = ? AND f.publish = ? AND f.seq > ? ORDER BY f.seq LIMIT ?",
+            )
+            .bind(sink.name())
+            .bind(&filter)
+            .bind(publish)
+            .bind(cursor.max(since))
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+            for r in rows {
+                let seq: i64 = r.try_get("seq")?;
+                let follows = r.try_get::<i64, _>("follows")? != 0;
+                if let Some(o) = owed.get_mut(&seq) {
+                    o.follows &= follows;
+                    continue;
+                }
+                let kind = r.try_get::<Option<String>, _>("kind")?;
+                owed.insert(
+                    seq,
+                    Owed {
+                        seq,
+                        announced: r.try_get("announced")?,
+                        version: as_u32(r.try_get("version")?, "version")?,
+                        follows,
+                        kind: kind.as_deref().and_then(EventKind::parse),
+                    },
+                );
+            }
+        }
+        let mut out = Vec::new();
+        for o in owed.into_values() {
+            if out.len() as i64 >= limit {
+                break;
+            }
+            if o.follows && !told.contains(&o.announced) && !self.told(sink, target, &o).await? {
+                continue;
+            }
+            told.insert(o.announced.clone());
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    /// Whether `target` has a message carrying `o`'s seat or milestone.
+    async fn told(&self, sink: SinkKind, target: &str, o: &Owed) -> Result<bool> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT {} FROM (SELECT ?2 AS target) a, (SELECT ?3 AS announced) f",
+            TOLD
+        ))
+        .bind(sink.name())
+        .bind(target)
+        .bind(&o.announced)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    fn owed_item(sink: SinkKind, target: &str, o: Owed) -> OutboxItem {
+        OutboxItem {
+            key: sink.key(target, &o.announced, o.version),
+            sink,
+            target: target.to_string(),
+            constituency_id: o.announced,
+            version: o.version,
+            seq: o.seq,
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: DateTime::UNIX_EPOCH,
+            message_id: None,
+            last_error: None,
+            digest_key: None,
+            kind: o.kind,
+            first_tried_at: None,
+        }
+    }
+
+    /// Announcements of `sink` still to deliver (claimed or not), oldest event first.
+    pub async fn undelivered(&self, sink: SinkKind, limit: i64) -> Result<Vec<OutboxItem>> {
+        let mut items = Vec::new();
+        for target in self.targets(sink).await? {
+            items.extend(self.undelivered_for(sink, &target, limit).await?);
+        }
+        items.sort_by(|a, b| (a.seq, &a.target).cmp(&(b.seq, &b.target)));
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(items)
+    }
+
+    /// Every target of a sink: with a message, or an audience.
+    async fn targets(&self, sink: SinkKind) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT DISTINCT target FROM messages WHERE sink = ?1
+             UNION SELECT target FROM ({}) ORDER BY 1",
+            audiences(sink)
+        ))
+        .bind(sink.name())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The first `limit` announcements of one target still to deliver, oldest event first.
+    pub async fn undelivered_for(
+        &self,
+        sink: SinkKind,
+        target: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = ? AND m.target = ? AND m.state IN ('pending', 'claimed')
+             ORDER BY m.seq LIMIT ?"
+        ))
+        .bind(sink.name())
+        .bind(target)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut items = self.expand_all(&rows).await?;
+        let left = limit - items.len() as i64;
+        if left > 0 {
+            let mut told = items.iter().map(|i| i.constituency_id.clone()).collect();
+            for o in self.owed(sink, target, left, &mut told).await? {
+                items.push(Self::owed_item(sink, target, o));
+            }
+        }
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(items)
+    }
+
+    /// Every announcement of a sink, delivered or not, in event order (for tests and audits).
+    pub async fn outbox(&self, sink: SinkKind) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = ? ORDER BY m.target, m.seq"
+        ))
+        .bind(sink.name())
+        .fetch_all(self.pool())
+        .await?;
+        let mut items = self.expand_all(&rows).await?;
+        for target in self.targets(sink).await? {
+            let mut told = HashSet::new();
+            for o in self.owed(sink, &target, i64::MAX, &mut told).await? {
+                items.push(Self::owed_item(sink, &target, o));
+            }
+        }
+        items.sort_by(|a, b| (a.seq, &a.target).cmp(&(b.seq, &b.target)));
+        Ok(items)
+    }
+
+    /// The first message posted for this constituency to this target (what corrections
+    /// edit), and whether it was the seat's own message (`Sent`) or a digest that carried
+    /// it (`Merged`).
+    pub async fn original_post(
+        &self,
+        sink: SinkKind,
+        target: &str,
+        constituency: &str,
+    ) -> Result<Option<(String, OutboxState)>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT message_id, carries IS NOT NULL FROM messages WHERE sink = ? AND target = ?
+               AND state = 'sent' AND message_id IS NOT NULL
+               AND ((carries IS NULL AND announced = ?3) OR instr(carries, char(10) || ?3 || char(9)) > 0)
+             ORDER BY seq LIMIT 1",
+        )
+        .bind(sink.name())
+        .bind(target)
+        .bind(constituency)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(id, digest)| {
+            let state = if digest != 0 {
+                OutboxState::Merged
+            } else {
+                OutboxState::Sent
+            };
+            (id, state)
+        }))
+    }
+
+    /// The message one version of an announcement was posted as in `target`, if it was
+    /// posted alone.
+    pub async fn posted_at(
+        &self,
+        sink: SinkKind,
+        target: &str,
+        constituency: &str,
+        version: u32,
+    ) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM messages WHERE sink = ? AND target = ? AND announced = ? AND version = ?
+               AND carries IS NULL AND state = 'sent' AND message_id IS NOT NULL",
+        )
+        .bind(sink.name())
+        .bind(target)
+        .bind(constituency)
+        .bind(i64::from(version))
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Targets of a sink whose next announcement is due now, most urgent first: those whose
+    /// next one was tried before (a retry, or a send cut short by a crash, which Discord's
+    /// nonce covers only for a few minutes), then by the age of that announcement, so that
+    /// no channel waits behind the others' whole backlog.
+    pub async fn targets_due(&self, sink: SinkKind, now: DateTime<Utc>) -> Result<Vec<String>> {
+        // A target with an open message (claimed, or waiting for a retry) goes by it: later
+        // announcements do not overtake it.
+        let open: Vec<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT target, MIN(seq), next_attempt_at, attempts FROM messages INDEXED BY messages_open
+             WHERE sink = ? AND state IN ('pending', 'claimed') GROUP BY target",
+        )
+        .bind(sink.name())
+        .fetch_all(self.pool())
+        .await?;
+        // Otherwise by its first owed event: a few seeks for each audience.
+        let owed: Vec<(String, Option<i64>)> = sqlx::query_as(&format!(
+            "SELECT a.target, MIN((SELECT MIN(f.seq) FROM fanout f WHERE f.sink = ?1 AND f.filter = a.filter
+                 AND f.publish = a.publish AND f.seq > MAX(a.since_seq, {CURSOR}) AND (f.follows = 0 OR {TOLD})))
+             FROM ({}) a GROUP BY a.target",
+            audiences(sink)
+        ))
+        .bind(sink.name())
+        .fetch_all(self.pool())
+        .await?;
+        let mut heads: BTreeMap<String, (bool, i64)> = BTreeMap::new();
+        let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let mut waiting = HashSet::new();
+        for (target, head, next_at, attempts) in open {
+            if next_at <= now {
+                heads.insert(target, (attempts > 0, head));
+            } else {
+                waiting.insert(target);
+            }
+        }
+        for (target, head) in owed {
+            if let Some(head) = head
+                && !waiting.contains(&target)
+            {
+                heads.entry(target).or_insert((false, head));
+            }
+        }
+        let mut due: Vec<(String, (bool, i64))> = heads.into_iter().collect();
+        due.sort_by(|(a, (tried_a, head_a)), (b, (tried_b, head_b))| {
+            tried_b.cmp(tried_a).then(head_a.cmp(head_b)).then(a.cmp(b))
+        });
+        Ok(due.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// The events a digest carries, in order.
+    pub async fn digest_events(&self, digest_key: &str) -> Result<Vec<super::StoredEvent>> {
+        let text: Option<Option<String>> =
+            sqlx::query_scalar("SELECT carries FROM messages WHERE key = ?")
+                .bind(digest_key)
+                .fetch_optional(self.pool())
+                .await?;
+        let mut events = Vec::new();
+        for (announced, version) in carried(&text.flatten().unwrap_or_default())? {
+            if let Some(e) = self.event(&announced, version).await? {
+                events.push(e);
+            }
+        }
+        events.sort_by_key(|e| e.seq);
+        Ok(events)
+    }
+
+    /// Messages posted (or, claimed and not marked, perhaps posted) to each target of a sink
+    /// since `since`: how many, and when the last was, so that rate-limit windows opened
+    /// before a restart are respected after it.
+    pub async fn recent_posts(
+        &self,
+        sink: SinkKind,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<RecentPosts>> {
+        let rows = sqlx::query(
+            "SELECT target, COUNT(*) AS n, MAX(updated_at) AS last, MAX(state = 'claimed') AS claimed FROM messages
+             WHERE sink = ? AND state IN ('sent', 'claimed') AND updated_at >= ? GROUP BY target",
+        )
+        .bind(sink.name())
+        .bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                let last: String = r.try_get("last")?;
+                let claimed: i64 = r.try_get("claimed")?;
+                Ok(RecentPosts {
+                    target: r.try_get("target")?,
+                    posted: u32::try_from(n).unwrap_or(u32::MAX),
+                    last: parse_time(&last)?,
+                    in_flight: claimed != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Announcements still to deliver, per sink (the outbox depth): those claimed or
+    /// waiting for a retry, and every event owed after each target's last message (an
+    /// event a target only follows counts whether it was told of the seat or not).
+    pub async fn depth(&self, sink: SinkKind) -> Result<i64> {
+        Ok(self.open_count(sink).await? + self.owed_count(sink).await?)
+    }
+
+    /// Announcements claimed or waiting for a retry.
+    async fn open_count(&self, sink: SinkKind) -> Result<i64> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COALESCE(SUM({COUNT}), 0) FROM messages WHERE sink = ? AND state IN ('pending', 'claimed')"
+        ))
+        .bind(sink.name())
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Events owed after each target's last message. A target of one audience (nearly
+    /// every channel) is counted from the audience's numbering, in three seeks; one of
+    /// several is counted event by event, each event once.
+    async fn owed_count(&self, sink: SinkKind) -> Result<i64> {
+        let last_n = "SELECT f.n FROM fanout f WHERE f.sink = ?1 AND f.filter = a.filter AND f.publish = a.publish";
+        let one: i64 = sqlx::query_scalar(&format!(
+            "WITH a AS ({audiences}), one AS (SELECT target FROM a GROUP BY target HAVING COUNT(*) = 1)
+             SELECT COALESCE(SUM(COALESCE(({last_n} ORDER BY f.seq DESC LIMIT 1), 0)
+                 - COALESCE(({last_n} AND f.seq <= MAX(a.since_seq, {CURSOR}) ORDER BY f.seq DESC LIMIT 1), 0)), 0)
+             FROM a WHERE a.target IN one",
+            audiences = audiences(sink)
+        ))
+        .bind(sink.name())
+        .fetch_one(self.pool())
+        .await?;
+        let many: i64 = sqlx::query_scalar(&format!(
+            "WITH a AS ({}), many AS (SELECT target FROM a GROUP BY target HAVING COUNT(*) > 1)
+             SELECT COUNT(*) FROM (SELECT a.target, f.seq FROM a JOIN fanout f ON f.sink = ?1
+               AND f.filter = a.filter AND f.publish = a.publish AND f.seq > MAX(a.since_seq, {CURSOR})
+             WHERE a.target IN many GROUP BY a.target, f.seq)",
+            audiences(sink)
+        ))
+        .bind(sink.name())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(one + many)
+    }
+
+    /// Announcements by (sink, state), for `herald store info`: those with a message by the
+    /// message's state (a digest's as `merged`), and those owed as `pending`.
+    pub(super) async fn outbox_counts(&self) -> Result<Vec<(String, String, u64)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+            "SELECT sink, CASE WHEN carries IS NOT NULL AND state = 'sent' THEN 'merged' ELSE state END, SUM({COUNT})
+             FROM messages GROUP BY 1, 2"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        let mut counts: BTreeMap<(String, String), u64> = rows
+            .into_iter()
+            .map(|(sink, state, n)| ((sink, state), n.max(0) as u64))
+            .collect();
+        for sink in SinkKind::ALL {
+            let owed = self.owed_count(sink).await?;
+            if owed > 0 {
+                *counts
+                    .entry((sink.name().to_string(), "pending".to_string()))
+                    .or_default() += owed as u64;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((sink, state), n)| (sink, state, n))
+            .collect())
+    }
+}
