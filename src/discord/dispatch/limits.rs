@@ -122,7 +122,10 @@ impl Dispatcher {
                 None => break,
             }
         }
-        self.limiter.until_ready().await;
+        {
+            let _turn = self.limiter_turn.lock().await;
+            self.limiter.until_ready().await;
+        }
         Self::lock(&self.buckets)
             .entry(route.to_string())
             .or_default()

@@ -121,6 +121,10 @@ pub struct Dispatcher {
     config: DispatchConfig,
     chart: Option<ChartFn>,
     limiter: DefaultDirectRateLimiter,
+    /// The turn to wait on `limiter`: one request at a time waits for it, the rest queue
+    /// here in order, asleep (64 tasks polling the limiter together woke each other for
+    /// every request sent).
+    limiter_turn: tokio::sync::Mutex<()>,
     /// No request before this instant (a global 429).
     global_pause: Mutex<Option<Instant>>,
     /// What is known of each route's bucket.
@@ -180,6 +184,7 @@ impl Dispatcher {
             config,
             chart,
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            limiter_turn: tokio::sync::Mutex::new(()),
             global_pause: Mutex::new(None),
             buckets: Mutex::new(HashMap::new()),
             probed: Mutex::new(None),
