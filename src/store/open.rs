@@ -94,6 +94,10 @@ impl Store {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // Not pinged before each use: an embedded database does not hang up, and each
+            // ping is a round trip to the connection's thread (sqlx also pings it after each
+            // use, which cannot be turned off).
+            .test_before_acquire(false)
             // At the peak many senders queue for the one connection: they wait, not fail,
             // and a wait of seconds behind a big write (a seat fanned out to a thousand
             // channels) is expected, not worth a warning per sender; a minute is.
