@@ -399,8 +399,21 @@ async fn a_store_from_before_the_outbox_by_audience_keeps_what_each_channel_was_
             .unwrap(),
         Some(("m2".to_string(), herald::store::OutboxState::Merged))
     );
+    let carried: Vec<herald::store::OutboxItem> = store
+        .outbox(SinkKind::Discord)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.digest_key.as_deref() == Some("digest:10:2"))
+        .collect();
+    assert!(
+        carried
+            .iter()
+            .all(|i| i.state == herald::store::OutboxState::Merged
+                && i.message_id.as_deref() == Some("m2"))
+    );
     let digest: Vec<u32> = store
-        .digest_events("digest:10:2")
+        .events_of(&carried)
         .await
         .unwrap()
         .iter()

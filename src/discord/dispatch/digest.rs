@@ -19,7 +19,7 @@ impl Dispatcher {
         let mut lines = Vec::new();
         let mut first_seen = None;
         {
-            let events = self.store.digest_events(digest_key).await?;
+            let events = self.store.events_of(group).await?;
             let board = self.board.read();
             let style = self.presentation.style(&board);
             for e in &events {

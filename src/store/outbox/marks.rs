@@ -95,6 +95,19 @@ impl Store {
         // Nothing is sent that a deleted or replaced store could not remember sending.
         self.guard.check_file()?;
         let r: Result<bool> = async {
+            let m = Mark {
+                state: "claimed",
+                message_id: None,
+                error: None,
+                next_at: None,
+            };
+            // An announcement only owed gets its row; one with a row is claimed again.
+            let mut conn = self.pool().acquire().await?;
+            if item.is_owed()
+                && create(&mut conn, &item.key, std::slice::from_ref(item), None, &m).await?
+            {
+                return Ok(true);
+            }
             let now = now_text();
             let done = sqlx::query(
                 "UPDATE messages SET state = 'claimed', attempts = attempts + 1, updated_at = ?,
@@ -104,18 +117,14 @@ impl Store {
             .bind(&now)
             .bind(&now)
             .bind(&item.key)
-            .execute(self.pool())
+            .execute(&mut *conn)
             .await?;
             if done.rows_affected() == 1 {
                 return Ok(true);
             }
-            let m = Mark {
-                state: "claimed",
-                message_id: None,
-                error: None,
-                next_at: None,
-            };
-            let mut conn = self.pool().acquire().await?;
+            if item.is_owed() {
+                return Ok(false);
+            }
             create(&mut conn, &item.key, std::slice::from_ref(item), None, &m).await
         }
         .await;
@@ -179,7 +188,17 @@ impl Store {
         let (Some(first), Some(last)) = (items.first(), items.last()) else {
             return Ok(false);
         };
+        let m = Mark {
+            state: "claimed",
+            message_id: None,
+            error: None,
+            next_at: None,
+        };
         let r: Result<bool> = async {
+            if items.iter().all(OutboxItem::is_owed) {
+                let mut conn = self.pool().acquire().await?;
+                return create(&mut conn, digest_key, items, Some(carries(items)), &m).await;
+            }
             // A row of its own that was never tried (from a store before the outbox by
             // audience) joins the digest.
             let mut tx = self.pool().begin().await?;
@@ -193,12 +212,6 @@ impl Store {
             .bind(last.seq)
             .execute(&mut *tx)
             .await?;
-            let m = Mark {
-                state: "claimed",
-                message_id: None,
-                error: None,
-                next_at: None,
-            };
             let created = create(&mut tx, digest_key, items, Some(carries(items)), &m).await?;
             if created {
                 tx.commit().await?;

@@ -82,6 +82,16 @@ pub struct OutboxItem {
     pub first_tried_at: Option<DateTime<Utc>>,
 }
 
+impl OutboxItem {
+    /// Whether the announcement is only owed: no row of its own yet (never claimed).
+    pub(super) fn is_owed(&self) -> bool {
+        self.state == OutboxState::Pending
+            && self.attempts == 0
+            && self.digest_key.is_none()
+            && self.next_attempt_at == DateTime::UNIX_EPOCH
+    }
+}
+
 /// What a target was sent lately (see [`Store::recent_posts`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecentPosts {
@@ -214,22 +224,28 @@ impl Store {
             OutboxState::Sent => OutboxState::Merged,
             other => other,
         };
+        let carried = carried(&text)?;
+        let found: Vec<(String, i64, i64, String)> = self
+            .carried_rows(&carried, "constituency_id, version, seq, kind")
+            .await?
+            .iter()
+            .map(|d| {
+                Ok((
+                    d.try_get("constituency_id")?,
+                    d.try_get("version")?,
+                    d.try_get("seq")?,
+                    d.try_get("kind")?,
+                ))
+            })
+            .collect::<Result<_>>()?;
         let mut items = Vec::new();
-        for (announced, version) in carried(&text)? {
-            let row = sqlx::query(
-                "SELECT seq, kind FROM declarations WHERE constituency_id = ? AND version = ?",
-            )
-            .bind(&announced)
-            .bind(i64::from(version))
-            .fetch_optional(self.pool())
-            .await?;
-            let (seq, kind) = match row {
-                Some(d) => (
-                    d.try_get::<i64, _>("seq")?,
-                    EventKind::parse(&d.try_get::<String, _>("kind")?),
-                ),
-                None => (r.try_get("seq")?, None),
-            };
+        for (announced, version) in carried {
+            let (seq, kind) = found
+                .iter()
+                .find(|(id, v, _, _)| *id == announced && *v == i64::from(version))
+                .map_or((r.try_get("seq")?, None), |(_, _, seq, kind)| {
+                    (*seq, EventKind::parse(kind))
+                });
             items.push(item(
                 announced,
                 version,
@@ -261,22 +277,18 @@ impl Store {
         limit: i64,
         told: &mut HashSet<String>,
     ) -> Result<Vec<Owed>> {
-        let cursor: i64 = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT last_seq FROM messages WHERE sink = ? AND target = ? ORDER BY seq DESC LIMIT 1), 0)",
-        )
-        .bind(sink.name())
-        .bind(target)
-        .fetch_one(self.pool())
-        .await?;
+        // Each audience of the target, and where its events start: after the target's last
+        // message and after the subscription was made.
         let heard: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT filter, publish, since_seq FROM ({}) a WHERE a.target = ?",
+            "SELECT a.filter, a.publish, MAX(a.since_seq, {CURSOR}) FROM ({}) a WHERE a.target = ?2",
             audiences(sink)
         ))
+        .bind(sink.name())
         .bind(target)
         .fetch_all(self.pool())
         .await?;
         let mut owed: BTreeMap<i64, Owed> = BTreeMap::new();
-        for (filter, publish, since) in heard {
+        for (filter, publish, after) in heard {
             let rows = sqlx::query(
                 "SELECT f.seq, f.announced, f.version, f.follows, d.kind FROM fanout f
                    LEFT JOIN declarations d ON d.constituency_id = f.announced AND d.version = f.version
@@ -285,7 +297,7 @@ impl Store {
             .bind(sink.name())
             .bind(&filter)
             .bind(publish)
-            .bind(cursor.max(since))
+            .bind(after)
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
@@ -524,21 +536,43 @@ impl Store {
         Ok(due.into_iter().map(|(t, _)| t).collect())
     }
 
-    /// The events a digest carries, in order.
-    pub async fn digest_events(&self, digest_key: &str) -> Result<Vec<super::StoredEvent>> {
-        let text: Option<Option<String>> =
-            sqlx::query_scalar("SELECT carries FROM messages WHERE key = ?")
-                .bind(digest_key)
-                .fetch_optional(self.pool())
-                .await?;
-        let mut events = Vec::new();
-        for (announced, version) in carried(&text.flatten().unwrap_or_default())? {
-            if let Some(e) = self.event(&announced, version).await? {
-                events.push(e);
+    /// The declarations rows of the announcements a digest carries, in one query.
+    async fn carried_rows(
+        &self,
+        carried: &[(String, u32)],
+        columns: &str,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+        let mut rows = Vec::new();
+        // Two bound values an announcement, well under SQLite's limit per statement.
+        for chunk in carried.chunks(400) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+                "SELECT {columns} FROM declarations WHERE (constituency_id, version) IN (VALUES "
+            ));
+            let mut list = q.separated(", ");
+            for (announced, version) in chunk {
+                list.push("(");
+                list.push_bind_unseparated(announced);
+                list.push_unseparated(", ");
+                list.push_bind_unseparated(i64::from(*version));
+                list.push_unseparated(")");
             }
+            q.push(") ORDER BY seq");
+            rows.extend(q.build().fetch_all(self.pool()).await?);
         }
-        events.sort_by_key(|e| e.seq);
-        Ok(events)
+        Ok(rows)
+    }
+
+    /// The events of `items` (a digest's), in order, in one query.
+    pub async fn events_of(&self, items: &[OutboxItem]) -> Result<Vec<super::StoredEvent>> {
+        let carried: Vec<(String, u32)> = items
+            .iter()
+            .map(|i| (i.constituency_id.clone(), i.version))
+            .collect();
+        self.carried_rows(&carried, "seq, version, kind, body, differences, seen_at")
+            .await?
+            .iter()
+            .map(super::event_from_row)
+            .collect()
     }
 
     /// Messages posted (or, claimed and not marked, perhaps posted) to each target of a sink
