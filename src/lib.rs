@@ -11,8 +11,8 @@
 //!    between polls, milestones, the projection, subscription filters.
 //! 3. [`watch`]: polls a source, detects what changed against what is recorded, records it
 //!    and puts it on the board.
-//! 4. [`store`]: between the two edges, SQLite: every event, the outbox of announcements
-//!    to deliver (one row a target), subscriptions, milestones.
+//! 4. [`store`]: between the two edges, SQLite: every event, the outbox (each event queued
+//!    once per subscription filter; a row per message sent), subscriptions, milestones.
 //! 5. [`format`]: what every sink says, as plain functions of computed figures: embeds,
 //!    text, JSON and charts.
 //! 6. [`sinks`] and [`discord`]: the output edge. The `Sink` trait and the outbox steps
