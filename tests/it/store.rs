@@ -238,31 +238,39 @@ async fn a_channel_of_several_subscriptions_gets_each_announcement_once_and_foll
     );
 }
 
+/// A store file `herald.db` in `dir` as herald left it before the migration `until`: the
+/// migrations before it applied, open for a test to write what that herald wrote.
+async fn old_store(dir: &std::path::Path, until: &str) -> sqlx::SqlitePool {
+    let old = dir.join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < until {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let db = dir.join("herald.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
+        .await
+        .unwrap();
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
 #[tokio::test]
 async fn a_store_from_before_several_subscriptions_keeps_its_channels_and_filters() {
     // A store as herald left it before migration 0008: the migrations up to 0007 applied
     // and a channel subscribed (one row a channel, a filter in the older shape).
     let tmp = tempfile::tempdir().unwrap();
-    let old = tmp.path().join("migrations");
-    std::fs::create_dir(&old).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name.as_str() < "0008" {
-            std::fs::copy(&path, old.join(&name)).unwrap();
-        }
-    }
     let db = tmp.path().join("herald.db");
     {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
-            .await
-            .unwrap();
-        sqlx::migrate::Migrator::new(old.as_path())
-            .await
-            .unwrap()
-            .run(&pool)
-            .await
-            .unwrap();
+        let pool = old_store(tmp.path(), "0008").await;
         sqlx::query(
             "INSERT INTO subscriptions (channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role)
              VALUES ('10', '1', '{\"kind\":\"region\",\"region\":\"Wales\"}', 'digest', 'Discord answered 403', NULL, '2024-07-04T22:00:00Z', '55')",
@@ -306,27 +314,10 @@ async fn a_store_from_before_the_outbox_by_audience_keeps_what_each_channel_was_
     // event. Channel 10 was sent E1 alone and E2 with E3 in a digest; channel 20's E1 was
     // claimed when herald stopped (sent or not) and its E2 still waits.
     let tmp = tempfile::tempdir().unwrap();
-    let old = tmp.path().join("migrations");
-    std::fs::create_dir(&old).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name.as_str() < "0011" {
-            std::fs::copy(&path, old.join(&name)).unwrap();
-        }
-    }
     let (results, _) = herald::demo::load(&herald::demo::parties());
     let db = tmp.path().join("herald.db");
     {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
-            .await
-            .unwrap();
-        sqlx::migrate::Migrator::new(old.as_path())
-            .await
-            .unwrap()
-            .run(&pool)
-            .await
-            .unwrap();
+        let pool = old_store(tmp.path(), "0011").await;
         for (seq, id) in [(1, "E1"), (2, "E2"), (3, "E3")] {
             let mut d = results.declarations[0].clone();
             d.result.constituency.id = ConstituencyId::new(id);
