@@ -64,3 +64,14 @@ pub fn read_file(p: &Path) -> Result<String, String> {
     }
     String::from_utf8(bytes).map_err(|_| " is not UTF-8 text".into())
 }
+
+/// A URL as it may be shown in logs and messages: whatever precedes its host (a user and a
+/// password) replaced by `[credentials]`. Works on text that does not parse as a URL too.
+pub fn redact_url(s: &str) -> String {
+    match (s.find("://"), s.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            format!("{}://[credentials]{}", &s[..start], &s[at..])
+        }
+        _ => s.to_string(),
+    }
+}

@@ -214,7 +214,7 @@ pub fn watch(a: &WatchArgs) -> Result<(), CliError> {
         else {
             return Ok(());
         };
-        tracing::info!(store = %a.store, "watching {}", a.source);
+        tracing::info!(store = %crate::store::shown(&a.store), "watching {}", a.source);
         let outcome = if a.exit_when_complete {
             match stop.unless(pipeline.wait_complete()).await {
                 Some(Ok(())) => {

@@ -314,7 +314,7 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
             } else {
                 "problems found"
             },
-            c.store,
+            crate::store::shown(&c.store),
             c.timezone,
         );
         out(&report)?;

@@ -87,7 +87,16 @@ pub fn info(a: &StoreArgs) -> Result<(), CliError> {
     block_on(async move {
         let store = Store::inspect(&path).await?;
         let summary = store.summary().await?;
-        out(&describe(&path, &summary, holder(&path).as_deref()))
+        let holder = if crate::store::is_postgres(&path) {
+            store.held_by().await?
+        } else {
+            holder(&path)
+        };
+        out(&describe(
+            &crate::store::shown(&path),
+            &summary,
+            holder.as_deref(),
+        ))
     })
 }
 
@@ -95,23 +104,24 @@ pub fn reset(a: &StoreArgs, yes: bool) -> Result<(), CliError> {
     init_logging(LogFormat::Text, "warn");
     let path = a.store.clone();
     block_on(async move {
-        if !std::path::Path::new(&path).is_file() {
+        if !crate::store::is_postgres(&path) && !std::path::Path::new(&path).is_file() {
             return Err(CliError::new(format!("store {path}: no such file")));
         }
+        let shown = crate::store::shown(&path);
         // Opening takes the store's lock: a running herald keeps it, and the reset is refused.
         let store = Store::open(&path).await?;
         let summary = store.summary().await?;
         if !yes {
             return out(&format!(
                 "{}\nThis would remove every declaration, event and announcement, keeping the {} channel subscription(s). Run again with --yes to do it.\n",
-                describe(&path, &summary, None).trim_end(),
+                describe(&shown, &summary, None).trim_end(),
                 summary.channels
             ));
         }
         let gone = store.reset().await?;
         store.close().await;
         out(&format!(
-            "store {path} reset: {gone} events and their announcements removed; {} channel subscription(s) kept\n",
+            "store {shown} reset: {gone} events and their announcements removed; {} channel subscription(s) kept\n",
             summary.channels
         ))
     })

@@ -1,6 +1,6 @@
 //! What keeps a store trustworthy while herald runs: one process per store file (an
 //! exclusive lock on `<store>.lock`, held for the process's life and released by the OS
-//! however the process ends), the file still being the one opened (not deleted or replaced
+//! however the process ends; a PostgreSQL store's lock is in `postgres.rs`), the file still being the one opened (not deleted or replaced
 //! under herald), and the outcome of the last write. The sinks ask [`Guard::fault`] before
 //! they post, so that nothing is announced that the store could not record, and `/healthz`
 //! reports the same reason.
@@ -120,6 +120,15 @@ impl Guard {
         f.file.clone().or_else(|| f.write.clone())
     }
 
+    /// Makes `problem` a fault that lasts until restart (as a deleted store file is).
+    pub(super) fn fail_for_good(&self, problem: String) {
+        let mut f = self.faults();
+        if f.file.is_none() {
+            tracing::error!("{problem}");
+            f.file = Some(problem);
+        }
+    }
+
     /// Notes a write's outcome: a failure is a fault until a later write succeeds.
     pub(super) fn wrote<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
         let mut f = self.faults();
@@ -140,15 +149,15 @@ impl Guard {
         r
     }
 
-    /// Checks that the path still names the file herald opened. A deleted or replaced
-    /// store is a fault that lasts until restart.
+    /// Checks that the path still names the file herald opened, and that no fault that
+    /// lasts until restart was found. A deleted or replaced store is one.
     pub(super) fn check_file(&self) -> Result<(), StoreError> {
-        let (Some(path), Some(id)) = (&self.path, self.identity) else {
-            return Ok(());
-        };
         if let Some(f) = &self.faults().file {
             return Err(StoreError::Fault(f.clone()));
         }
+        let (Some(path), Some(id)) = (&self.path, self.identity) else {
+            return Ok(());
+        };
         let problem = match identity(path) {
             Ok(now) if now == id => return Ok(()),
             Ok(_) => format!(

@@ -82,7 +82,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query("DELETE FROM meta WHERE key IN (?, ?, ?)")
+            sqlx::query("DELETE FROM meta WHERE key IN ($1, $2, $3)")
                 .bind(ELECTION_KEY)
                 .bind(SOURCE_KEY)
                 .bind(ALSO_KEY)

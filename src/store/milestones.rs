@@ -31,7 +31,7 @@ pub struct StoredMilestone {
     pub why: Option<String>,
 }
 
-fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredMilestone> {
+fn stored(r: &sqlx::any::AnyRow) -> Result<StoredMilestone> {
     let body: String = r.try_get("body")?;
     Ok(StoredMilestone {
         milestone: serde_json::from_str(&body)
@@ -79,7 +79,7 @@ impl Store {
                 let body =
                     serde_json::to_string(m).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let version: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO milestones (key, seq, body, created_at, version, standing) VALUES (?, ?, ?, ?, 1, 1)
+                    "INSERT INTO milestones (key, seq, body, created_at, version, standing) VALUES ($1, $2, $3, $4, 1, 1)
                      ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, body = excluded.body, version = milestones.version + 1, standing = 1, why = NULL
                        WHERE milestones.standing = 0
                      RETURNING version",
@@ -130,8 +130,8 @@ impl Store {
             for (m, why) in undone {
                 let key = m.key();
                 let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE milestones SET version = version + 1, standing = 0, why = ?, seq = ?
-                     WHERE key = ? AND standing = 1 RETURNING version",
+                    "UPDATE milestones SET version = version + 1, standing = 0, why = $1, seq = $2
+                     WHERE key = $3 AND standing = 1 RETURNING version",
                 )
                 .bind(why)
                 .bind(seq)
@@ -161,7 +161,7 @@ impl Store {
 
     /// One milestone, by key.
     pub async fn milestone(&self, key: &str) -> Result<Option<StoredMilestone>> {
-        let row = sqlx::query("SELECT body, version, standing, why FROM milestones WHERE key = ?")
+        let row = sqlx::query("SELECT body, version, standing, why FROM milestones WHERE key = $1")
             .bind(key)
             .fetch_optional(self.pool())
             .await?;

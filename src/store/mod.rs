@@ -1,26 +1,31 @@
-//! The store: one embedded SQLite file (WAL) between the sources and the sinks, so that a
-//! restart neither repeats nor loses anything.
+//! The store: one embedded SQLite file (WAL), or a PostgreSQL database, between the
+//! sources and the sinks, so that a restart neither repeats nor loses anything.
 //!
 //! It keeps every accepted version of every declaration with the event it made, the outbox
 //! (each event queued once per audience that wants it, in the same transaction as the
 //! event; each message to a target claimed before sending and marked with the posted
-//! message id after), and the Discord subscriptions. The SQL is plain enough to run on PostgreSQL too (`migrations/`).
+//! message id after), and the Discord subscriptions. One SQL for both engines (through sqlx's
+//! `Any` driver, placeholders `$1`…), with [`Engine`] naming the few places they differ;
+//! each engine has its own migrations (`migrations/sqlite/`, `migrations/postgres/`).
 
 mod guard;
 mod meta;
 pub mod milestones;
 mod open;
 mod outbox;
+mod postgres;
 mod sinks;
 mod subscriptions;
 
 pub use guard::lock_path;
+pub use open::{is_postgres, shown};
+pub use postgres::{PASSWORD_ENV, PASSWORD_FILE_ENV};
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqlitePool;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::AnyPool;
+use sqlx::{Any, Row, Transaction};
 
 pub use outbox::{OutboxItem, OutboxState, RecentPosts};
 pub use sinks::{SinkKind, Sinks};
@@ -103,11 +108,14 @@ pub struct Summary {
 /// whole night's announcements to a thousand channels are written in seconds.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    engine: Engine,
     guard: std::sync::Arc<guard::Guard>,
     /// The subscriptions' audiences as last read, for queueing events without reading
     /// every subscription each time.
     audiences: outbox::fanout::Cache,
+    /// A PostgreSQL store's lock (a SQLite file's is in `guard`).
+    session: Option<std::sync::Arc<postgres::Session>>,
 }
 
 pub(crate) fn now_text() -> String {
@@ -136,16 +144,34 @@ impl Store {
     /// poll interval (a write, which may wait for the database).
     pub async fn verify(&self) -> Result<()> {
         self.guard.check_file()?;
+        if let Some(session) = &self.session {
+            match session.check().await {
+                Ok(()) => {}
+                Err(postgres::Lapse::Unreachable(e)) => return self.settle(Err(e)).await,
+                Err(postgres::Lapse::Lost(problem)) => {
+                    self.guard.fail_for_good(problem.clone());
+                    return Err(StoreError::Fault(problem));
+                }
+            }
+        }
         self.check_writable().await
     }
 
-    /// Closes the store's connection (at shutdown): SQLite folds its log into the file.
+    /// Closes the store's connections (at shutdown): SQLite folds its log into the file, and
+    /// PostgreSQL releases the store's lock.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(session) = &self.session {
+            session.release().await;
+        }
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// Checks the store can be written.
@@ -154,7 +180,7 @@ impl Store {
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        let r = sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        let r = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&self.pool)
@@ -166,7 +192,7 @@ impl Store {
     /// changed.
     pub(crate) async fn exec<'q>(
         &self,
-        q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<u64> {
         let r = q.execute(&self.pool).await.map(|d| d.rows_affected());
         self.settle(r).await
@@ -193,7 +219,7 @@ impl Store {
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
@@ -251,7 +277,7 @@ impl Store {
             seq += 1;
             let id = change.declaration.id().as_str();
             let version: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM declarations WHERE constituency_id = ?",
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM declarations WHERE constituency_id = $1",
             )
             .bind(id)
             .fetch_one(&mut *tx)
@@ -262,7 +288,7 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             sqlx::query(
                 "INSERT INTO declarations (constituency_id, version, seq, revision, status, kind, body, differences, declared_at, seen_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(id)
             .bind(version)
@@ -309,7 +335,7 @@ impl Store {
     /// One recorded event.
     pub async fn event(&self, constituency: &str, version: u32) -> Result<Option<StoredEvent>> {
         let row = sqlx::query(
-            "SELECT seq, version, kind, body, differences, seen_at FROM declarations WHERE constituency_id = ? AND version = ?",
+            "SELECT seq, version, kind, body, differences, seen_at FROM declarations WHERE constituency_id = $1 AND version = $2",
         )
         .bind(constituency)
         .bind(i64::from(version))
@@ -339,7 +365,7 @@ fn status_text(s: crate::core::model::DeclarationStatus) -> &'static str {
     }
 }
 
-fn event_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
+fn event_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvent> {
     let kind: String = r.try_get("kind")?;
     let body: String = r.try_get("body")?;
     let diffs: String = r.try_get("differences")?;
@@ -360,13 +386,48 @@ fn event_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
 }
 
 /// Borrowed transaction type used by the submodules.
-pub(crate) type Tx<'a> = Transaction<'a, Sqlite>;
+pub(crate) type Tx<'a> = Transaction<'a, Any>;
+
+/// The database engine behind a store, for the few places where their SQL differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The larger of two values, in SQL: SQLite's two-argument `MAX`, PostgreSQL's
+    /// `GREATEST`.
+    pub(crate) fn greatest(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "MAX",
+            Engine::Postgres => "GREATEST",
+        }
+    }
+
+    /// Whether text `needle` occurs in `haystack`, in SQL.
+    pub(crate) fn contains(self, haystack: &str, needle: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            Engine::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+        }
+    }
+
+    /// An index for the planner to use (SQLite's `INDEXED BY`; PostgreSQL's planner picks
+    /// it itself).
+    pub(crate) fn indexed_by(self, index: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("INDEXED BY {index}"),
+            Engine::Postgres => String::new(),
+        }
+    }
+}
 
 /// The next place among events: after every declaration's and milestone's.
 pub(super) async fn next_seq(tx: &mut Tx<'_>) -> Result<i64> {
     let last: i64 = sqlx::query_scalar(
         "SELECT MAX(m) FROM (SELECT COALESCE(MAX(seq), 0) AS m FROM declarations
-                            UNION ALL SELECT COALESCE(MAX(seq), 0) AS m FROM milestones)",
+                            UNION ALL SELECT COALESCE(MAX(seq), 0) AS m FROM milestones) s",
     )
     .fetch_one(&mut **tx)
     .await?;

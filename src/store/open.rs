@@ -1,15 +1,17 @@
 //! Opening a store: the lock that makes a store one process's, the checks that refuse a
 //! database that is not herald's or is damaged (before anything is written into it), the
-//! schema brought up to date, and a read-only look for tools and tests.
+//! schema brought up to date, and a read-only look for tools and tests. A store is a SQLite
+//! file (or `:memory:`), or a PostgreSQL database named by a `postgres://` URL
+//! (`postgres.rs`).
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sqlx::AnyPool;
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
 
-use super::{Result, Store, StoreError, guard};
+use super::{Engine, Result, Store, StoreError, guard, postgres};
 
 /// The tables a herald store has (any other database is refused before it is touched).
 const OWN_TABLES: [&str; 7] = [
@@ -22,74 +24,105 @@ const OWN_TABLES: [&str; 7] = [
     "milestones",
 ];
 
+/// Whether a store location names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// A store location as it may be shown in logs and messages: a PostgreSQL URL without its
+/// password.
+pub fn shown(location: &str) -> String {
+    if is_postgres(location) {
+        postgres::redacted(location)
+    } else {
+        location.to_string()
+    }
+}
+
+/// What a path is written as in a `sqlite:` URL: every byte but letters, digits and `-_.`
+/// escaped, so that sqlx reads back exactly the path (no `?` taken for the query, no `..`
+/// folded away).
+const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
 impl Store {
-    /// Opens (creating if needed) the store at `path`, or an in-memory store for `:memory:`,
-    /// and brings its schema up to date. A file store is locked for this process's life;
-    /// one in use by another process, one that is not herald's, or a damaged one is
-    /// refused, naming the path.
-    pub async fn open(path: &str) -> Result<Store> {
-        if path == ":memory:" {
-            let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
-            let pool = Self::pool_for(options).await?;
-            sqlx::migrate!("./migrations").run(&pool).await?;
-            return Ok(Store {
-                pool,
-                guard: std::sync::Arc::new(guard::Guard::memory()),
-                audiences: Default::default(),
-            });
+    /// Opens (creating if needed) the store at `location`: a SQLite file, `:memory:`, or a
+    /// PostgreSQL URL (`postgres://user@host/db`; the password from `HERALD_STORE_PASSWORD`
+    /// or the file `HERALD_STORE_PASSWORD_FILE` names, never from the URL in a log). Its
+    /// schema is brought up to date. A store is one process's for that process's life; one
+    /// in use by another process, one that is not herald's, or a damaged one is refused,
+    /// naming the location.
+    pub async fn open(location: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        if is_postgres(location) {
+            return postgres::open(location).await;
         }
-        let file = std::path::Path::new(path);
+        if location == ":memory:" {
+            let pool = Self::sqlite_pool("sqlite::memory:", true).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            return Ok(Store::new(pool, Engine::Sqlite, guard::Guard::memory()));
+        }
+        let file = std::path::Path::new(location);
         let lock = guard::Guard::lock(file)?;
         let at = |e: sqlx::Error| StoreError::Open {
-            path: path.to_string(),
+            path: location.to_string(),
             detail: e.to_string(),
         };
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // WAL with NORMAL survives a crash of herald (what is committed stays); a power
-            // cut may lose the last moments, which a re-poll and Discord's nonces recover.
-            .synchronous(SqliteSynchronous::Normal);
-        let pool = Self::pool_for(options).await.map_err(at)?;
-        Self::check_own(&pool, path).await?;
-        Self::check_intact(&pool, path).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let url = format!("sqlite:{}?mode=rwc", utf8_percent_encode(location, PATH));
+        let pool = Self::sqlite_pool(&url, true).await.map_err(at)?;
+        Self::check_own(&pool, Engine::Sqlite, location).await?;
+        Self::check_intact(&pool, location).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let guard = guard::Guard::file(file, lock)?;
-        Ok(Store {
-            pool,
-            guard: std::sync::Arc::new(guard),
-            audiences: Default::default(),
-        })
+        Ok(Store::new(pool, Engine::Sqlite, guard))
     }
 
     /// Opens a store read-only, to look at it while a herald process may be running
     /// (`herald store info`, tests): no lock is taken, nothing is written, no migration runs.
-    pub async fn inspect(path: &str) -> Result<Store> {
+    pub async fn inspect(location: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        if is_postgres(location) {
+            return postgres::inspect(location).await;
+        }
         let at = |e: sqlx::Error| StoreError::Open {
-            path: path.to_string(),
+            path: location.to_string(),
             detail: e.to_string(),
         };
-        if !std::path::Path::new(path).is_file() {
+        if !std::path::Path::new(location).is_file() {
             return Err(StoreError::Open {
-                path: path.to_string(),
+                path: location.to_string(),
                 detail: "no such file".into(),
             });
         }
-        let options = SqliteConnectOptions::new().filename(path).read_only(true);
-        let pool = Self::pool_for(options).await.map_err(at)?;
-        Self::check_own(&pool, path).await?;
-        Ok(Store {
-            pool,
-            guard: std::sync::Arc::new(guard::Guard::memory()),
-            audiences: Default::default(),
-        })
+        let url = format!("sqlite:{}?mode=ro", utf8_percent_encode(location, PATH));
+        let pool = Self::sqlite_pool(&url, false).await.map_err(at)?;
+        Self::check_own(&pool, Engine::Sqlite, location).await?;
+        Ok(Store::new(pool, Engine::Sqlite, guard::Guard::memory()))
     }
 
-    async fn pool_for(
-        options: SqliteConnectOptions,
-    ) -> std::result::Result<SqlitePool, sqlx::Error> {
-        SqlitePoolOptions::new()
+    /// For a PostgreSQL store, which herald process holds its lock, if one does (a SQLite
+    /// store's holder is in its lock file: see [`lock_path`](super::lock_path)).
+    pub async fn held_by(&self) -> Result<Option<String>> {
+        match self.engine {
+            Engine::Sqlite => Ok(None),
+            Engine::Postgres => postgres::holder(&self.pool).await,
+        }
+    }
+
+    pub(super) fn new(pool: AnyPool, engine: Engine, guard: guard::Guard) -> Store {
+        Store {
+            pool,
+            engine,
+            guard: std::sync::Arc::new(guard),
+            audiences: Default::default(),
+            session: None,
+        }
+    }
+
+    /// A SQLite store's one connection (see [`Store`]), set up when it opens: WAL with
+    /// NORMAL when it writes (a crash of herald loses nothing committed; a power cut may
+    /// lose the last moments, which a re-poll and Discord's nonces recover), foreign keys on.
+    async fn sqlite_pool(url: &str, writes: bool) -> std::result::Result<AnyPool, sqlx::Error> {
+        AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -103,23 +136,36 @@ impl Store {
             // channels) is expected, not worth a warning per sender; a minute is.
             .acquire_timeout(Duration::from_secs(300))
             .acquire_slow_threshold(Duration::from_secs(60))
-            .connect_with(
-                options
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true),
-            )
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    if writes {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
             .await
     }
 
     /// Refuses a database that is not herald's, before anything is written into it.
-    async fn check_own(pool: &SqlitePool, path: &str) -> Result<()> {
+    pub(super) async fn check_own(pool: &AnyPool, engine: Engine, location: &str) -> Result<()> {
         let damaged = |e: sqlx::Error| StoreError::Damaged {
-            path: path.to_string(),
+            path: location.to_string(),
             detail: e.to_string(),
         };
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )
+        let tables: Vec<String> = sqlx::query_scalar(match engine {
+            Engine::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Engine::Postgres => {
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+                 WHERE table_schema = current_schema() ORDER BY 1"
+            }
+        })
         .fetch_all(pool)
         .await
         .map_err(damaged)?;
@@ -128,7 +174,7 @@ impl Store {
             && (!tables.iter().all(ours) || !tables.iter().any(|t| t == "declarations"))
         {
             return Err(StoreError::Foreign {
-                path: path.to_string(),
+                path: location.to_string(),
                 tables: tables.join(", "),
             });
         }
@@ -136,7 +182,7 @@ impl Store {
     }
 
     /// Refuses a store that fails SQLite's integrity check (three scrambled pages, say).
-    async fn check_intact(pool: &SqlitePool, path: &str) -> Result<()> {
+    async fn check_intact(pool: &AnyPool, path: &str) -> Result<()> {
         let damaged = |e: sqlx::Error| StoreError::Damaged {
             path: path.to_string(),
             detail: e.to_string(),

@@ -130,7 +130,7 @@ impl Channel {
     }
 }
 
-fn subscription(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription> {
+fn subscription(r: &sqlx::any::AnyRow) -> Result<Subscription> {
     let filter: String = r.try_get("filter")?;
     let mode: String = r.try_get("mode")?;
     Ok(Subscription {
@@ -175,7 +175,7 @@ impl Store {
                 serde_json::to_string(&s.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let mut tx = self.pool().begin().await?;
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = ? ORDER BY id"
+                "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = $1 ORDER BY id"
             ))
             .bind(&s.channel_id)
             .fetch_all(&mut *tx)
@@ -186,7 +186,7 @@ impl Store {
             let id = match same {
                 Some(id) => {
                     sqlx::query(
-                        "UPDATE subscriptions SET guild_id = ?, filter = ?, mode = ?, created_by = ?, mention_role = ?, created_in = ?, publish = ? WHERE id = ?",
+                        "UPDATE subscriptions SET guild_id = $1, filter = $2, mode = $3, created_by = $4, mention_role = $5, created_in = $6, publish = $7 WHERE id = $8",
                     )
                     .bind(&s.guild_id)
                     .bind(&filter)
@@ -208,7 +208,7 @@ impl Store {
                         .await?;
                     sqlx::query(
                         "INSERT INTO subscriptions (id, channel_id, guild_id, filter, mode, paused_reason, created_by, created_at, mention_role, created_in, publish, since_seq)
-                         VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+                         VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9, $10, $11)",
                     )
                     .bind(id)
                     .bind(&s.channel_id)
@@ -228,12 +228,12 @@ impl Store {
             };
             // A paused channel resumes with the events after this one, not those it missed.
             let since = super::next_seq(&mut tx).await? - 1;
-            sqlx::query("UPDATE subscriptions SET since_seq = ? WHERE channel_id = ? AND paused_reason IS NOT NULL")
+            sqlx::query("UPDATE subscriptions SET since_seq = $1 WHERE channel_id = $2 AND paused_reason IS NOT NULL")
                 .bind(since)
                 .bind(&s.channel_id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE subscriptions SET paused_reason = NULL, publish = ? WHERE channel_id = ?")
+            sqlx::query("UPDATE subscriptions SET paused_reason = NULL, publish = $1 WHERE channel_id = $2")
                 .bind(i64::from(s.publish))
                 .bind(&s.channel_id)
                 .execute(&mut *tx)
@@ -263,19 +263,19 @@ impl Store {
             let mut tx = self.pool().begin().await?;
             let gone = match id {
                 Some(id) => sqlx::query(
-                    "DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ? AND id = ?",
+                    "DELETE FROM subscriptions WHERE channel_id = $1 AND guild_id = $2 AND id = $3",
                 )
                 .bind(channel_id)
                 .bind(guild_id)
                 .bind(id),
-                None => sqlx::query("DELETE FROM subscriptions WHERE channel_id = ? AND guild_id = ?")
+                None => sqlx::query("DELETE FROM subscriptions WHERE channel_id = $1 AND guild_id = $2")
                     .bind(channel_id)
                     .bind(guild_id),
             }
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE channel_id = ?")
+            let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE channel_id = $1")
                 .bind(channel_id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -283,7 +283,7 @@ impl Store {
                 fanout::changed(&mut tx).await?;
             }
             if gone > 0 && left == 0 {
-                sqlx::query("UPDATE messages SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = ? AND state IN ('pending', 'claimed')")
+                sqlx::query("UPDATE messages SET state = 'failed', last_error = 'unsubscribed' WHERE sink = 'discord' AND target = $1 AND state IN ('pending', 'claimed')")
                     .bind(channel_id)
                     .execute(&mut *tx)
                     .await?;
@@ -298,7 +298,7 @@ impl Store {
     /// The subscriptions of one guild, by channel.
     pub async fn subscriptions(&self, guild_id: &str) -> Result<Vec<Subscription>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE guild_id = ? ORDER BY channel_id, id"
+            "SELECT {COLUMNS} FROM subscriptions WHERE guild_id = $1 ORDER BY channel_id, id"
         ))
         .bind(guild_id)
         .fetch_all(self.pool())
@@ -309,7 +309,7 @@ impl Store {
     /// A channel's subscriptions, or None when it has none.
     pub async fn channel(&self, channel_id: &str) -> Result<Option<Channel>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = ? ORDER BY id"
+            "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = $1 ORDER BY id"
         ))
         .bind(channel_id)
         .fetch_all(self.pool())
@@ -328,7 +328,7 @@ impl Store {
         let r: Result<bool> = async {
             let mut tx = self.pool().begin().await?;
             let paused = sqlx::query(
-                "UPDATE subscriptions SET paused_reason = ? WHERE channel_id = ? AND paused_reason IS NULL",
+                "UPDATE subscriptions SET paused_reason = $1 WHERE channel_id = $2 AND paused_reason IS NULL",
             )
             .bind(reason)
             .bind(channel_id)

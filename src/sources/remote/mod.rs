@@ -60,7 +60,8 @@ impl RemoteUrl {
     /// Parses `ftp://`, `ftps://` or `sftp://user@host[:port]/path`. A password in the URL
     /// is refused (it would end up in logs and shell histories).
     pub fn parse(s: &str) -> Result<RemoteUrl, String> {
-        let url = url::Url::parse(s).map_err(|e| format!("`{}`: {e}", redact(s)))?;
+        let url =
+            url::Url::parse(s).map_err(|e| format!("`{}`: {e}", crate::secret::redact_url(s)))?;
         let scheme = match url.scheme() {
             "ftp" => Scheme::Ftp,
             "ftps" => Scheme::Ftps,
@@ -70,7 +71,7 @@ impl RemoteUrl {
         if url.password().is_some() {
             return Err(format!(
                 "`{}`: put the password in HERALD_SOURCE_PASSWORD or source.password_file, not in the URL",
-                redact(s)
+                crate::secret::redact_url(s)
             ));
         }
         let host = url
@@ -116,17 +117,6 @@ fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
         .into_owned()
-}
-
-/// `s` with anything between `//` and `@` cut, for messages about a URL that may hold a
-/// password.
-fn redact(s: &str) -> String {
-    match (s.find("://"), s.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            format!("{}://[credentials]{}", &s[..start], &s[at..])
-        }
-        _ => s.to_string(),
-    }
 }
 
 /// A boxed future of a session operation.

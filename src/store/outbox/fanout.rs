@@ -27,8 +27,8 @@ const CHANGES: &str = "subscriptions_changed";
 /// audiences again.
 pub(crate) async fn changed(tx: &mut Tx<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO meta (key, value) VALUES (?, '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        "INSERT INTO meta (key, value) VALUES ($1, '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
     )
     .bind(CHANGES)
     .execute(&mut **tx)
@@ -48,7 +48,7 @@ impl Store {
             }));
         }
         let at: String =
-            sqlx::query_scalar("SELECT COALESCE((SELECT value FROM meta WHERE key = ?), '0')")
+            sqlx::query_scalar("SELECT COALESCE((SELECT value FROM meta WHERE key = $1), '0')")
                 .bind(CHANGES)
                 .fetch_one(&mut **tx)
                 .await?;
@@ -122,8 +122,8 @@ pub(crate) async fn queue(
     let mut queued = Vec::new();
     // Numbered after the audience's last event.
     let insert = "INSERT INTO fanout (sink, filter, publish, seq, announced, version, follows, n)
-                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE((SELECT n FROM fanout
-                    WHERE sink = ?1 AND filter = ?2 AND publish = ?3 ORDER BY seq DESC LIMIT 1), 0) + 1)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE((SELECT n FROM fanout
+                    WHERE sink = $1 AND filter = $2 AND publish = $3 ORDER BY seq DESC LIMIT 1), 0) + 1)
                   ON CONFLICT DO NOTHING";
     if sinks.has(SinkKind::Console) {
         sqlx::query(insert)
@@ -143,7 +143,7 @@ pub(crate) async fn queue(
     }
     let earlier: HashSet<(String, bool)> = if e.version > 1 {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT DISTINCT filter, publish FROM fanout WHERE sink = 'discord' AND announced = ? AND version < ?",
+            "SELECT DISTINCT filter, publish FROM fanout WHERE sink = 'discord' AND announced = $1 AND version < $2",
         )
         .bind(e.announced)
         .bind(i64::from(e.version))

@@ -23,7 +23,7 @@ fn time_text(at: DateTime<Utc>) -> String {
 /// says, only while they are still owed: after the target's last message, and never twice.
 /// Returns whether it was created.
 async fn create(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     key: &str,
     items: &[OutboxItem],
     carries: Option<String>,
@@ -37,9 +37,9 @@ async fn create(
     let created = sqlx::query(
         "INSERT INTO messages (key, sink, target, seq, last_seq, announced, version, carries, state, attempts,
              next_attempt_at, first_tried_at, message_id, last_error, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15
-         WHERE NOT EXISTS (SELECT 1 FROM messages WHERE key = ?1)
-           AND ?4 > COALESCE((SELECT last_seq FROM messages WHERE sink = ?2 AND target = ?3 ORDER BY seq DESC LIMIT 1), 0)",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+         WHERE NOT EXISTS (SELECT 1 FROM messages WHERE key = $1)
+           AND $4 > COALESCE((SELECT last_seq FROM messages WHERE sink = $2 AND target = $3 ORDER BY seq DESC LIMIT 1), 0)",
     )
     .bind(key)
     .bind(first.sink.name())
@@ -68,8 +68,8 @@ impl Store {
         let r: Result<bool> = async {
             let key = item.digest_key.as_deref().unwrap_or(&item.key);
             let done = sqlx::query(
-                "UPDATE messages SET state = ?, message_id = COALESCE(?, message_id), last_error = ?,
-                   next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ? WHERE key = ?",
+                "UPDATE messages SET state = $1, message_id = COALESCE($2, message_id), last_error = $3,
+                   next_attempt_at = COALESCE($4, next_attempt_at), updated_at = $5 WHERE key = $6",
             )
             .bind(m.state)
             .bind(m.message_id)
@@ -110,9 +110,9 @@ impl Store {
             }
             let now = now_text();
             let done = sqlx::query(
-                "UPDATE messages SET state = 'claimed', attempts = attempts + 1, updated_at = ?,
-                   first_tried_at = COALESCE(first_tried_at, ?)
-                 WHERE key = ? AND state IN ('pending', 'claimed')",
+                "UPDATE messages SET state = 'claimed', attempts = attempts + 1, updated_at = $1,
+                   first_tried_at = COALESCE(first_tried_at, $2)
+                 WHERE key = $3 AND state IN ('pending', 'claimed')",
             )
             .bind(&now)
             .bind(&now)
@@ -203,7 +203,7 @@ impl Store {
             // audience) joins the digest.
             let mut tx = self.pool().begin().await?;
             sqlx::query(
-                "DELETE FROM messages WHERE sink = ? AND target = ? AND seq BETWEEN ? AND ?
+                "DELETE FROM messages WHERE sink = $1 AND target = $2 AND seq BETWEEN $3 AND $4
                    AND carries IS NULL AND state = 'pending' AND attempts = 0",
             )
             .bind(first.sink.name())
@@ -243,8 +243,8 @@ impl Store {
     ) -> Result<u64> {
         let r: Result<u64> = async {
             let n: Option<i64> = sqlx::query_scalar(&format!(
-                "UPDATE messages SET state = ?, message_id = COALESCE(?, message_id), last_error = ?, updated_at = ?
-                 WHERE key = ? AND state = 'claimed' RETURNING {COUNT}"
+                "UPDATE messages SET state = $1, message_id = COALESCE($2, message_id), last_error = $3, updated_at = $4
+                 WHERE key = $5 AND state = 'claimed' RETURNING {COUNT}"
             ))
             .bind(state)
             .bind(message_id)
@@ -268,7 +268,7 @@ impl Store {
     ) -> Result<()> {
         self.exec(
             sqlx::query(
-                "UPDATE messages SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE key = ? AND state = 'claimed'",
+                "UPDATE messages SET next_attempt_at = $1, last_error = $2, updated_at = $3 WHERE key = $4 AND state = 'claimed'",
             )
             .bind(time_text(at))
             .bind(error)
@@ -285,8 +285,8 @@ impl Store {
     pub async fn fail_target(&self, sink: SinkKind, target: &str, error: &str) -> Result<u64> {
         let r: Result<u64> = async {
             let n: Vec<i64> = sqlx::query_scalar(&format!(
-                "UPDATE messages SET state = 'failed', last_error = ?, updated_at = ?
-                 WHERE sink = ? AND target = ? AND state IN ('pending', 'claimed') RETURNING {COUNT}"
+                "UPDATE messages SET state = 'failed', last_error = $1, updated_at = $2
+                 WHERE sink = $3 AND target = $4 AND state IN ('pending', 'claimed') RETURNING {COUNT}"
             ))
             .bind(error)
             .bind(now_text())

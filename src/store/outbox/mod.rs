@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Result, SinkKind, Store, StoreError, parse_time};
+use super::{Engine, Result, SinkKind, Store, StoreError, parse_time};
 use crate::core::changes::EventKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,11 +117,16 @@ fn audiences(sink: SinkKind) -> &'static str {
 }
 
 /// Where target `a.target`'s announcements still owed start: after its last message's.
-const CURSOR: &str = "COALESCE((SELECT m.last_seq FROM messages m WHERE m.sink = ?1 AND m.target = a.target ORDER BY m.seq DESC LIMIT 1), 0)";
+const CURSOR: &str = "COALESCE((SELECT m.last_seq FROM messages m WHERE m.sink = $1 AND m.target = a.target ORDER BY m.seq DESC LIMIT 1), 0)";
 
 /// Whether target `a.target` has a message carrying `f.announced` (any version, any state).
-const TOLD: &str = "EXISTS (SELECT 1 FROM messages m WHERE m.sink = ?1 AND m.target = a.target
-    AND ((m.carries IS NULL AND m.announced = f.announced) OR instr(m.carries, char(10) || f.announced || char(9)) > 0))";
+fn told(engine: Engine) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM messages m WHERE m.sink = $1 AND m.target = a.target
+           AND ((m.carries IS NULL AND m.announced = f.announced) OR {}))",
+        engine.contains("m.carries", "'\n' || f.announced || '\t'")
+    )
+}
 
 /// A digest's `carries`: each announcement as a line `announced<TAB>version`.
 pub(super) fn carries(items: &[OutboxItem]) -> String {
@@ -148,7 +153,7 @@ fn carried(text: &str) -> Result<Vec<(String, u32)>> {
 }
 
 /// How many announcements a message row stands for, in SQL.
-const COUNT: &str = "CASE WHEN carries IS NULL THEN 1 ELSE length(carries) - length(replace(carries, char(10), '')) - 1 END";
+const COUNT: &str = "CASE WHEN carries IS NULL THEN 1 ELSE length(carries) - length(replace(carries, '\n', '')) - 1 END";
 
 fn as_u32(n: i64, what: &str) -> Result<u32> {
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n}")))
@@ -177,7 +182,7 @@ struct Owed {
 
 impl Store {
     /// The items of one message row: the announcement, or each one a digest carries.
-    async fn expand(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Vec<OutboxItem>> {
+    async fn expand(&self, r: &sqlx::any::AnyRow) -> Result<Vec<OutboxItem>> {
         let sink = sink_named(&r.try_get::<String, _>("sink")?)?;
         let target: String = r.try_get("target")?;
         let key: String = r.try_get("key")?;
@@ -259,7 +264,7 @@ impl Store {
         Ok(items)
     }
 
-    async fn expand_all(&self, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<OutboxItem>> {
+    async fn expand_all(&self, rows: &[sqlx::any::AnyRow]) -> Result<Vec<OutboxItem>> {
         let mut items = Vec::new();
         for r in rows {
             items.extend(self.expand(r).await?);
@@ -280,7 +285,8 @@ impl Store {
         // Each audience of the target, and where its events start: after the target's last
         // message and after the subscription was made.
         let heard: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT a.filter, a.publish, MAX(a.since_seq, {CURSOR}) FROM ({}) a WHERE a.target = ?2",
+            "SELECT a.filter, a.publish, {}(a.since_seq, {CURSOR}) FROM ({}) a WHERE a.target = $2",
+            self.engine().greatest(),
             audiences(sink)
         ))
         .bind(sink.name())
@@ -292,7 +298,7 @@ impl Store {
             let rows = sqlx::query(
                 "SELECT f.seq, f.announced, f.version, f.follows, d.kind FROM fanout f
                    LEFT JOIN declarations d ON d.constituency_id = f.announced AND d.version = f.version
-                 WHERE f.sink = ? AND f.filter = ? AND f.publish = ? AND f.seq > ? ORDER BY f.seq LIMIT ?",
+                 WHERE f.sink = $1 AND f.filter = $2 AND f.publish = $3 AND f.seq > $4 ORDER BY f.seq LIMIT $5",
             )
             .bind(sink.name())
             .bind(&filter)
@@ -337,15 +343,16 @@ impl Store {
 
     /// Whether `target` has a message carrying `o`'s seat or milestone.
     async fn told(&self, sink: SinkKind, target: &str, o: &Owed) -> Result<bool> {
-        Ok(sqlx::query_scalar(&format!(
-            "SELECT {} FROM (SELECT ?2 AS target) a, (SELECT ?3 AS announced) f",
-            TOLD
+        let told: i64 = sqlx::query_scalar(&format!(
+            "SELECT CASE WHEN {} THEN 1 ELSE 0 END FROM (SELECT $2 AS target) a, (SELECT $3 AS announced) f",
+            told(self.engine())
         ))
         .bind(sink.name())
         .bind(target)
         .bind(&o.announced)
         .fetch_one(self.pool())
-        .await?)
+        .await?;
+        Ok(told != 0)
     }
 
     fn owed_item(sink: SinkKind, target: &str, o: Owed) -> OutboxItem {
@@ -381,8 +388,8 @@ impl Store {
     /// Every target of a sink: with a message, or an audience.
     async fn targets(&self, sink: SinkKind) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(&format!(
-            "SELECT DISTINCT target FROM messages WHERE sink = ?1
-             UNION SELECT target FROM ({}) ORDER BY 1",
+            "SELECT DISTINCT target FROM messages WHERE sink = $1
+             UNION SELECT target FROM ({}) a ORDER BY 1",
             audiences(sink)
         ))
         .bind(sink.name())
@@ -398,8 +405,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = ? AND m.target = ? AND m.state IN ('pending', 'claimed')
-             ORDER BY m.seq LIMIT ?"
+            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = $1 AND m.target = $2 AND m.state IN ('pending', 'claimed')
+             ORDER BY m.seq LIMIT $3"
         ))
         .bind(sink.name())
         .bind(target)
@@ -421,7 +428,7 @@ impl Store {
     /// Every announcement of a sink, delivered or not, in event order (for tests and audits).
     pub async fn outbox(&self, sink: SinkKind) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = ? ORDER BY m.target, m.seq"
+            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = $1 ORDER BY m.target, m.seq"
         ))
         .bind(sink.name())
         .fetch_all(self.pool())
@@ -446,12 +453,13 @@ impl Store {
         target: &str,
         constituency: &str,
     ) -> Result<Option<(String, OutboxState)>> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT message_id, carries IS NOT NULL FROM messages WHERE sink = ? AND target = ?
+        let row: Option<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT message_id, CASE WHEN carries IS NULL THEN 0 ELSE 1 END FROM messages WHERE sink = $1 AND target = $2
                AND state = 'sent' AND message_id IS NOT NULL
-               AND ((carries IS NULL AND announced = ?3) OR instr(carries, char(10) || ?3 || char(9)) > 0)
+               AND ((carries IS NULL AND announced = $3) OR {})
              ORDER BY seq LIMIT 1",
-        )
+            self.engine().contains("carries", "'\n' || $3 || '\t'")
+        ))
         .bind(sink.name())
         .bind(target)
         .bind(constituency)
@@ -477,7 +485,7 @@ impl Store {
         version: u32,
     ) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT message_id FROM messages WHERE sink = ? AND target = ? AND announced = ? AND version = ?
+            "SELECT message_id FROM messages WHERE sink = $1 AND target = $2 AND announced = $3 AND version = $4
                AND carries IS NULL AND state = 'sent' AND message_id IS NOT NULL",
         )
         .bind(sink.name())
@@ -495,19 +503,24 @@ impl Store {
     pub async fn targets_due(&self, sink: SinkKind, now: DateTime<Utc>) -> Result<Vec<String>> {
         // A target with an open message (claimed, or waiting for a retry) goes by it: later
         // announcements do not overtake it.
-        let open: Vec<(String, i64, String, i64)> = sqlx::query_as(
-            "SELECT target, MIN(seq), next_attempt_at, attempts FROM messages INDEXED BY messages_open
-             WHERE sink = ? AND state IN ('pending', 'claimed') GROUP BY target",
-        )
+        let open: Vec<(String, i64, String, i64)> = sqlx::query_as(&format!(
+            "SELECT m.target, m.seq, m.next_attempt_at, m.attempts FROM messages m {indexed}
+             WHERE m.sink = $1 AND m.state IN ('pending', 'claimed')
+               AND m.seq = (SELECT MIN(o.seq) FROM messages o {indexed}
+                 WHERE o.sink = m.sink AND o.target = m.target AND o.state IN ('pending', 'claimed'))",
+            indexed = self.engine().indexed_by("messages_open")
+        ))
         .bind(sink.name())
         .fetch_all(self.pool())
         .await?;
         // Otherwise by its first owed event: a few seeks for each audience.
         let owed: Vec<(String, Option<i64>)> = sqlx::query_as(&format!(
-            "SELECT a.target, MIN((SELECT MIN(f.seq) FROM fanout f WHERE f.sink = ?1 AND f.filter = a.filter
-                 AND f.publish = a.publish AND f.seq > MAX(a.since_seq, {CURSOR}) AND (f.follows = 0 OR {TOLD})))
-             FROM ({}) a GROUP BY a.target",
-            audiences(sink)
+            "SELECT a.target, MIN((SELECT MIN(f.seq) FROM fanout f WHERE f.sink = $1 AND f.filter = a.filter
+                 AND f.publish = a.publish AND f.seq > {greatest}(a.since_seq, {CURSOR}) AND (f.follows = 0 OR {told})))
+             FROM ({audiences}) a GROUP BY a.target",
+            greatest = self.engine().greatest(),
+            told = told(self.engine()),
+            audiences = audiences(sink)
         ))
         .bind(sink.name())
         .fetch_all(self.pool())
@@ -541,23 +554,22 @@ impl Store {
         &self,
         carried: &[(String, u32)],
         columns: &str,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
         let mut rows = Vec::new();
         // Two bound values an announcement, well under SQLite's limit per statement.
         for chunk in carried.chunks(400) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-                "SELECT {columns} FROM declarations WHERE (constituency_id, version) IN (VALUES "
-            ));
-            let mut list = q.separated(", ");
+            let pairs: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT {columns} FROM declarations WHERE (constituency_id, version) IN (VALUES {}) ORDER BY seq",
+                pairs.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
             for (announced, version) in chunk {
-                list.push("(");
-                list.push_bind_unseparated(announced);
-                list.push_unseparated(", ");
-                list.push_bind_unseparated(i64::from(*version));
-                list.push_unseparated(")");
+                q = q.bind(announced).bind(i64::from(*version));
             }
-            q.push(") ORDER BY seq");
-            rows.extend(q.build().fetch_all(self.pool()).await?);
+            rows.extend(q.fetch_all(self.pool()).await?);
         }
         Ok(rows)
     }
@@ -584,8 +596,8 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<Vec<RecentPosts>> {
         let rows = sqlx::query(
-            "SELECT target, COUNT(*) AS n, MAX(updated_at) AS last, MAX(state = 'claimed') AS claimed FROM messages
-             WHERE sink = ? AND state IN ('sent', 'claimed') AND updated_at >= ? GROUP BY target",
+            "SELECT target, COUNT(*) AS n, MAX(updated_at) AS last, MAX(CASE WHEN state = 'claimed' THEN 1 ELSE 0 END) AS claimed FROM messages
+             WHERE sink = $1 AND state IN ('sent', 'claimed') AND updated_at >= $2 GROUP BY target",
         )
         .bind(sink.name())
         .bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
@@ -616,7 +628,7 @@ impl Store {
     /// Announcements claimed or waiting for a retry.
     async fn open_count(&self, sink: SinkKind) -> Result<i64> {
         Ok(sqlx::query_scalar(&format!(
-            "SELECT COALESCE(SUM({COUNT}), 0) FROM messages WHERE sink = ? AND state IN ('pending', 'claimed')"
+            "SELECT CAST(COALESCE(SUM({COUNT}), 0) AS BIGINT) FROM messages WHERE sink = $1 AND state IN ('pending', 'claimed')"
         ))
         .bind(sink.name())
         .fetch_one(self.pool())
@@ -627,23 +639,25 @@ impl Store {
     /// every channel) is counted from the audience's numbering, in three seeks; one of
     /// several is counted event by event, each event once.
     async fn owed_count(&self, sink: SinkKind) -> Result<i64> {
-        let last_n = "SELECT f.n FROM fanout f WHERE f.sink = ?1 AND f.filter = a.filter AND f.publish = a.publish";
+        let last_n = "SELECT f.n FROM fanout f WHERE f.sink = $1 AND f.filter = a.filter AND f.publish = a.publish";
         let one: i64 = sqlx::query_scalar(&format!(
             "WITH a AS ({audiences}), one AS (SELECT target FROM a GROUP BY target HAVING COUNT(*) = 1)
-             SELECT COALESCE(SUM(COALESCE(({last_n} ORDER BY f.seq DESC LIMIT 1), 0)
-                 - COALESCE(({last_n} AND f.seq <= MAX(a.since_seq, {CURSOR}) ORDER BY f.seq DESC LIMIT 1), 0)), 0)
-             FROM a WHERE a.target IN one",
-            audiences = audiences(sink)
+             SELECT CAST(COALESCE(SUM(COALESCE(({last_n} ORDER BY f.seq DESC LIMIT 1), 0)
+                 - COALESCE(({last_n} AND f.seq <= {greatest}(a.since_seq, {CURSOR}) ORDER BY f.seq DESC LIMIT 1), 0)), 0) AS BIGINT)
+             FROM a WHERE a.target IN (SELECT target FROM one)",
+            audiences = audiences(sink),
+            greatest = self.engine().greatest()
         ))
         .bind(sink.name())
         .fetch_one(self.pool())
         .await?;
         let many: i64 = sqlx::query_scalar(&format!(
             "WITH a AS ({}), many AS (SELECT target FROM a GROUP BY target HAVING COUNT(*) > 1)
-             SELECT COUNT(*) FROM (SELECT a.target, f.seq FROM a JOIN fanout f ON f.sink = ?1
-               AND f.filter = a.filter AND f.publish = a.publish AND f.seq > MAX(a.since_seq, {CURSOR})
-             WHERE a.target IN many GROUP BY a.target, f.seq)",
-            audiences(sink)
+             SELECT COUNT(*) FROM (SELECT a.target, f.seq FROM a JOIN fanout f ON f.sink = $1
+               AND f.filter = a.filter AND f.publish = a.publish AND f.seq > {}(a.since_seq, {CURSOR})
+             WHERE a.target IN (SELECT target FROM many) GROUP BY a.target, f.seq) t",
+            audiences(sink),
+            self.engine().greatest()
         ))
         .bind(sink.name())
         .fetch_one(self.pool())
@@ -655,7 +669,7 @@ impl Store {
     /// message's state (a digest's as `merged`), and those owed as `pending`.
     pub(super) async fn outbox_counts(&self) -> Result<Vec<(String, String, u64)>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT sink, CASE WHEN carries IS NOT NULL AND state = 'sent' THEN 'merged' ELSE state END, SUM({COUNT})
+            "SELECT sink, CASE WHEN carries IS NOT NULL AND state = 'sent' THEN 'merged' ELSE state END, CAST(SUM({COUNT}) AS BIGINT)
              FROM messages GROUP BY 1, 2"
         ))
         .fetch_all(self.pool())
