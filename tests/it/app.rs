@@ -37,7 +37,7 @@ pub struct TestApp {
     pub feed: rehearsal::Running,
     /// The fake Discord, when the app was spawned with [`Spawn::discord`].
     pub fake: Option<FakeDiscord>,
-    /// The store's file.
+    /// The store's location (a file, or a PostgreSQL URL).
     pub store: String,
     /// The console sink's file, when spawned with [`Spawn::console`].
     pub console: Option<PathBuf>,
@@ -67,6 +67,8 @@ pub struct Spawn {
     /// Whether herald starts knowing the election (as `herald run` with a results file
     /// does) or learns it from the feed's first answer.
     known: bool,
+    /// The store's location, when not a file in the app's folder.
+    store: Option<String>,
 }
 
 impl TestApp {
@@ -169,7 +171,14 @@ impl Spawn {
             console: false,
             baseline_label: baseline_label.into(),
             known: false,
+            store: None,
         }
+    }
+
+    /// Keep the store at `location` (a PostgreSQL URL: [`support::store_location`]).
+    pub fn store(mut self, location: String) -> Self {
+        self.store = Some(location);
+        self
     }
 
     /// The election's size (milestones are reached with fewer declarations).
@@ -235,7 +244,10 @@ impl Spawn {
 
     pub async fn start(self) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let store = dir.path().join("herald.db").display().to_string();
+        let store = self
+            .store
+            .clone()
+            .unwrap_or_else(|| dir.path().join("herald.db").display().to_string());
         let fake = match self.discord {
             Some(config) => Some(FakeDiscord::start(config).await),
             None => None,
@@ -360,5 +372,7 @@ pub async fn subscribe_every_channel(store: &str, fake: &FakeDiscord) -> Vec<u64
             channels.push(*c);
         }
     }
+    // Its lock is let go now, for herald to take.
+    s.close().await;
     channels
 }

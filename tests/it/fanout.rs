@@ -7,7 +7,7 @@
 //! `HERALD_FANOUT_GUILDS=100 HERALD_FANOUT_CHANNELS=10 cargo test --release --test fanout -- --nocapture`
 
 use crate::app::{self, TestApp};
-use crate::support;
+use crate::support::{self, Engine};
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -114,8 +114,12 @@ fn declaration_order(results: &Loaded) -> HashMap<String, usize> {
         .collect()
 }
 
-async fn night(faults: Faults) {
+async fn night(faults: Faults, engine: Engine) {
     let Some(dir) = support::shared_data() else {
+        return;
+    };
+    let here = tempfile::tempdir().unwrap();
+    let Some(store) = support::store_location(engine, here.path()).await else {
         return;
     };
     let (results, baseline) = support::ge2019(&dir);
@@ -140,6 +144,7 @@ async fn night(faults: Faults) {
             ..DispatchConfig::default()
         })
         .subscribe_every_channel()
+        .store(store)
         .start()
         .await;
     let (fake, channels) = (app.discord().clone(), app.subscribed.clone());
@@ -227,19 +232,28 @@ fn night_limit(channels: usize) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_channel_gets_every_seat_once_in_order_within_the_limits() {
-    night(Faults::default()).await;
+    night(Faults::default(), Engine::Sqlite).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_errors_and_rate_limits_lose_nothing_and_repeat_nothing() {
-    night(Faults {
+fn server_errors_and_rate_limits() -> Faults {
+    Faults {
         server_error: 0.15,
         server_error_after_create: 0.05,
         rate_limit: 0.05,
         retry_after: Duration::from_millis(150),
         seed: 7,
-    })
-    .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_rate_limits_lose_nothing_and_repeat_nothing() {
+    night(server_errors_and_rate_limits(), Engine::Sqlite).await;
+}
+
+/// The same night with the store on PostgreSQL (several connections, not SQLite's one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_server_errors_and_rate_limits_lose_nothing_and_repeat_nothing() {
+    night(server_errors_and_rate_limits(), Engine::Postgres).await;
 }
 
 /// `herald run` (the real binary, pointed at the fake by `HERALD_DISCORD_API_BASE`), killed
@@ -247,6 +261,16 @@ async fn server_errors_and_rate_limits_lose_nothing_and_repeat_nothing() {
 /// seat exactly once, judged by the fake's record of messages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
+    kill_9_during_fan_out(Engine::Sqlite).await;
+}
+
+/// The same, with the store on PostgreSQL: a killed process's lock is let go by the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_kill_9_during_fan_out_and_restart_delivers_exactly_once() {
+    kill_9_during_fan_out(Engine::Postgres).await;
+}
+
+async fn kill_9_during_fan_out(engine: Engine) {
     let Some(dir) = support::shared_data() else {
         return;
     };
@@ -258,7 +282,9 @@ async fn kill_9_during_fan_out_and_restart_delivers_exactly_once() {
     ))
     .await;
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("herald.db").display().to_string();
+    let Some(store) = support::store_location(engine, tmp.path()).await else {
+        return;
+    };
     let channels = app::subscribe_every_channel(&store, &fake).await;
     let feed = app::feed(&results, Duration::from_millis(4), false).await;
     let config = tmp.path().join("herald.toml");

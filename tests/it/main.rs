@@ -25,4 +25,5 @@ mod pa_xml;
 mod real_data;
 mod remote;
 mod store;
+mod store_engines;
 mod watch;

@@ -1,15 +1,23 @@
-//! The store's schedule for the Discord outbox: which channels are due, and in which order.
+//! The store: the schedule for the Discord outbox (which channels are due, and in which
+//! order), a channel of several subscriptions, a paused channel, and stores left by older
+//! herald versions. The behaviour tests run on SQLite and on PostgreSQL (`on_both_stores!`).
 
-use crate::support;
+use crate::on_both_stores;
+use crate::support::{self, Engine};
 use chrono::{Duration, Utc};
 
 use herald::core::changes::{Change, EventKind};
 use herald::core::model::ConstituencyId;
 use herald::store::{SinkKind, Sinks, Store};
 
+/// A new store on `engine` (in `dir` for SQLite), or None where there is no PostgreSQL.
+pub async fn open(engine: Engine, dir: &std::path::Path) -> Option<Store> {
+    let at = support::store_location(engine, dir).await?;
+    Some(Store::open(&at).await.unwrap())
+}
+
 /// A store with `channels` subscribed to everything and three declarations queued for each.
-async fn queued(channels: &[&str]) -> Store {
-    let store = Store::open(":memory:").await.unwrap();
+async fn queued(store: Store, channels: &[&str]) -> Store {
     for c in channels {
         support::subscribe_to_everything(&store, c, "1").await;
     }
@@ -41,9 +49,17 @@ async fn head(store: &Store, channel: &str) -> herald::store::OutboxItem {
         .clone()
 }
 
-#[tokio::test]
-async fn a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due() {
-    let store = queued(&["10", "20", "30"]).await;
+on_both_stores!(
+    a_channel_waits_for_its_oldest_row_and_a_retry_goes_first_when_due,
+    super::waits_for_its_oldest_row
+);
+
+async fn waits_for_its_oldest_row(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = open(engine, dir.path()).await else {
+        return;
+    };
+    let store = queued(store, &["10", "20", "30"]).await;
     let now = Utc::now();
     assert_eq!(
         store.targets_due(SinkKind::Discord, now).await.unwrap(),
@@ -102,13 +118,19 @@ async fn rows_by_channel(store: &Store) -> std::collections::BTreeMap<String, Ve
     out
 }
 
-#[tokio::test]
-async fn a_channel_of_several_subscriptions_gets_each_announcement_once_and_follows_what_it_was_told()
- {
+on_both_stores!(
+    a_channel_of_several_subscriptions_gets_each_announcement_once_and_follows_what_it_was_told,
+    super::several_subscriptions
+);
+
+async fn several_subscriptions(engine: Engine) {
     use herald::core::filter::{Filter, Wants};
     use herald::core::milestones::Milestone;
     use herald::store::Subscription;
-    let store = Store::open(":memory:").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = open(engine, dir.path()).await else {
+        return;
+    };
     let (results, _) = herald::demo::load(&herald::demo::parties());
     let hartlepool = results.declarations[0].clone();
     let with = |channel: &str, wants: Wants| {
@@ -243,7 +265,9 @@ async fn a_channel_of_several_subscriptions_gets_each_announcement_once_and_foll
 async fn old_store(dir: &std::path::Path, until: &str) -> sqlx::SqlitePool {
     let old = dir.join("migrations");
     std::fs::create_dir(&old).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+    for entry in
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).unwrap()
+    {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if name.as_str() < until {
@@ -490,9 +514,17 @@ async fn a_store_from_before_the_outbox_by_audience_keeps_what_each_channel_was_
     assert_eq!(store.depth(SinkKind::Discord).await.unwrap(), 4);
 }
 
-#[tokio::test]
-async fn a_channel_resumed_after_a_pause_gets_what_comes_after_not_what_it_missed() {
-    let store = queued(&["10", "20"]).await;
+on_both_stores!(
+    a_channel_resumed_after_a_pause_gets_what_comes_after_not_what_it_missed,
+    super::resumed_after_a_pause
+);
+
+async fn resumed_after_a_pause(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(store) = open(engine, dir.path()).await else {
+        return;
+    };
+    let store = queued(store, &["10", "20"]).await;
     let (results, _) = herald::demo::load(&herald::demo::parties());
     let record = |id: &'static str| {
         let store = store.clone();

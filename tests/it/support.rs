@@ -182,3 +182,76 @@ pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str
         .await
         .unwrap();
 }
+
+/// A new, empty PostgreSQL database for one test, as a store location
+/// (`postgres://…/herald_test_…`), on the server `HERALD_TEST_POSTGRES` names (a URL of a
+/// database the user may create databases from, e.g. `postgres://herald@127.0.0.1:5432/postgres`).
+/// Tests that need it print a skip notice where it is unset, unless
+/// `HERALD_REQUIRE_POSTGRES=1` (set by `.ci/run`), which makes its absence a failure.
+pub async fn postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let Ok(server) = std::env::var("HERALD_TEST_POSTGRES") else {
+        if std::env::var("HERALD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            panic!("HERALD_TEST_POSTGRES is unset and HERALD_REQUIRE_POSTGRES=1");
+        }
+        eprintln!("SKIPPED: no PostgreSQL server (set HERALD_TEST_POSTGRES to a postgres:// URL)");
+        return None;
+    };
+    let name = format!(
+        "herald_test_{}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = sqlx::PgConnection::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("HERALD_TEST_POSTGRES: cannot connect ({e})"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+/// Where a test's store lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A new store location for `engine` (a file in `dir`, or a new PostgreSQL database), or
+/// None where PostgreSQL is wanted and there is none (the test is skipped).
+pub async fn store_location(engine: Engine, dir: &std::path::Path) -> Option<String> {
+    match engine {
+        Engine::Sqlite => Some(dir.join("herald.db").display().to_string()),
+        Engine::Postgres => postgres_database().await,
+    }
+}
+
+/// Runs an async test function `$body(engine)` once on each store engine: as `$name::sqlite`
+/// and `$name::postgres`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                $body($crate::support::Engine::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                $body($crate::support::Engine::Postgres).await
+            }
+        }
+    };
+}
