@@ -40,6 +40,9 @@ pub struct DiscordOptions {
     pub register: crate::config::Registration,
     pub dispatch: crate::discord::dispatch::DispatchConfig,
     pub presentation: crate::discord::replies::Presentation,
+    /// The gateway shards this process runs (their share of the global rate limit is the
+    /// dispatcher's `global_per_second`).
+    pub shards: crate::discord::shards::Shards,
 }
 
 /// What to run.
@@ -147,7 +150,10 @@ impl Pipeline {
         }
         let mut bot = None;
         if let Some(d) = config.discord {
-            let health = crate::discord::health::DiscordHealth::new(metrics.clone());
+            // A shard another process runs (over the same store) is refused before any
+            // connection to Discord.
+            store.take_shards(&d.shards.ids()).await?;
+            let health = crate::discord::health::DiscordHealth::new(metrics.clone(), d.shards);
             let rest = crate::discord::rest::Rest::new(
                 d.connection.api_base.as_deref(),
                 d.connection.token.clone(),
@@ -180,9 +186,15 @@ impl Pipeline {
                 metrics: metrics.clone(),
             };
             bot = Some(
-                crate::discord::bot::Bot::start(&d.connection, d.register.clone(), data, health)
-                    .await
-                    .map_err(|e| StartError::Discord(e.to_string()))?,
+                crate::discord::bot::Bot::start(
+                    &d.connection,
+                    d.register.clone(),
+                    data,
+                    health,
+                    d.shards,
+                )
+                .await
+                .map_err(|e| StartError::Discord(e.to_string()))?,
             );
         }
         tasks.push(tokio::spawn(guard_store(
@@ -190,6 +202,13 @@ impl Pipeline {
             config.interval,
             shutdown_rx.clone(),
         )));
+        if store.is_shared() {
+            tasks.push(tokio::spawn(seek_feed(
+                store.clone(),
+                config.interval,
+                shutdown_rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(watcher.run(shutdown_rx)));
         Ok(Pipeline {
             board,
@@ -258,6 +277,33 @@ impl Pipeline {
             }
         }
         self.store.close().await;
+    }
+}
+
+/// Where several processes share the store, waits for the feed's lock on its own, so that
+/// when the process polling the feed ends another takes the lock at once (the server hands
+/// it to the first in line), whatever its watcher is doing.
+async fn seek_feed(store: Store, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    /// How long one wait lasts (a wait abandoned at shutdown ends on the server by then).
+    const WAIT: Duration = Duration::from_secs(5);
+    let interval = interval.max(Duration::from_millis(100));
+    loop {
+        let pause = tokio::select! {
+            r = store.wait_feed(WAIT) => match r {
+                // Held: looked at again later (its connection is checked by the guard).
+                Ok(true) => interval,
+                Ok(false) => Duration::ZERO,
+                Err(e) => {
+                    tracing::debug!("the feed's lock: {e}");
+                    interval
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! The one loop every sink runs: it asks the store which of the sink's targets have an
 //! announcement due, gives each free slot to the most urgent (retries first, then the
-//! oldest announcement), and lets the sink drain that target, until shutdown. Nothing is
+//! oldest announcement), and lets the sink drain that target, until shutdown. Where several
+//! processes share the store, a target is drained only once this process has taken it
+//! ([`Store::take_target`](crate::store::Store::take_target)). Nothing is
 //! delivered while the store cannot record it, or while the sink says it cannot deliver
 //! (Discord's token refused).
 
@@ -81,11 +83,24 @@ pub async fn run<S: Drain>(
                     due.push_front(target);
                     break;
                 };
+                match store.take_target(S::KIND, &target).await {
+                    Ok(true) => {}
+                    // Another process drains it.
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::error!(sink = S::KIND.name(), target, "outbox: {e}");
+                        continue;
+                    }
+                }
                 held(&busy).insert(target.clone());
                 let (sink, busy, freed) = (sink.clone(), busy.clone(), freed.clone());
+                let store = store.clone();
                 tokio::spawn(async move {
                     if let Err(e) = sink.drain(&target).await {
                         tracing::error!(sink = S::KIND.name(), target, "outbox: {e}");
+                    }
+                    if let Err(e) = store.let_target_go(S::KIND, &target).await {
+                        tracing::warn!(sink = S::KIND.name(), target, "outbox: {e}");
                     }
                     held(&busy).remove(&target);
                     drop(permit);

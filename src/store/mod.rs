@@ -61,6 +61,11 @@ pub enum StoreError {
     Damaged { path: String, detail: String },
     #[error("store: {0}")]
     Fault(String),
+    #[error(
+        "Discord shard {shard} is run by another herald process{}: give each process its own shards (`discord.shards`)",
+        holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+    )]
+    ShardTaken { shard: u32, holder: Option<String> },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -114,8 +119,16 @@ pub struct Store {
     /// The subscriptions' audiences as last read, for queueing events without reading
     /// every subscription each time.
     audiences: outbox::fanout::Cache,
-    /// A PostgreSQL store's lock (a SQLite file's is in `guard`).
-    session: Option<std::sync::Arc<postgres::Session>>,
+    /// How this process shares a PostgreSQL store with others (a SQLite file is one
+    /// process's: its lock is in `guard`).
+    shared: Option<std::sync::Arc<Shared>>,
+}
+
+/// A process's part in a store several processes share.
+pub(crate) struct Shared {
+    locks: postgres::Locks,
+    /// This process's name in the store (`drains`).
+    me: String,
 }
 
 pub(crate) fn now_text() -> String {
@@ -144,8 +157,8 @@ impl Store {
     /// poll interval (a write, which may wait for the database).
     pub async fn verify(&self) -> Result<()> {
         self.guard.check_file()?;
-        if let Some(session) = &self.session {
-            match session.check().await {
+        if let Some(shared) = &self.shared {
+            match shared.locks.check().await {
                 Ok(()) => {}
                 Err(postgres::Lapse::Unreachable(e)) => return self.settle(Err(e)).await,
                 Err(postgres::Lapse::Lost(problem)) => {
@@ -153,6 +166,7 @@ impl Store {
                     return Err(StoreError::Fault(problem));
                 }
             }
+            self.renew_targets().await?;
         }
         self.check_writable().await
     }
@@ -160,10 +174,11 @@ impl Store {
     /// Closes the store's connections (at shutdown): SQLite folds its log into the file, and
     /// PostgreSQL releases the store's lock.
     pub async fn close(&self) {
-        self.pool.close().await;
-        if let Some(session) = &self.session {
-            session.release().await;
+        if let Some(shared) = &self.shared {
+            self.let_targets_go().await;
+            shared.locks.release().await;
         }
+        self.pool.close().await;
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -342,6 +357,18 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| event_from_row(&r)).transpose()
+    }
+
+    /// The events recorded after event `seq`, in order (what another process recorded,
+    /// for a process that does not poll the feed to follow the night on its board).
+    pub async fn events_after(&self, seq: i64) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, version, kind, body, differences, seen_at FROM declarations WHERE seq > $1 ORDER BY seq",
+        )
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
     }
 
     /// Every recorded event in order (for tests, audits and rebuilding the board).

@@ -14,8 +14,9 @@ use sqlx::any::AnyPoolOptions;
 use super::{Engine, Result, Store, StoreError, guard, postgres};
 
 /// The tables a herald store has (any other database is refused before it is touched).
-const OWN_TABLES: [&str; 7] = [
+const OWN_TABLES: [&str; 8] = [
     "declarations",
+    "drains",
     "outbox",
     "fanout",
     "messages",
@@ -52,9 +53,20 @@ impl Store {
     /// in use by another process, one that is not herald's, or a damaged one is refused,
     /// naming the location.
     pub async fn open(location: &str) -> Result<Store> {
+        Self::open_as(location, false).await
+    }
+
+    /// [`Store::open`], for a process that must be the store's only user (`herald store
+    /// reset`): a PostgreSQL store that another process uses is refused, naming one, and no
+    /// process can start on it meanwhile. (A file is always one process's.)
+    pub async fn open_alone(location: &str) -> Result<Store> {
+        Self::open_as(location, true).await
+    }
+
+    async fn open_as(location: &str, alone: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         if is_postgres(location) {
-            return postgres::open(location).await;
+            return postgres::open(location, alone).await;
         }
         if location == ":memory:" {
             let pool = Self::sqlite_pool("sqlite::memory:", true).await?;
@@ -99,13 +111,52 @@ impl Store {
         Ok(Store::new(pool, Engine::Sqlite, guard::Guard::memory()))
     }
 
-    /// For a PostgreSQL store, which herald process holds its lock, if one does (a SQLite
-    /// store's holder is in its lock file: see [`lock_path`](super::lock_path)).
-    pub async fn held_by(&self) -> Result<Option<String>> {
+    /// For a PostgreSQL store, which herald process polls its feed, if one does (a SQLite
+    /// store's one process is named in its lock file: see [`lock_path`](super::lock_path)).
+    pub async fn feed_held_by(&self) -> Result<Option<String>> {
         match self.engine {
             Engine::Sqlite => Ok(None),
-            Engine::Postgres => postgres::holder(&self.pool).await,
+            Engine::Postgres => postgres::feed_holder(&self.pool).await,
         }
+    }
+
+    /// Whether other processes may share this store (PostgreSQL), so that this one polls
+    /// the feed only while it holds the feed's lock and drains only the targets it takes.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Takes the locks of the Discord shards this process runs, refusing a shard another
+    /// process runs. (A file store is one process's: nothing to take.)
+    pub async fn take_shards(&self, shards: &[u32]) -> Result<()> {
+        match &self.shared {
+            Some(s) => s.locks.take_shards(shards).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Whether this process polls the feed: it holds the feed's lock, or takes it now if no
+    /// process does. Always, for a store that is one process's.
+    pub async fn try_feed(&self) -> Result<bool> {
+        match &self.shared {
+            Some(s) => s.locks.try_feed().await,
+            None => Ok(true),
+        }
+    }
+
+    /// Whether this process polls the feed: it holds the feed's lock, or waits up to `wait`
+    /// for it and takes it the moment the process holding it ends. At once, for a store
+    /// that is one process's.
+    pub async fn wait_feed(&self, wait: std::time::Duration) -> Result<bool> {
+        match &self.shared {
+            Some(s) => s.locks.wait_feed(wait).await,
+            None => Ok(true),
+        }
+    }
+
+    /// Whether this process polls the feed (as last taken or kept; never waits).
+    pub fn holds_feed(&self) -> bool {
+        self.shared.as_ref().is_none_or(|s| s.locks.holds_feed())
     }
 
     pub(super) fn new(pool: AnyPool, engine: Engine, guard: guard::Guard) -> Store {
@@ -114,7 +165,7 @@ impl Store {
             engine,
             guard: std::sync::Arc::new(guard),
             audiences: Default::default(),
-            session: None,
+            shared: None,
         }
     }
 

@@ -19,6 +19,7 @@ use crate::sources::live::{Polled, PublishedTotals, Snapshot, Source};
 use crate::store::{Recorded, Sinks, Store, StoreError, StoredEvent};
 
 mod control;
+mod follow;
 pub mod report;
 
 pub use control::Control;
@@ -97,6 +98,9 @@ pub struct WatchStatus {
     /// A refusal that no later poll of this feed can cure (the feed is another election
     /// than the store's).
     pub fatal: Option<String>,
+    /// Another process polls the feed (a store several processes share); this one follows
+    /// what it records.
+    pub following: bool,
 }
 
 /// The outcome of one poll.
@@ -134,12 +138,17 @@ pub struct Watcher {
     /// Milestones reached or undone but not recorded yet (before a restart, or when the
     /// store refused them): recorded at the next step.
     missed: Vec<Turn>,
+    /// Whether this process polls the feed (always, on a store that is one process's).
+    leading: bool,
+    /// The last event on the board.
+    synced: i64,
 }
 
 /// Rebuilds the board from the store's events, in the order they happened (with the
 /// elections the store holds, side by side where there are several, and the race as it
-/// stood after each event).
-pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<usize, StoreError> {
+/// stood after each event). Returns how many, and the last one's place (0 for none): a
+/// process that follows another's recording goes on from there.
+pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<(usize, i64), StoreError> {
     let events = store.events().await?;
     let elections = store.elections().await?;
     let mut b = board.write();
@@ -150,7 +159,7 @@ pub async fn restore_board(store: &Store, board: &SharedBoard) -> Result<usize, 
         b.apply(e.declaration.clone());
         b.note_race(e.seq, &e.declaration.result.constituency);
     }
-    Ok(events.len())
+    Ok((events.len(), events.last().map_or(0, |e| e.seq)))
 }
 
 impl Watcher {
@@ -165,13 +174,55 @@ impl Watcher {
         config: WatchConfig,
         wake: Wake,
     ) -> Result<(Watcher, watch::Receiver<WatchStatus>, Control), StoreError> {
-        if board.read().all_latest().next().is_none() {
-            restore_board(&store, &board).await?;
-        }
-        // The night so far is replayed, so that a milestone reached or undone but not
-        // recorded (herald stopped between an event and its milestone) is recorded now, the
-        // lead and the records are followed from where they stand, and nothing recorded is
-        // announced twice.
+        // The board is followed on from the last event it holds (never from a later one read
+        // after: another process may record between the two reads).
+        let synced = if board.read().all_latest().next().is_none() {
+            restore_board(&store, &board).await?.1
+        } else {
+            store.events().await?.last().map_or(0, |e| e.seq)
+        };
+        let (fired, missed) = replay_milestones(&store, &board).await?;
+        let (tx, requests) = mpsc::channel(16);
+        let (status, rx) = watch::channel(WatchStatus {
+            source: source.describe(),
+            ..WatchStatus::default()
+        });
+        let leading = !store.is_shared();
+        Ok((
+            Watcher {
+                source,
+                store,
+                board,
+                metrics,
+                config,
+                wake,
+                status,
+                logged_ignored: BTreeSet::new(),
+                logged_skipped: BTreeSet::new(),
+                last_logged_error: None,
+                last_totals: Vec::new(),
+                requests,
+                held: Vec::new(),
+                fired,
+                missed,
+                leading,
+                synced,
+            },
+            rx,
+            Control { tx },
+        ))
+    }
+}
+
+/// The night so far replayed from the store, so that a milestone reached or undone but not
+/// recorded (herald stopped between an event and its milestone) is recorded now, the lead
+/// and the records are followed from where they stand, and nothing recorded is announced
+/// twice: the milestones fired, and those to record.
+async fn replay_milestones(
+    store: &Store,
+    board: &SharedBoard,
+) -> Result<(Fired, Vec<Turn>), StoreError> {
+    {
         let mut fired = Fired::default();
         let missed = {
             let events = store.events().await?;
@@ -223,34 +274,11 @@ impl Watcher {
             }
             missed
         };
-        let (tx, requests) = mpsc::channel(16);
-        let (status, rx) = watch::channel(WatchStatus {
-            source: source.describe(),
-            ..WatchStatus::default()
-        });
-        Ok((
-            Watcher {
-                source,
-                store,
-                board,
-                metrics,
-                config,
-                wake,
-                status,
-                logged_ignored: BTreeSet::new(),
-                logged_skipped: BTreeSet::new(),
-                last_logged_error: None,
-                last_totals: Vec::new(),
-                requests,
-                held: Vec::new(),
-                fired,
-                missed,
-            },
-            rx,
-            Control { tx },
-        ))
+        Ok((fired, missed))
     }
+}
 
+impl Watcher {
     fn refuse(&mut self, cause: FeedCause, message: &str) -> Step {
         self.metrics.feed_error(cause);
         if self.last_logged_error.as_deref() != Some(message) {
@@ -522,6 +550,12 @@ impl Watcher {
                 .inc_by(n);
         }
         let events = &recorded.events;
+        // A follower's own events (an operator's) are read again with the leader's, in order.
+        if self.leading {
+            self.synced = events
+                .last()
+                .map_or(self.synced, |e| e.seq.max(self.synced));
+        }
         let mut board = self.board.write();
         for e in events {
             board.apply(e.declaration.clone());
@@ -613,7 +647,11 @@ impl Watcher {
             if *shutdown.borrow() {
                 break;
             }
-            self.step().await;
+            if self.lead().await {
+                self.step().await;
+            } else if let Err(e) = self.follow().await {
+                tracing::warn!("cannot follow the store's events: {e}");
+            }
             let wake_at = tokio::time::Instant::now() + self.next_delay();
             loop {
                 tokio::select! {
