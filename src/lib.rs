@@ -10,9 +10,12 @@
 //!    result's figures, councils and list seats, the board holding the night, what changed
 //!    between polls, milestones, the projection, subscription filters.
 //! 3. [`watch`]: polls a source, detects what changed against what is recorded, records it
-//!    and puts it on the board.
-//! 4. [`store`]: between the two edges, SQLite: every event, the outbox (each event queued
-//!    once per subscription filter; a row per message sent), subscriptions, milestones.
+//!    and puts it on the board (or, where another process sharing the store polls the
+//!    feed, follows what that one records).
+//! 4. [`store`]: between the two edges, SQLite or PostgreSQL: every event, the outbox (each
+//!    event queued once per subscription filter; a row per message sent), subscriptions,
+//!    milestones; on PostgreSQL, how several processes share it (shards, the feed, which
+//!    process drains which channel).
 //! 5. [`format`]: what every sink says, as plain functions of computed figures: embeds,
 //!    text, JSON and charts.
 //! 6. [`sinks`] and [`discord`]: the output edge. The `Sink` trait and the outbox steps

@@ -105,12 +105,14 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
                 },
                 register: c.register.clone(),
                 dispatch: DispatchConfig {
-                    global_per_second: c.global_rate_per_second,
+                    // The bot's budget is shared by the processes running its shards.
+                    global_per_second: c.shards.share(c.global_rate_per_second),
                     digest_after: c.digest_after,
                     charts: c.charts,
                     ..DispatchConfig::default()
                 },
                 presentation,
+                shards: c.shards,
             }),
         };
         let Some(pipeline) = super::start_pipeline(

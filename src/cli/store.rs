@@ -88,7 +88,7 @@ pub fn info(a: &StoreArgs) -> Result<(), CliError> {
         let store = Store::inspect(&path).await?;
         let summary = store.summary().await?;
         let holder = if crate::store::is_postgres(&path) {
-            store.held_by().await?
+            store.feed_held_by().await?
         } else {
             holder(&path)
         };
@@ -108,8 +108,9 @@ pub fn reset(a: &StoreArgs, yes: bool) -> Result<(), CliError> {
             return Err(CliError::new(format!("store {path}: no such file")));
         }
         let shown = crate::store::shown(&path);
-        // Opening takes the store's lock: a running herald keeps it, and the reset is refused.
-        let store = Store::open(&path).await?;
+        // Opening alone takes the store's lock: a running herald keeps it, and the reset is
+        // refused.
+        let store = Store::open_alone(&path).await?;
         let summary = store.summary().await?;
         if !yes {
             return out(&format!(

@@ -76,6 +76,12 @@ pub const KEYS: &[Key] = &[
         Some("5"),
     ),
     key("discord.charts", "HERALD_DISCORD_CHARTS", Some("true")),
+    key("discord.shards", "HERALD_DISCORD_SHARDS", None),
+    key(
+        "discord.shard_count",
+        "HERALD_DISCORD_SHARD_COUNT",
+        Some("1"),
+    ),
     key("console.enabled", "HERALD_CONSOLE", Some("false")),
     key("console.output", "HERALD_CONSOLE_OUTPUT", None),
     key(

@@ -105,6 +105,8 @@ pub struct Config {
     pub api_base: Option<String>,
     pub register: Registration,
     pub global_rate_per_second: u32,
+    /// The Discord shards this process runs.
+    pub shards: crate::discord::shards::Shards,
     pub digest_after: usize,
     pub charts: bool,
     pub console: bool,
@@ -308,6 +310,13 @@ impl Config {
                 )),
             }
         })?;
+        let shard_count = required(&l, "discord.shard_count", |s| match s.parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!("`{s}`: must be a whole number of at least 1")),
+        })?;
+        let shard_range = setting(&l, "discord.shards", plain)?;
+        let shards = crate::discord::shards::Shards::parse(shard_range.as_deref(), shard_count)
+            .map_err(|why| value_error("discord.shards", why))?;
         let digest_after = required(&l, "discord.digest_after", |s| match s.parse::<usize>() {
             Ok(n) if n >= 1 => Ok(n),
             _ => Err(format!(
@@ -370,6 +379,7 @@ impl Config {
             api_base: setting(&l, "discord.api_base", url)?,
             register,
             global_rate_per_second,
+            shards,
             digest_after,
             charts: required(&l, "discord.charts", boolean)?,
             console: required(&l, "console.enabled", boolean)?,

@@ -12,6 +12,7 @@ use super::commands::{self, Data, Error};
 use super::embed::no_mentions;
 use super::health::DiscordHealth;
 use super::replies::Reply;
+use super::shards::Shards;
 use crate::config::{Registration, Secret};
 
 /// How to reach Discord.
@@ -154,7 +155,14 @@ impl Bot {
         register_on_start: Registration,
         data: Data,
         health: DiscordHealth,
+        shards: Shards,
     ) -> Result<Bot, Error> {
+        // Commands are registered once for the bot: by the process that runs shard 0.
+        let register_on_start = if shards.first == 0 {
+            register_on_start
+        } else {
+            Registration::Off
+        };
         let http = http(conn)?;
         let framework = poise::Framework::builder()
             .options(poise::FrameworkOptions {
@@ -181,10 +189,14 @@ impl Bot {
                     health: health.clone(),
                 })
                 .await?;
-        let shards = client.shard_manager.clone();
+        let manager = client.shard_manager.clone();
         let gateway = health.clone();
         let task = tokio::spawn(async move {
-            if let Err(e) = client.start().await {
+            // serenity's range is inclusive of its end: `first..last` starts first..=last.
+            if let Err(e) = client
+                .start_shard_range(shards.first..shards.last, shards.count)
+                .await
+            {
                 gateway.set_connected(false);
                 if token_refused(&e) {
                     gateway.refuse_token(&format!("the gateway said: {e}"));
@@ -195,7 +207,7 @@ impl Bot {
         });
         Ok(Bot {
             health,
-            shards,
+            shards: manager,
             task,
         })
     }

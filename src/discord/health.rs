@@ -13,14 +13,22 @@ pub struct DiscordHealth {
     connected: Arc<AtomicBool>,
     token_refused: Arc<Mutex<Option<String>>>,
     metrics: Option<Metrics>,
+    /// The gateway shards this process runs.
+    shards: super::shards::Shards,
 }
 
 impl DiscordHealth {
-    pub fn new(metrics: Metrics) -> DiscordHealth {
+    pub fn new(metrics: Metrics, shards: super::shards::Shards) -> DiscordHealth {
         DiscordHealth {
             metrics: Some(metrics),
+            shards,
             ..DiscordHealth::default()
         }
+    }
+
+    /// The gateway shards this process runs.
+    pub fn shards(&self) -> super::shards::Shards {
+        self.shards
     }
 
     pub fn connected(&self) -> bool {

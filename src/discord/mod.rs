@@ -1,7 +1,8 @@
 //! Discord: the bot that answers slash commands, and the dispatcher that posts
 //! announcements. Both sit at the output edge, reading the board and the store.
 //!
-//! * [`bot`]: the gateway client (serenity + poise), intents `GUILDS` only.
+//! * [`bot`]: the gateway client (serenity + poise), intents `GUILDS` only, on the
+//!   [`shards`] this process runs.
 //! * [`commands`]: the slash commands, thin over [`replies`], [`desk`] and
 //!   [`subscribing`] (plain functions of the board).
 //! * [`dispatch`]: the outbox worker that posts, edits and digests announcements within
@@ -18,4 +19,5 @@ pub mod health;
 pub mod pictures;
 pub mod replies;
 pub mod rest;
+pub mod shards;
 pub mod subscribing;

@@ -1,6 +1,7 @@
 //! The observability endpoint (axum, loopback by default): `/healthz` says whether the
 //! source is reachable, the gateway connected, the token accepted and the store writable
-//! (and if not, why); `/metrics` serves
+//! (and if not, why), which shards this process runs, whether it polls the feed (or another
+//! process sharing the store does), and the outbox depth; `/metrics` serves
 //! the metrics in the OpenMetrics text format Prometheus scrapes.
 
 use std::net::SocketAddr;
@@ -31,7 +32,9 @@ struct Probe {
 /// the feed).
 async fn healthz(State(p): State<Probe>) -> Response {
     let status = p.status.borrow().clone();
-    let source_ok = status.failures == 0 && status.last_success.is_some();
+    // Where another process polls the feed (a shared store), this one only follows it.
+    let polls = p.store.holds_feed() && !status.following;
+    let source_ok = !polls || (status.failures == 0 && status.last_success.is_some());
     let connected = p.discord.as_ref().map(DiscordHealth::connected);
     let token = p.discord.as_ref().and_then(DiscordHealth::token_refused);
     // The file is checked here; writability is probed once a poll interval by the pipeline
@@ -80,7 +83,20 @@ async fn healthz(State(p): State<Probe>) -> Response {
             "last_error": status.last_error,
             "missing": status.missing.len(),
         },
-        "gateway": { "connected": connected },
+        "gateway": {
+            "connected": connected,
+            "shards": p.discord.as_ref().map(|d| {
+                let s = d.shards();
+                json!({ "first": s.first, "last": s.last, "count": s.count })
+            }),
+        },
+        "feed": { "polled_here": polls },
+        "outbox": {
+            "depth": crate::store::SinkKind::ALL
+                .iter()
+                .map(|&k| (k.name(), p.metrics.outbox_depth.get_or_create(&Metrics::sink(k)).get()))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        },
         "discord": { "token_refused": token },
         "store": {
             "writable": store_fault.is_none(),
