@@ -281,6 +281,7 @@ impl Spawn {
                 source: "rehearsal".into(),
                 baseline_label: self.baseline_label.clone(),
             },
+            shards: herald::discord::shards::Shards::default(),
         });
         let config = PipelineConfig {
             location: Location::Url(feed.url()),

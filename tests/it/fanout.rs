@@ -26,7 +26,7 @@ fn size(var: &str, default: usize) -> usize {
 }
 
 /// Checks every channel got every seat exactly once, in declaration order.
-fn check_deliveries(
+pub fn check_deliveries(
     fake: &FakeDiscord,
     channels: &[u64],
     order: &HashMap<String, usize>,
@@ -101,7 +101,7 @@ fn check_deliveries(
 }
 
 /// The order seats declared in, as the rehearsal serves them.
-fn declaration_order(results: &Loaded) -> HashMap<String, usize> {
+pub fn declaration_order(results: &Loaded) -> HashMap<String, usize> {
     let mut t = results.declarations.clone();
     t.sort_by(|a, b| {
         a.declared_at

@@ -372,26 +372,87 @@ async fn sqlite_and_postgres_give_the_same_account_of_the_night() {
 // ---- PostgreSQL only -------------------------------------------------------------------
 
 #[tokio::test]
-async fn a_postgres_store_is_one_process_s_until_it_closes() {
+async fn processes_share_a_postgres_store_by_shards_feed_and_targets_and_reset_it_alone() {
     let Some(at) = support::postgres_database().await else {
         return;
     };
-    let first = Store::open(&at).await.unwrap();
-    match Store::open(&at).await {
-        Err(StoreError::InUse { holder, .. }) => {
-            let holder = holder.expect("the holder is named");
-            assert!(holder.contains("server process"), "{holder}");
-            let named = first.held_by().await.unwrap();
-            assert_eq!(named.as_deref(), Some(holder.as_str()));
+    let a = Store::open(&at).await.unwrap();
+    let b = Store::open(&at).await.unwrap();
+    assert!(a.is_shared() && b.is_shared());
+    // Shards: each once.
+    a.take_shards(&[0, 1, 2]).await.unwrap();
+    match b.take_shards(&[2, 3]).await {
+        Err(StoreError::ShardTaken { shard, holder }) => {
+            assert_eq!(shard, 2);
+            assert!(holder.unwrap().contains("server process"));
         }
-        Err(e) => panic!("refused for another reason: {e}"),
-        Ok(_) => panic!("a second process opened the store"),
+        other => panic!("shard 2 twice: {other:?}"),
     }
-    // Looking is allowed while it runs.
-    assert!(Store::inspect(&at).await.is_ok());
-    first.close().await;
-    let second = Store::open(&at).await.expect("free once closed");
-    second.close().await;
+    b.take_shards(&[3, 4]).await.expect("3 was let go with 2");
+    // The feed: one process at a time.
+    assert!(a.try_feed().await.unwrap() && a.holds_feed());
+    assert!(!b.try_feed().await.unwrap() && !b.holds_feed());
+    assert!(a.feed_held_by().await.unwrap().is_some());
+    // A target: one process at a time, taken over when let go or when its lease ran out.
+    let d = SinkKind::Discord;
+    assert!(a.take_target(d, "10").await.unwrap());
+    assert!(a.take_target(d, "10").await.unwrap(), "kept");
+    assert!(!b.take_target(d, "10").await.unwrap());
+    assert!(b.take_target(d, "20").await.unwrap());
+    a.let_target_go(d, "10").await.unwrap();
+    assert!(b.take_target(d, "10").await.unwrap());
+    assert!(!a.take_target(d, "10").await.unwrap());
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&at).await.unwrap();
+        sqlx::query("UPDATE drains SET until = now() - interval '1 second'")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    assert!(a.take_target(d, "10").await.unwrap(), "b's lease ran out");
+    // A renewal keeps what a process holds.
+    a.verify().await.unwrap();
+    assert!(!b.take_target(d, "10").await.unwrap());
+    // A reset waits for the store to be its alone.
+    match Store::open_alone(&at).await {
+        Err(StoreError::InUse { holder, .. }) => assert!(holder.is_some()),
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("a reset opened a store in use"),
+    }
+    // A wait for the feed runs out while its holder lives, and ends the moment it ends
+    // (well before the wait would run out).
+    assert!(
+        !b.wait_feed(std::time::Duration::from_millis(300))
+            .await
+            .unwrap()
+    );
+    let waiting = tokio::spawn({
+        let b = b.clone();
+        async move { b.wait_feed(std::time::Duration::from_secs(60)).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!b.try_feed().await.unwrap(), "still a's");
+    let ended = std::time::Instant::now();
+    a.close().await;
+    assert!(waiting.await.unwrap().unwrap());
+    assert!(
+        ended.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        ended.elapsed()
+    );
+    assert!(b.try_feed().await.unwrap() && b.holds_feed());
+    b.close().await;
+    let alone = Store::open_alone(&at)
+        .await
+        .expect("alone once both closed");
+    assert!(
+        matches!(Store::open(&at).await, Err(StoreError::InUse { .. })),
+        "no process starts during a reset"
+    );
+    alone.close().await;
+    Store::open(&at).await.unwrap().close().await;
 }
 
 #[tokio::test]
@@ -468,70 +529,82 @@ fn postgres_down_at_start_is_a_clear_error_and_the_password_is_never_shown() {
     }
 }
 
-/// Ends the server process of the session holding the store's lock (as a server restart or
-/// a dropped connection would).
+/// Ends every session on the store's database (as a server restart would, for the store's
+/// locks and its pool alike), and says who held the feed before. `store` must hold it.
 async fn cut_lock_session(at: &str, store: &Store) -> String {
     use sqlx::Connection;
-    let holder = store.held_by().await.unwrap().expect("held");
-    let pid: i64 = holder
-        .split_whitespace()
-        .nth(2)
-        .and_then(|p| p.trim_end_matches(',').parse().ok())
-        .unwrap_or_else(|| panic!("a pid in {holder}"));
+    let holder = store.feed_held_by().await.unwrap().expect("held");
     let mut c = sqlx::PgConnection::connect(at).await.unwrap();
-    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend(CAST($1 AS INTEGER))")
-        .bind(pid)
-        .fetch_one(&mut c)
-        .await
-        .unwrap();
-    assert!(ended);
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert!(ended.len() >= 2 && ended.iter().all(|e| *e), "{ended:?}");
     c.close().await.unwrap();
     holder
 }
 
 #[tokio::test]
-async fn a_postgres_store_takes_its_lock_again_after_losing_its_connection() {
+async fn a_process_that_loses_its_postgres_session_takes_its_locks_again() {
     let Some(at) = support::postgres_database().await else {
         return;
     };
     let store = Store::open(&at).await.unwrap();
+    store.take_shards(&[0]).await.unwrap();
+    assert!(store.try_feed().await.unwrap());
     let before = cut_lock_session(&at, &store).await;
-    // The server ends the session at once or in a moment; the next check finds it gone and
-    // takes the lock again on a new one.
+    // The server ends the session at once or in a moment; the next check finds it gone,
+    // opens another and takes the shard again; the feed is taken again by the next try.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         store.verify().await.unwrap();
-        let now = store.held_by().await.unwrap().expect("held again");
-        if now != before {
+        if !store.holds_feed() {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "still {before}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert!(store.try_feed().await.unwrap());
+    let now = store.feed_held_by().await.unwrap().expect("held again");
+    assert_ne!(now, before);
+    let other = Store::open(&at).await.unwrap();
+    assert!(
+        matches!(
+            other.take_shards(&[0]).await,
+            Err(StoreError::ShardTaken { shard: 0, .. })
+        ),
+        "the shard is held again"
+    );
     assert_eq!(store.fault(), None);
+    other.close().await;
     store.close().await;
 }
 
 #[tokio::test]
-async fn a_postgres_store_whose_lock_another_process_took_stops_writing_for_good() {
+async fn a_process_whose_shard_another_took_meanwhile_stops_writing_for_good() {
     let Some(at) = support::postgres_database().await else {
         return;
     };
     let store = Store::open(&at).await.unwrap();
+    store.take_shards(&[5]).await.unwrap();
+    assert!(store.try_feed().await.unwrap());
     cut_lock_session(&at, &store).await;
-    // Another process starts while this one's lock is gone.
+    // Another process starts with shard 5 while this one's session is gone.
+    let other = Store::open(&at).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let other = loop {
-        match Store::open(&at).await {
-            Ok(other) => break other,
-            Err(StoreError::InUse { .. }) if std::time::Instant::now() < deadline => {}
+    loop {
+        match other.take_shards(&[5]).await {
+            Ok(()) => break,
+            Err(StoreError::ShardTaken { .. }) if std::time::Instant::now() < deadline => {}
             Err(e) => panic!("{e}"),
         }
-    };
-    let e = store.verify().await.expect_err("the lock is the other's");
+    }
+    let e = store.verify().await.expect_err("the shard is the other's");
     assert!(e.to_string().contains("restart herald"), "{e}");
     let fault = store.fault().expect("a lasting fault");
-    assert!(fault.contains("lock was lost"), "{fault}");
+    assert!(fault.contains("shard 5"), "{fault}");
     // Nothing more is claimed (so nothing sent) by this one.
     let item = herald::store::OutboxItem {
         key: "console:E1:1".into(),

@@ -220,6 +220,26 @@ impl FakeConfig {
     }
 }
 
+impl FakeConfig {
+    /// [`FakeConfig::new`], with the guilds spread over `shards` gateway shards in turn (a
+    /// guild's shard is `(id >> 22) % shards`, as Discord's): guild `g` is in shard
+    /// `g % shards`. Ids are still fresh snowflakes (the wait for the right millisecond is a
+    /// few milliseconds a guild).
+    pub fn sharded(guilds: usize, channels_per_guild: usize, shards: u64) -> Self {
+        let mut config = FakeConfig::new(guilds, channels_per_guild);
+        let shards = shards.max(1);
+        for (g, guild) in config.guilds.iter_mut().enumerate() {
+            let mut id = snowflake();
+            while (id >> 22) % shards != g as u64 % shards {
+                std::thread::sleep(Duration::from_millis(1));
+                id = snowflake();
+            }
+            guild.id = id;
+        }
+        config
+    }
+}
+
 /// A guild member who invokes commands. `permissions` are the member's resolved permissions
 /// in the channel, sent as `member.permissions` (a string of digits).
 #[derive(Clone, Debug)]
