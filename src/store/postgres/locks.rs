@@ -39,6 +39,15 @@ struct Held {
     shards: Vec<u32>,
 }
 
+/// Whether a session answers within a few seconds (on a network that dropped without a
+/// word, a ping would otherwise wait for the system's TCP timeout, many minutes).
+async fn answers(conn: &mut AnyConnection) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), conn.ping()).await,
+        Ok(Ok(()))
+    )
+}
+
 /// Whether a database error is a lock wait that ran out of time (`lock_timeout`).
 fn timed_out(e: &sqlx::Error) -> bool {
     e.as_database_error()
@@ -75,13 +84,30 @@ pub(crate) struct Locks {
     feed: AtomicBool,
 }
 
+/// The server's keepalives on a session that holds locks: a process whose machine died or
+/// dropped off the network (no connection closed) loses its locks in about 25 seconds,
+/// not the system's default two hours.
+const KEEPALIVES: [&str; 3] = [
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 5",
+    "SET tcp_keepalives_count = 3",
+];
+
 async fn connect(url: &Secret, shown: &str) -> Result<AnyConnection> {
-    AnyConnection::connect(url.expose())
+    let mut conn = AnyConnection::connect(url.expose())
         .await
         .map_err(|e| StoreError::Open {
             path: shown.to_string(),
             detail: format!("cannot connect ({e})"),
-        })
+        })?;
+    // Ignored on a local socket; refused by some connection poolers, which keep their own.
+    for set in KEEPALIVES {
+        if let Err(e) = sqlx::query(set).execute(&mut conn).await {
+            tracing::debug!(store = %shown, "the session's keepalives: {e}");
+            break;
+        }
+    }
+    Ok(conn)
 }
 
 /// Tries lock `key` a few times (or once, `patient` false).
@@ -268,7 +294,7 @@ impl Locks {
             && let Ok(mut slot) = self.feed_conn.try_lock()
         {
             let alive = match slot.as_mut() {
-                Some(c) => c.ping().await.is_ok(),
+                Some(c) => answers(c).await,
                 None => false,
             };
             if !alive {
@@ -279,7 +305,7 @@ impl Locks {
         }
         let mut held = self.held.lock().await;
         if let Some(c) = held.conn.as_mut()
-            && c.ping().await.is_ok()
+            && answers(c).await
         {
             return Ok(());
         }
