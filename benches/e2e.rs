@@ -4,10 +4,16 @@
 //! channel. It reports feed-to-post latency, the sustained send rate against the configured
 //! global limit, 429s, herald's peak resident memory and its start-up time to ready.
 //!
+//! With `--postgres` the store is a new PostgreSQL database on the server
+//! `HERALD_TEST_POSTGRES` names (`eval "$(.ci/postgres)"` starts one), and with
+//! `--processes N` that many `herald run` processes share it, each running its share of N
+//! shards; CPU is then summed over them and memory is each process's peak.
+//!
 //! ```text
 //! cargo bench --bench e2e                                   # 1,000 channels in 100 guilds
 //! cargo bench --bench e2e -- --guilds 10 --channels 10 --step-ms 10 --interval-ms 500
 //! cargo bench --bench e2e -- --guilds 10 --channels 10 --speed 600     # real pace, 600x
+//! cargo bench --bench e2e -- --postgres --processes 3       # three processes, one database
 //! ```
 
 #[path = "../tests/it/support.rs"]
@@ -34,6 +40,8 @@ struct Args {
     step_ms: u64,
     interval_ms: u64,
     rate: u32,
+    postgres: bool,
+    processes: u32,
 }
 
 fn args() -> Args {
@@ -44,6 +52,8 @@ fn args() -> Args {
         step_ms: 10,
         interval_ms: 500,
         rate: 45,
+        postgres: false,
+        processes: 1,
     };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -55,6 +65,12 @@ fn args() -> Args {
             "--step-ms" => a.step_ms = value().unwrap_or(10),
             "--interval-ms" => a.interval_ms = value().unwrap_or(500),
             "--rate" => a.rate = value().unwrap_or(45) as u32,
+            "--processes" => a.processes = value().unwrap_or(1).max(1) as u32,
+            "--postgres" => {
+                a.postgres = true;
+                i += 1;
+                continue;
+            }
             "--speed" => {
                 a.speed = argv
                     .get(i + 1)
@@ -120,9 +136,20 @@ async fn main() {
     )
     .expect("GE2019 loads");
 
-    let fake = FakeDiscord::start(FakeConfig::new(a.guilds, a.channels)).await;
+    let fake = FakeDiscord::start(FakeConfig::sharded(
+        a.guilds,
+        a.channels,
+        u64::from(a.processes),
+    ))
+    .await;
     let tmp = tempfile::tempdir().expect("a temporary folder");
-    let store_path = tmp.path().join("herald.db").display().to_string();
+    let store_path = if a.postgres {
+        support::postgres_database()
+            .await
+            .expect("--postgres: set HERALD_TEST_POSTGRES to a server's URL")
+    } else {
+        tmp.path().join("herald.db").display().to_string()
+    };
     let store = Store::open(&store_path).await.expect("store");
     let mut channels = Vec::new();
     for g in &fake.config().guilds {
@@ -132,9 +159,8 @@ async fn main() {
             channels.push(*c);
         }
     }
-    drop(store);
+    store.close().await;
 
-    let config = tmp.path().join("herald.toml");
     let baseline = dir.join("candidate-level-results-general-election-08-06-2017.csv");
     // The feed server starts only once herald is ready, so the night's clock starts then.
     let feed_port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -142,31 +168,41 @@ async fn main() {
         .expect("a free port")
         .port();
     let feed_url = format!("http://127.0.0.1:{feed_port}/feed.json");
-    std::fs::write(
-        &config,
-        format!(
-            "[source]\nlocation = \"{feed_url}\"\ninterval = \"{}ms\"\n[election]\nbaseline = \"{}\"\nbaseline_format = \"parliament-csv\"\n[store]\npath = \"{store_path}\"\n[discord]\napi_base = \"{}\"\nglobal_rate_per_second = {}\n[observe]\nlisten = \"off\"\n",
-            a.interval_ms,
-            baseline.display(),
-            fake.api_base(),
-            a.rate
-        ),
-    )
-    .expect("config");
-
     let spawned = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["run", "--config", config.to_str().unwrap_or_default()])
-        .env("DISCORD_TOKEN", fake.token())
-        // HERALD_E2E_LOG sets herald's log filter, e.g. `sqlx::query=debug` for the time of
-        // every statement (its log goes to the bench's standard error).
-        .env(
-            "RUST_LOG",
-            std::env::var("HERALD_E2E_LOG").unwrap_or_else(|_| "warn".into()),
+    let mut children = Vec::new();
+    for n in 0..a.processes {
+        let config = tmp.path().join(format!("herald-{n}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[source]\nlocation = \"{feed_url}\"\ninterval = \"{}ms\"\n[election]\nbaseline = \"{}\"\nbaseline_format = \"parliament-csv\"\n[store]\npath = \"{store_path}\"\n[discord]\napi_base = \"{}\"\nglobal_rate_per_second = {}\nshards = \"{n}\"\nshard_count = {}\n[observe]\nlisten = \"off\"\n",
+                a.interval_ms,
+                baseline.display(),
+                fake.api_base(),
+                a.rate,
+                a.processes
+            ),
         )
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("herald starts");
+        .expect("config");
+        children.push(
+            std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+                .args(["run", "--config", config.to_str().unwrap_or_default()])
+                .env("DISCORD_TOKEN", fake.token())
+                // HERALD_E2E_LOG sets herald's log filter, e.g. `sqlx::query=debug` for the
+                // time of every statement (its log goes to the bench's standard error).
+                .env(
+                    "RUST_LOG",
+                    std::env::var("HERALD_E2E_LOG").unwrap_or_else(|_| "warn".into()),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("herald starts"),
+        );
+    }
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    while fake.identifies() < a.processes as usize && Instant::now() < ready_by {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let ready = fake.wait_ready(Duration::from_secs(60)).await;
     let startup = spawned.elapsed();
     assert!(ready, "herald did not connect");
@@ -196,9 +232,14 @@ async fn main() {
 
     let total = channels.len() * order.len();
     let deadline = Instant::now() + Duration::from_secs(4 * 3600);
-    let mut peak_kib = 0;
+    let mut peak_kib = vec![0; children.len()];
+    let sample = |peak: &mut Vec<u64>| {
+        for (p, c) in peak.iter_mut().zip(&children) {
+            *p = (*p).max(peak_rss_kib(c.id()).unwrap_or(0));
+        }
+    };
     loop {
-        peak_kib = peak_kib.max(peak_rss_kib(child.id()).unwrap_or(0));
+        sample(&mut peak_kib);
         let delivered: usize = channels
             .iter()
             .map(|c| {
@@ -217,10 +258,12 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    peak_kib = peak_kib.max(peak_rss_kib(child.id()).unwrap_or(0));
-    let cpu = cpu_seconds(child.id());
-    let _ = child.kill();
-    let _ = child.wait();
+    sample(&mut peak_kib);
+    let cpu: Option<f64> = children.iter().map(|c| cpu_seconds(c.id())).sum();
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     server.stop().await;
 
     // Feed-to-post latency per (channel, seat): from the moment the seat became public in
@@ -283,9 +326,11 @@ async fn main() {
     };
     let (global_429, route_429) = fake.rate_limited();
     println!(
-        "herald end to end: GE2019 (650 seats) to {} channels in {} guilds",
+        "herald end to end: GE2019 (650 seats) to {} channels in {} guilds; store: {}; {} herald process(es)",
         channels.len(),
-        a.guilds
+        a.guilds,
+        if a.postgres { "PostgreSQL" } else { "SQLite" },
+        a.processes
     );
     match a.speed {
         Some(n) => println!(
@@ -318,13 +363,17 @@ async fn main() {
         "  429s: {global_429} global, {route_429} per route; requests refused as invalid: {}",
         fake.rejected().len()
     );
+    let peaks: Vec<String> = peak_kib
+        .iter()
+        .map(|k| format!("{:.1} MiB", *k as f64 / 1024.0))
+        .collect();
     println!(
-        "  herald peak resident memory: {:.1} MiB",
-        peak_kib as f64 / 1024.0
+        "  herald peak resident memory (each process): {}",
+        peaks.join(", ")
     );
     if let Some(cpu) = cpu {
         println!(
-            "  herald CPU time: {cpu:.1} s ({:.2} ms per message request)",
+            "  herald CPU time (all processes): {cpu:.1} s ({:.2} ms per message request)",
             1000.0 * cpu / sends.max(1) as f64
         );
     }

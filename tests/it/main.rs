@@ -22,6 +22,7 @@ mod fuzz_regressions;
 mod loaders;
 mod ops;
 mod pa_xml;
+mod postgres_outage;
 mod processes;
 mod real_data;
 mod remote;
