@@ -150,10 +150,20 @@ async fn night(faults: Faults, engine: Engine) {
     let (fake, channels) = (app.discord().clone(), app.subscribed.clone());
     let (pipeline, feed) = (&app.pipeline, &app.feed);
     let mut dropped = false;
+    let mut identified = None;
     let deadline = Instant::now() + night_limit(channels.len());
     loop {
-        // The gateway drops mid-night: announcements go over REST and must continue.
-        if !dropped && feed.feed.revealed() > 300 {
+        // The gateway drops mid-night: announcements go over REST and must continue. (Only
+        // once the bot's session is up, a second after it identified, so that it has a
+        // session to resume: a store that is slower to open, PostgreSQL's, may start the
+        // bot after the 300th seat.)
+        if identified.is_none() && fake.identifies() >= 1 {
+            identified = Some(Instant::now());
+        }
+        if !dropped
+            && feed.feed.revealed() > 300
+            && identified.is_some_and(|t| t.elapsed() > Duration::from_secs(1))
+        {
             fake.drop_gateway().await;
             dropped = true;
         }
