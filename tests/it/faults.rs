@@ -52,18 +52,7 @@ impl Herald {
 
     /// The address of `/healthz`, once herald has logged it.
     async fn listening(&self) -> SocketAddr {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let log = self.log();
-            if let Some(rest) = log.split("health and metrics at http://").nth(1)
-                && let Some(addr) = rest.split('/').next()
-                && let Ok(addr) = addr.parse()
-            {
-                return addr;
-            }
-            assert!(Instant::now() < deadline, "herald never listened:\n{log}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        support::listening(&self.log).await
     }
 
     /// SIGTERM, then waits for the exit.

@@ -90,22 +90,6 @@ impl Drop for Herald {
     }
 }
 
-/// The address of `/healthz`, once herald has logged it.
-async fn listening(log: &std::path::Path) -> SocketAddr {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if let Some(rest) = text.split("health and metrics at http://").nth(1)
-            && let Some(addr) = rest.split('/').next()
-            && let Ok(addr) = addr.parse()
-        {
-            return addr;
-        }
-        assert!(Instant::now() < deadline, "herald never listened:\n{text}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn health(addr: SocketAddr) -> u16 {
     match reqwest::get(format!("http://{addr}/healthz")).await {
         Ok(r) => r.status().as_u16(),
@@ -185,7 +169,7 @@ async fn postgres_lost_mid_night_announces_nothing_unrecorded_and_resumes_each_s
             .spawn()
             .expect("herald starts"),
     );
-    let addr = listening(&log).await;
+    let addr = support::listening(&log).await;
     // Mid-feed, with announcements going out: the database goes away.
     let deadline = Instant::now() + Duration::from_secs(120);
     while (feed.feed.revealed() < 200 || posted_seats(&fake, &channels).len() < 20)

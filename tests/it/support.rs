@@ -183,6 +183,25 @@ pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str
         .unwrap();
 }
 
+/// The address of `/healthz` of a herald whose log is in `log`, once it has logged it.
+pub async fn listening(log: &std::path::Path) -> std::net::SocketAddr {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(rest) = text.split("health and metrics at http://").nth(1)
+            && let Some(addr) = rest.split('/').next()
+            && let Ok(addr) = addr.parse()
+        {
+            return addr;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "herald never listened:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A new, empty PostgreSQL database for one test, as a store location
 /// (`postgres://…/herald_test_…`), on the server `HERALD_TEST_POSTGRES` names (a URL of a
 /// database the user may create databases from, e.g. `postgres://herald@127.0.0.1:5432/postgres`).
