@@ -45,10 +45,19 @@ impl Processes {
             .env("RUST_LOG", "warn")
             .env_remove("HERALD_DISCORD_API_BASE")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(self.log(n))
             .spawn()
             .expect("herald starts");
         self.children[n] = Some(child);
+    }
+
+    /// Process `n`'s log, appended to by each of its lives.
+    fn log(&self, n: usize) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.configs[n].with_extension("log"))
+            .expect("the process's log opens")
     }
 
     fn kill(&mut self, n: usize) {
@@ -233,6 +242,9 @@ async fn three_processes_share_a_night_through_five_kills_and_deliver_each_seat_
             "no reply in shard {shard}'s guild"
         );
     }
+    let logs: Vec<String> = (0..PROCESSES as usize)
+        .map(|n| std::fs::read_to_string(processes.configs[n].with_extension("log")).unwrap())
+        .collect();
     drop(processes);
     feed.stop().await;
     let (messages, digests) = check_deliveries(&fake, &channels, &order);
@@ -263,4 +275,14 @@ async fn three_processes_share_a_night_through_five_kills_and_deliver_each_seat_
         global_429, 0,
         "the processes keep under the bot's global limit"
     );
+    // Waiting in line for the feed is not a slow statement to warn of.
+    for (n, log) in logs.iter().enumerate() {
+        let warned = log
+            .lines()
+            .find(|l| l.contains("slow statement") && l.contains("pg_advisory_lock"));
+        assert!(
+            warned.is_none(),
+            "herald-{n} warned of its lock wait: {warned:?}"
+        );
+    }
 }

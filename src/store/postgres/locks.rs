@@ -7,10 +7,12 @@
 //! when it ends, however its process ends; a session lost to a restart of the server or a
 //! dropped network is opened again and its locks taken again.
 
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, ConnectOptions, Connection, Row};
 
 use crate::secret::Secret;
 use crate::store::{Result, StoreError};
@@ -94,12 +96,16 @@ const KEEPALIVES: [&str; 3] = [
 ];
 
 async fn connect(url: &Secret, shown: &str) -> Result<AnyConnection> {
-    let mut conn = AnyConnection::connect(url.expose())
-        .await
-        .map_err(|e| StoreError::Open {
-            path: shown.to_string(),
-            detail: format!("cannot connect ({e})"),
-        })?;
+    let refused = |e: sqlx::Error| StoreError::Open {
+        path: shown.to_string(),
+        detail: format!("cannot connect ({e})"),
+    };
+    // Waiting for a lock is this session's job: its statements are not logged as slow (a
+    // process waiting in line for the feed would warn every `lock_timeout`).
+    let options = AnyConnectOptions::from_str(url.expose())
+        .map_err(refused)?
+        .disable_statement_logging();
+    let mut conn = options.connect().await.map_err(refused)?;
     // Ignored on a local socket; refused by some connection poolers, which keep their own.
     for set in KEEPALIVES {
         if let Err(e) = sqlx::query(set).execute(&mut conn).await {
