@@ -160,6 +160,8 @@ async fn main() {
         }
     }
     store.close().await;
+    // Its lock too: herald takes the store next.
+    drop(store);
 
     let baseline = dir.join("candidate-level-results-general-election-08-06-2017.csv");
     // The feed server starts only once herald is ready, so the night's clock starts then.
