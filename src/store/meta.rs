@@ -66,7 +66,8 @@ impl Store {
     /// (channels follow herald from one election to the next). Returns the events removed.
     pub async fn reset(&self) -> Result<u64> {
         let r: Result<u64> = async {
-            let mut tx = self.pool.begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             sqlx::query("DELETE FROM messages")
                 .execute(&mut *tx)
                 .await?;
@@ -99,18 +100,18 @@ impl Store {
     pub async fn summary(&self) -> Result<Summary> {
         let seats: i64 =
             sqlx::query_scalar("SELECT COUNT(DISTINCT constituency_id) FROM declarations")
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await?;
         let events: Vec<(String, i64)> =
             sqlx::query_as("SELECT kind, COUNT(*) FROM declarations GROUP BY kind ORDER BY kind")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
         let outbox = self.outbox_counts().await?;
         let (channels, paused): (i64, i64) =
             sqlx::query_as(
                 "SELECT COUNT(DISTINCT channel_id), COUNT(DISTINCT CASE WHEN paused_reason IS NOT NULL THEN channel_id END) FROM subscriptions",
             )
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.conn().await?)
                 .await?;
         Ok(Summary {
             election: self.election().await?,

@@ -69,7 +69,8 @@ impl Store {
         }
         self.guard.check_file()?;
         let r: Result<Vec<Milestone>> = async {
-            let mut tx = self.pool.begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             let audiences = self.audiences(&mut tx, sinks).await?;
             let mut seq = super::next_seq(&mut tx).await?;
             let now = now_text();
@@ -123,7 +124,8 @@ impl Store {
         }
         self.guard.check_file()?;
         let r: Result<Vec<String>> = async {
-            let mut tx = self.pool.begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             let audiences = self.audiences(&mut tx, sinks).await?;
             let mut seq = super::next_seq(&mut tx).await?;
             let mut done = Vec::new();
@@ -163,7 +165,7 @@ impl Store {
     pub async fn milestone(&self, key: &str) -> Result<Option<StoredMilestone>> {
         let row = sqlx::query("SELECT body, version, standing, why FROM milestones WHERE key = $1")
             .bind(key)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?;
         row.as_ref().map(stored).transpose()
     }
@@ -171,7 +173,7 @@ impl Store {
     /// Every milestone recorded, standing or undone, in order.
     pub async fn milestones(&self) -> Result<Vec<StoredMilestone>> {
         let rows = sqlx::query("SELECT body, version, standing, why FROM milestones ORDER BY seq")
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?;
         rows.iter().map(stored).collect()
     }

@@ -8,6 +8,7 @@
 //! `Any` driver, placeholders `$1`…), with [`Engine`] naming the few places they differ;
 //! each engine has its own migrations (`migrations/sqlite/`, `migrations/postgres/`).
 
+mod conn;
 mod guard;
 mod meta;
 pub mod milestones;
@@ -26,6 +27,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use sqlx::{Any, Row, Transaction};
+
+pub(crate) use conn::Conn;
 
 pub use outbox::{OutboxItem, OutboxState, RecentPosts};
 pub use sinks::{SinkKind, Sinks};
@@ -114,6 +117,9 @@ pub struct Summary {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// A SQLite store's one connection, held by the store (see [`conn`]); `None` on
+    /// PostgreSQL, where each statement takes one from the pool.
+    held: Option<conn::Held>,
     engine: Engine,
     guard: std::sync::Arc<guard::Guard>,
     /// The subscriptions' audiences as last read, for queueing events without reading
@@ -178,11 +184,19 @@ impl Store {
             self.let_targets_go().await;
             shared.locks.release().await;
         }
+        if let Some(held) = &self.held {
+            held.give_back().await;
+        }
         self.pool.close().await;
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// A connection for one statement or transaction (see [`conn`]). Hold it no longer:
+    /// on SQLite every other statement waits for it.
+    pub(crate) async fn conn(&self) -> Result<Conn<'_>> {
+        match &self.held {
+            Some(held) => held.lend(&self.pool).await,
+            None => Ok(Conn::Pooled(self.pool.acquire().await?)),
+        }
     }
 
     pub(crate) fn engine(&self) -> Engine {
@@ -198,7 +212,7 @@ impl Store {
         let r = sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await;
         self.settle(r).await.map(|_| ())
     }
@@ -209,7 +223,10 @@ impl Store {
         &self,
         q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<u64> {
-        let r = q.execute(&self.pool).await.map(|d| d.rows_affected());
+        let r = q
+            .execute(&mut *self.conn().await?)
+            .await
+            .map(|d| d.rows_affected());
         self.settle(r).await
     }
 
@@ -223,12 +240,16 @@ impl Store {
     ) -> Result<T> {
         let r = self.guard.wrote(r.map_err(Into::into));
         // (An in-memory store lives in its one connection: it is never replaced.)
-        if r.is_err()
-            && self.guard.is_file()
-            && let Ok(conn) = self.pool.acquire().await
-        {
+        if r.is_err() && self.guard.is_file() {
             // Closing a connection rolls back whatever it left open; the pool opens a new one.
-            let _ = conn.close().await;
+            match &self.held {
+                Some(held) => held.replace().await,
+                None => {
+                    if let Ok(conn) = self.pool.acquire().await {
+                        let _ = conn.close().await;
+                    }
+                }
+            }
         }
         r
     }
@@ -236,7 +257,7 @@ impl Store {
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.conn().await?)
             .await?)
     }
 
@@ -247,7 +268,7 @@ impl Store {
              JOIN (SELECT constituency_id, MAX(version) AS version FROM declarations GROUP BY constituency_id) l
                ON d.constituency_id = l.constituency_id AND d.version = l.version",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -282,7 +303,8 @@ impl Store {
         gains: &[bool],
         sinks: Sinks,
     ) -> Result<Recorded> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await?;
         let audiences = self.audiences(&mut tx, sinks).await?;
         let mut seq: i64 = next_seq(&mut tx).await? - 1;
         let mut stored = Vec::with_capacity(changes.len());
@@ -354,7 +376,7 @@ impl Store {
         )
         .bind(constituency)
         .bind(i64::from(version))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         row.map(|r| event_from_row(&r)).transpose()
     }
@@ -366,7 +388,7 @@ impl Store {
             "SELECT seq, version, kind, body, differences, seen_at FROM declarations WHERE seq > $1 ORDER BY seq",
         )
         .bind(seq)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.iter().map(event_from_row).collect()
     }
@@ -376,7 +398,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT seq, version, kind, body, differences, seen_at FROM declarations ORDER BY seq",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.iter().map(event_from_row).collect()
     }

@@ -162,6 +162,7 @@ impl Store {
     pub(super) fn new(pool: AnyPool, engine: Engine, guard: guard::Guard) -> Store {
         Store {
             pool,
+            held: (engine == Engine::Sqlite).then(super::conn::Held::default),
             engine,
             guard: std::sync::Arc::new(guard),
             audiences: Default::default(),

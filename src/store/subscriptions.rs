@@ -173,7 +173,8 @@ impl Store {
         let r: Result<Subscribed> = async {
             let filter =
                 serde_json::to_string(&s.filter).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let mut tx = self.pool().begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = $1 ORDER BY id"
             ))
@@ -260,7 +261,8 @@ impl Store {
         id: Option<i64>,
     ) -> Result<u64> {
         let r: Result<u64> = async {
-            let mut tx = self.pool().begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             let gone = match id {
                 Some(id) => sqlx::query(
                     "DELETE FROM subscriptions WHERE channel_id = $1 AND guild_id = $2 AND id = $3",
@@ -301,7 +303,7 @@ impl Store {
             "SELECT {COLUMNS} FROM subscriptions WHERE guild_id = $1 ORDER BY channel_id, id"
         ))
         .bind(guild_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.iter().map(subscription).collect()
     }
@@ -312,7 +314,7 @@ impl Store {
             "SELECT {COLUMNS} FROM subscriptions WHERE channel_id = $1 ORDER BY id"
         ))
         .bind(channel_id)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let subscriptions: Vec<Subscription> =
             rows.iter().map(subscription).collect::<Result<_>>()?;
@@ -326,7 +328,8 @@ impl Store {
     /// its subscriptions. Returns true the first time, so that it is logged and told once.
     pub async fn pause(&self, channel_id: &str, reason: &str) -> Result<bool> {
         let r: Result<bool> = async {
-            let mut tx = self.pool().begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             let paused = sqlx::query(
                 "UPDATE subscriptions SET paused_reason = $1 WHERE channel_id = $2 AND paused_reason IS NULL",
             )

@@ -77,12 +77,12 @@ impl Store {
             .bind(m.next_at.as_deref())
             .bind(now_text())
             .bind(key)
-            .execute(self.pool())
+            .execute(&mut *self.conn().await?)
             .await?;
             if done.rows_affected() > 0 || item.digest_key.is_some() {
                 return Ok(done.rows_affected() > 0);
             }
-            let mut conn = self.pool().acquire().await?;
+            let mut conn = self.conn().await?;
             create(&mut conn, key, std::slice::from_ref(item), None, &m).await
         }
         .await;
@@ -102,7 +102,7 @@ impl Store {
                 next_at: None,
             };
             // An announcement only owed gets its row; one with a row is claimed again.
-            let mut conn = self.pool().acquire().await?;
+            let mut conn = self.conn().await?;
             if item.is_owed()
                 && create(&mut conn, &item.key, std::slice::from_ref(item), None, &m).await?
             {
@@ -196,12 +196,13 @@ impl Store {
         };
         let r: Result<bool> = async {
             if items.iter().all(OutboxItem::is_owed) {
-                let mut conn = self.pool().acquire().await?;
+                let mut conn = self.conn().await?;
                 return create(&mut conn, digest_key, items, Some(carries(items)), &m).await;
             }
             // A row of its own that was never tried (from a store before the outbox by
             // audience) joins the digest.
-            let mut tx = self.pool().begin().await?;
+            let mut conn = self.conn().await?;
+            let mut tx = conn.begin().await?;
             sqlx::query(
                 "DELETE FROM messages WHERE sink = $1 AND target = $2 AND seq BETWEEN $3 AND $4
                    AND carries IS NULL AND state = 'pending' AND attempts = 0",
@@ -251,7 +252,7 @@ impl Store {
             .bind(error)
             .bind(now_text())
             .bind(digest_key)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.conn().await?)
             .await?;
             Ok(n.unwrap_or(0).max(0) as u64)
         }
@@ -292,7 +293,7 @@ impl Store {
             .bind(now_text())
             .bind(sink.name())
             .bind(target)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?;
             Ok(n.into_iter().map(|n| n.max(0) as u64).sum())
         }

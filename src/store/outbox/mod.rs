@@ -291,7 +291,7 @@ impl Store {
         ))
         .bind(sink.name())
         .bind(target)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let mut owed: BTreeMap<i64, Owed> = BTreeMap::new();
         for (filter, publish, after) in heard {
@@ -305,7 +305,7 @@ impl Store {
             .bind(publish)
             .bind(after)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.conn().await?)
             .await?;
             for r in rows {
                 let seq: i64 = r.try_get("seq")?;
@@ -350,7 +350,7 @@ impl Store {
         .bind(sink.name())
         .bind(target)
         .bind(&o.announced)
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(told != 0)
     }
@@ -393,7 +393,7 @@ impl Store {
             audiences(sink)
         ))
         .bind(sink.name())
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?)
     }
 
@@ -411,7 +411,7 @@ impl Store {
         .bind(sink.name())
         .bind(target)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let mut items = self.expand_all(&rows).await?;
         let left = limit - items.len() as i64;
@@ -431,7 +431,7 @@ impl Store {
             "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = $1 ORDER BY m.target, m.seq"
         ))
         .bind(sink.name())
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let mut items = self.expand_all(&rows).await?;
         for target in self.targets(sink).await? {
@@ -463,7 +463,7 @@ impl Store {
         .bind(sink.name())
         .bind(target)
         .bind(constituency)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         Ok(row.map(|(id, digest)| {
             let state = if digest != 0 {
@@ -492,7 +492,7 @@ impl Store {
         .bind(target)
         .bind(constituency)
         .bind(i64::from(version))
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?)
     }
 
@@ -511,7 +511,7 @@ impl Store {
             indexed = self.engine().indexed_by("messages_open")
         ))
         .bind(sink.name())
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         // Otherwise by its first owed event: a few seeks for each audience.
         let owed: Vec<(String, Option<i64>)> = sqlx::query_as(&format!(
@@ -523,7 +523,7 @@ impl Store {
             audiences = audiences(sink)
         ))
         .bind(sink.name())
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let mut heads: BTreeMap<String, (bool, i64)> = BTreeMap::new();
         let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
@@ -569,7 +569,7 @@ impl Store {
             for (announced, version) in chunk {
                 q = q.bind(announced).bind(i64::from(*version));
             }
-            rows.extend(q.fetch_all(self.pool()).await?);
+            rows.extend(q.fetch_all(&mut *self.conn().await?).await?);
         }
         Ok(rows)
     }
@@ -601,7 +601,7 @@ impl Store {
         )
         .bind(sink.name())
         .bind(since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -631,7 +631,7 @@ impl Store {
             "SELECT CAST(COALESCE(SUM({COUNT}), 0) AS BIGINT) FROM messages WHERE sink = $1 AND state IN ('pending', 'claimed')"
         ))
         .bind(sink.name())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?)
     }
 
@@ -649,7 +649,7 @@ impl Store {
             greatest = self.engine().greatest()
         ))
         .bind(sink.name())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         let many: i64 = sqlx::query_scalar(&format!(
             "WITH a AS ({}), many AS (SELECT target FROM a GROUP BY target HAVING COUNT(*) > 1)
@@ -660,7 +660,7 @@ impl Store {
             self.engine().greatest()
         ))
         .bind(sink.name())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *self.conn().await?)
         .await?;
         Ok(one + many)
     }
@@ -672,7 +672,7 @@ impl Store {
             "SELECT sink, CASE WHEN carries IS NOT NULL AND state = 'sent' THEN 'merged' ELSE state END, CAST(SUM({COUNT}) AS BIGINT)
              FROM messages GROUP BY 1, 2"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *self.conn().await?)
         .await?;
         let mut counts: BTreeMap<(String, String), u64> = rows
             .into_iter()

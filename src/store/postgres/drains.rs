@@ -32,7 +32,7 @@ impl Store {
         .bind(sink.name())
         .bind(target)
         .bind(&shared.me)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(Into::into);
         Ok(self.settle(r).await?.is_some())
@@ -70,10 +70,12 @@ impl Store {
 
     /// Lets go of every target this process holds (at shutdown).
     pub(crate) async fn let_targets_go(&self) {
-        if let Some(shared) = &self.shared {
+        if let Some(shared) = &self.shared
+            && let Ok(mut conn) = self.conn().await
+        {
             let _ = sqlx::query("DELETE FROM drains WHERE holder = $1")
                 .bind(&shared.me)
-                .execute(self.pool())
+                .execute(&mut *conn)
                 .await;
         }
     }
