@@ -135,6 +135,8 @@ pub struct Dispatcher {
     outbox: Outbox,
     /// Recent events' announcements, rendered once for every channel.
     renders: Renders<Announced>,
+    /// Recent seats' digest lines, rendered once for every channel.
+    lines: digest::Lines,
     /// Each announcement channel's publishes this hour.
     publishing: publish::Publishing,
 }
@@ -190,6 +192,7 @@ impl Dispatcher {
             probed: Mutex::new(None),
             outbox,
             renders: Renders::default(),
+            lines: digest::Lines::default(),
             publishing: publish::Publishing::default(),
         })
     }
