@@ -124,12 +124,7 @@ impl Dispatcher {
         }
         {
             let _turn = self.limiter_turn.lock().await;
-            // On tokio's timer (governor's own `until_ready` sleeps on a timer thread of its
-            // own: one more thread to wake for every request).
-            while let Err(not_until) = self.limiter.check() {
-                let now = governor::clock::Clock::now(self.limiter.clock());
-                tokio::time::sleep(not_until.wait_time_from(now)).await;
-            }
+            self.limiter.until_ready().await;
         }
         Self::lock(&self.buckets)
             .entry(route.to_string())
