@@ -385,18 +385,12 @@ pub fn init_logging(format: LogFormat, default_level: &str) {
     };
 }
 
-/// Runs an async command on a fresh runtime: one thread for herald's async work (charts are
-/// drawn on tokio's blocking threads), unless `TOKIO_WORKER_THREADS` asks for more. Sending
-/// to Discord is mostly waiting; with a second worker every wake-up also woke the other to
-/// look for work, a sixth of herald's CPU a message (BENCHMARKS.md).
+/// Runs an async command on a fresh runtime (as many worker threads as cores, or
+/// `TOKIO_WORKER_THREADS`).
 pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
     f: F,
 ) -> Result<(), CliError> {
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        runtime.worker_threads(1);
-    }
-    runtime
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::new(format!("cannot start the runtime: {e}")))?
