@@ -171,6 +171,15 @@ const MESSAGE: &str =
     m.next_attempt_at, m.first_tried_at, m.message_id, m.last_error, d.kind";
 const MESSAGE_FROM: &str = "messages m LEFT JOIN declarations d ON m.carries IS NULL AND d.constituency_id = m.announced AND d.version = m.version";
 
+/// One audience of a target: its filter, and the event after which it is owed.
+struct Heard {
+    filter: String,
+    publish: i64,
+    after: i64,
+    /// Whether the target has a message open (claimed, or waiting for a retry).
+    open: bool,
+}
+
 /// An event owed to a target, not claimed yet.
 struct Owed {
     seq: i64,
@@ -272,29 +281,54 @@ impl Store {
         Ok(items)
     }
 
-    /// The events owed to `target` after `cursor`, oldest first, at most `limit`: each event
-    /// once, however many of the target's audiences want it; an event an audience only
-    /// follows goes only where the seat was told (`told`, or earlier in this list).
-    async fn owed(
-        &self,
-        sink: SinkKind,
-        target: &str,
-        limit: i64,
-        told: &mut HashSet<String>,
-    ) -> Result<Vec<Owed>> {
-        // Each audience of the target, and where its events start: after the target's last
-        // message and after the subscription was made.
-        let heard: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT a.filter, a.publish, {}(a.since_seq, {CURSOR}) FROM ({}) a WHERE a.target = $2",
-            self.engine().greatest(),
-            audiences(sink)
+    /// Each audience of `target` and where its events start (after the target's last
+    /// message and after the subscription was made), and whether the target has a message
+    /// open (claimed, or waiting for a retry): one query for what a drain reads each time.
+    async fn heard(&self, sink: SinkKind, target: &str) -> Result<Vec<Heard>> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT a.filter, a.publish, {greatest}(a.since_seq, {CURSOR}),
+               CASE WHEN EXISTS (SELECT 1 FROM messages o {open} WHERE o.sink = $1 AND o.target = a.target
+                 AND o.state IN ('pending', 'claimed')) THEN 1 ELSE 0 END
+             FROM ({audiences}) a WHERE a.target = $2",
+            greatest = self.engine().greatest(),
+            open = self.engine().indexed_by("messages_open"),
+            audiences = audiences(sink)
         ))
         .bind(sink.name())
         .bind(target)
         .fetch_all(&mut *self.conn().await?)
         .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(filter, publish, after, open)| Heard {
+                filter,
+                publish,
+                after,
+                open: open != 0,
+            })
+            .collect())
+    }
+
+    /// The events owed to a target of audiences `heard` ([`Self::heard`]), oldest first, at
+    /// most `limit`: each event once, however many of the target's audiences want it; an
+    /// event an audience only follows goes only where the seat was told (`told`, or earlier
+    /// in this list).
+    async fn owed(
+        &self,
+        sink: SinkKind,
+        target: &str,
+        heard: Vec<Heard>,
+        limit: i64,
+        told: &mut HashSet<String>,
+    ) -> Result<Vec<Owed>> {
         let mut owed: BTreeMap<i64, Owed> = BTreeMap::new();
-        for (filter, publish, after) in heard {
+        for Heard {
+            filter,
+            publish,
+            after,
+            ..
+        } in heard
+        {
             let rows = sqlx::query(
                 "SELECT f.seq, f.announced, f.version, f.follows, d.kind FROM fanout f
                    LEFT JOIN declarations d ON d.constituency_id = f.announced AND d.version = f.version
@@ -397,8 +431,36 @@ impl Store {
         .await?)
     }
 
-    /// The first `limit` announcements of one target still to deliver, oldest event first.
+    /// The first `limit` announcements of one target still to deliver, oldest event first:
+    /// its open messages (claimed, or waiting for a retry), then the events owed after
+    /// them. Two queries where no message is open (nearly always): the audiences, then the
+    /// events of each.
     pub async fn undelivered_for(
+        &self,
+        sink: SinkKind,
+        target: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let heard = self.heard(sink, target).await?;
+        // A target with no audience (unsubscribed, paused) may still have open messages.
+        let mut items = if heard.first().is_none_or(|h| h.open) {
+            self.open_messages(sink, target, limit).await?
+        } else {
+            Vec::new()
+        };
+        let left = limit - items.len() as i64;
+        if left > 0 && !heard.is_empty() {
+            let mut told = items.iter().map(|i| i.constituency_id.clone()).collect();
+            for o in self.owed(sink, target, heard, left, &mut told).await? {
+                items.push(Self::owed_item(sink, target, o));
+            }
+        }
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(items)
+    }
+
+    /// A target's open messages (claimed, or waiting for a retry), oldest first.
+    async fn open_messages(
         &self,
         sink: SinkKind,
         target: &str,
@@ -413,16 +475,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *self.conn().await?)
         .await?;
-        let mut items = self.expand_all(&rows).await?;
-        let left = limit - items.len() as i64;
-        if left > 0 {
-            let mut told = items.iter().map(|i| i.constituency_id.clone()).collect();
-            for o in self.owed(sink, target, left, &mut told).await? {
-                items.push(Self::owed_item(sink, target, o));
-            }
-        }
-        items.truncate(usize::try_from(limit).unwrap_or(0));
-        Ok(items)
+        self.expand_all(&rows).await
     }
 
     /// Every announcement of a sink, delivered or not, in event order (for tests and audits).
@@ -436,7 +489,8 @@ impl Store {
         let mut items = self.expand_all(&rows).await?;
         for target in self.targets(sink).await? {
             let mut told = HashSet::new();
-            for o in self.owed(sink, &target, i64::MAX, &mut told).await? {
+            let heard = self.heard(sink, &target).await?;
+            for o in self.owed(sink, &target, heard, i64::MAX, &mut told).await? {
                 items.push(Self::owed_item(sink, &target, o));
             }
         }
@@ -627,8 +681,11 @@ impl Store {
 
     /// Announcements claimed or waiting for a retry.
     async fn open_count(&self, sink: SinkKind) -> Result<i64> {
+        // By the index of open messages: the planner would otherwise scan every message of
+        // the sink by its key.
         Ok(sqlx::query_scalar(&format!(
-            "SELECT CAST(COALESCE(SUM({COUNT}), 0) AS BIGINT) FROM messages WHERE sink = $1 AND state IN ('pending', 'claimed')"
+            "SELECT CAST(COALESCE(SUM({COUNT}), 0) AS BIGINT) FROM messages {} WHERE sink = $1 AND state IN ('pending', 'claimed')",
+            self.engine().indexed_by("messages_open")
         ))
         .bind(sink.name())
         .fetch_one(&mut *self.conn().await?)
