@@ -1,10 +1,9 @@
 //! Digests: the pending declarations of a channel that is behind (or asked for them) merged
 //! into one message, a line per seat, sent and recorded as one. Each seat's line is
-//! rendered once for every channel it goes to ([`Lines`]): at the peak of a night a
-//! thousand channels are sent digests of the same seats.
+//! rendered once for every channel it goes to (kept in a [`crate::sinks::Renders`]): at
+//! the peak of a night a thousand channels are sent digests of the same seats.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -17,52 +16,13 @@ use crate::store::{OutboxItem, StoreError, StoredEvent};
 
 /// How many seats' lines are kept: more than a general election's declarations, so that a
 /// channel far behind still finds the lines the first channels rendered.
-const KEPT: usize = 2048;
-
-/// Which event a line is of: (constituency, version). A recorded event never changes.
-type Key = (String, u32);
+pub(super) const KEPT: usize = 2048;
 
 /// One seat's line in a digest, and when its event was first seen in the feed.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Line {
     text: String,
     seen_at: DateTime<Utc>,
-}
-
-/// The lines kept, and their keys from the oldest.
-type Kept = (HashMap<Key, Arc<Line>>, VecDeque<Key>);
-
-/// The digest lines rendered lately, by event, oldest dropped first.
-#[derive(Default)]
-pub(super) struct Lines {
-    kept: Mutex<Kept>,
-}
-
-impl Lines {
-    fn held(&self) -> std::sync::MutexGuard<'_, Kept> {
-        self.kept.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The lines of `group` already rendered, in its order (`None` where not yet).
-    fn get(&self, group: &[OutboxItem]) -> Vec<Option<Arc<Line>>> {
-        let kept = self.held();
-        group
-            .iter()
-            .map(|i| kept.0.get(&(i.constituency_id.clone(), i.version)).cloned())
-            .collect()
-    }
-
-    fn keep(&self, key: Key, line: Arc<Line>) {
-        let (map, order) = &mut *self.held();
-        if map.insert(key.clone(), line).is_none() {
-            order.push_back(key);
-        }
-        while order.len() > KEPT {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
-    }
 }
 
 impl Dispatcher {
@@ -108,14 +68,12 @@ impl Dispatcher {
             .await?;
         Ok(if go_on { Next::Continue } else { Next::Stop })
     }
-}
 
-impl Dispatcher {
     /// The lines of `group`'s seats, in order: those no channel has rendered yet are read
     /// from the store in one query and rendered, the rest are shared. A seat whose event
     /// the store no longer holds has no line.
     async fn digest_lines(&self, group: &[OutboxItem]) -> Result<Vec<Arc<Line>>, StoreError> {
-        let mut lines = self.lines.get(group);
+        let mut lines = self.lines.made(group);
         let missing: Vec<OutboxItem> = group
             .iter()
             .zip(&lines)
@@ -126,14 +84,19 @@ impl Dispatcher {
             let events = self.store.events_of(&missing).await?;
             let board = self.board.read();
             for e in &events {
-                let line = Arc::new(self.digest_line(&board, e));
-                let id = e.declaration.id().as_str().to_string();
+                let id = e.declaration.id().as_str();
+                let Some(row) = missing
+                    .iter()
+                    .find(|i| i.constituency_id == id && i.version == e.version)
+                else {
+                    continue;
+                };
+                let line = self.lines.keep(row, self.digest_line(&board, e));
                 for (item, slot) in group.iter().zip(lines.iter_mut()) {
                     if slot.is_none() && item.constituency_id == id && item.version == e.version {
                         *slot = Some(line.clone());
                     }
                 }
-                self.lines.keep((id, e.version), line);
             }
         }
         Ok(lines.into_iter().flatten().collect())
@@ -167,60 +130,5 @@ impl Dispatcher {
             ),
             seen_at: e.seen_at,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::{OutboxState, SinkKind};
-
-    fn row(seat: &str, version: u32) -> OutboxItem {
-        OutboxItem {
-            key: format!("c:{seat}:{version}"),
-            sink: SinkKind::Discord,
-            target: "c".into(),
-            constituency_id: seat.into(),
-            version,
-            seq: 1,
-            state: OutboxState::Pending,
-            attempts: 0,
-            next_attempt_at: Utc::now(),
-            message_id: None,
-            last_error: None,
-            digest_key: None,
-            kind: None,
-            first_tried_at: None,
-        }
-    }
-
-    fn line(text: &str) -> Arc<Line> {
-        Arc::new(Line {
-            text: text.into(),
-            seen_at: DateTime::UNIX_EPOCH,
-        })
-    }
-
-    #[test]
-    fn a_line_is_found_by_seat_and_version_and_the_oldest_go_first() {
-        let lines = Lines::default();
-        lines.keep(("E1".into(), 1), line("E1 v1"));
-        let got = lines.get(&[row("E1", 1), row("E1", 2), row("E2", 1)]);
-        let texts: Vec<Option<&str>> = got
-            .iter()
-            .map(|l| l.as_ref().map(|l| l.text.as_str()))
-            .collect();
-        // A correction (version 2) is a line of its own, not the first version's.
-        assert_eq!(texts, [Some("E1 v1"), None, None]);
-        for n in 0..KEPT {
-            lines.keep((format!("S{n}"), 1), line("s"));
-        }
-        assert!(
-            lines.get(&[row("E1", 1)])[0].is_none(),
-            "the oldest was dropped"
-        );
-        assert!(lines.get(&[row("S0", 1)])[0].is_some());
-        assert_eq!(lines.held().0.len(), KEPT);
-        assert_eq!(lines.held().1.len(), KEPT);
     }
 }

@@ -136,7 +136,7 @@ pub struct Dispatcher {
     /// Recent events' announcements, rendered once for every channel.
     renders: Renders<Announced>,
     /// Recent seats' digest lines, rendered once for every channel.
-    lines: digest::Lines,
+    lines: Renders<digest::Line>,
     /// Each announcement channel's publishes this hour.
     publishing: publish::Publishing,
 }
@@ -192,7 +192,7 @@ impl Dispatcher {
             probed: Mutex::new(None),
             outbox,
             renders: Renders::default(),
-            lines: digest::Lines::default(),
+            lines: Renders::with_capacity(digest::KEPT),
             publishing: publish::Publishing::default(),
         })
     }
