@@ -148,7 +148,7 @@ pub fn read_pa(
         parts.iter().enumerate().map(|(i, p)| (p, i as u64)),
         election,
     );
-    if let Some(why) = &merged.left_aside {
+    for why in &merged.skipped {
         tracing::warn!("{name}: {why}");
     }
     let mut elections = merged.elections;

@@ -201,7 +201,7 @@ impl Inbox {
             .filter_map(|f| f.problem.clone())
             .collect();
         skipped.sort();
-        skipped.extend(merged.left_aside);
+        skipped.extend(merged.skipped);
         let snapshot = Snapshot {
             elections: next.elections.clone(),
             declarations: next.declarations.clone(),

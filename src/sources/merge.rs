@@ -8,23 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use super::live::{Contest, Parts, PublishedTotals};
+use super::live::{Contest, Parts, PublishedTotals, Snapshot};
 use crate::core::model::{ConstituencyId, Declaration, DeclarationStatus, Election};
-
-/// The merged state of one election's messages.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Merged {
-    pub declarations: Vec<Declaration>,
-    /// Who stands in each seat, where nominations were sent (the highest revision).
-    pub nominations: Vec<crate::core::model::Nominated>,
-    /// The latest national totals of each election.
-    pub totals: Vec<PublishedTotals>,
-    /// Each election followed; `total_seats` is 0 until a message says how many seats it
-    /// has (PA's state of parties).
-    pub elections: Vec<Election>,
-    /// The messages of other elections, left aside, where there are any.
-    pub left_aside: Option<String>,
-}
 
 /// The elections the messages belong to, with how many messages each: for the refusal
 /// that names them.
@@ -57,11 +42,12 @@ fn names(choice: &str, c: &Contest) -> bool {
 
 /// Merges `messages` (each with its arrival order). Messages of several elections are kept
 /// apart, each its own election; `choice` (`source.election`: an id or a name) follows one
-/// of them only, and the rest are reported as left aside.
+/// of them only, and the rest are reported as left aside (in the state's `skipped`). The
+/// state is the messages' whole: a seat none of them has is not declared.
 pub fn merge<'a>(
     messages: impl IntoIterator<Item = (&'a Parts, u64)>,
     choice: Option<&str>,
-) -> Merged {
+) -> Snapshot {
     let mut messages: Vec<(&Parts, u64)> = messages.into_iter().collect();
     messages.sort_by_key(|(_, arrival)| *arrival);
     let mut seen: BTreeMap<String, (Contest, usize)> = BTreeMap::new();
@@ -149,12 +135,13 @@ pub fn merge<'a>(
             describe(&others)
         )
     });
-    Merged {
-        declarations: best.into_values().map(|(d, _)| d.clone()).collect(),
-        nominations: nominated.into_values().cloned().collect(),
-        totals: totals.into_values().cloned().collect(),
+    Snapshot {
         elections,
-        left_aside,
+        declarations: best.into_values().map(|(d, _)| d.clone()).collect(),
+        complete: true,
+        totals: totals.into_values().cloned().collect(),
+        skipped: left_aside.into_iter().collect(),
+        nominations: nominated.into_values().cloned().collect(),
     }
 }
 
@@ -271,21 +258,17 @@ mod tests {
             m.elections.iter().all(|e| e.total_seats == 0),
             "not sized yet"
         );
-        assert!(m.left_aside.is_none());
+        assert!(m.skipped.is_empty());
         let m = merge([(&a, 1), (&b, 2)], Some("pa-m-2026-05-06"));
         assert_eq!(m.declarations.len(), 1);
         assert!(m.declarations[0].result.candidates[1].elected);
-        assert!(
-            m.left_aside
-                .unwrap()
-                .contains("`pa-s-2026-05-06`, 1 message")
-        );
+        assert!(m.skipped[0].contains("`pa-s-2026-05-06`, 1 message"));
         // By name, whatever the case and punctuation.
         let m = merge([(&a, 1), (&b, 2)], Some("election PA-S-2026-05-06"));
         assert!(m.declarations[0].result.candidates[0].elected);
         // A choice no message names yet follows nothing, and says what it left aside.
         let m = merge([(&a, 1), (&b, 2)], Some("Mayor of London"));
         assert!(m.declarations.is_empty() && m.elections.is_empty());
-        assert!(m.left_aside.unwrap().contains("`Mayor of London`"));
+        assert!(m.skipped[0].contains("`Mayor of London`"));
     }
 }
