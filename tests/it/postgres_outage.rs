@@ -129,6 +129,7 @@ async fn postgres_lost_mid_night_announces_nothing_unrecorded_and_resumes_each_s
     let Some(db) = support::postgres_database().await else {
         return;
     };
+    let _turn = support::one_night_at_a_time().await;
     let (results, _) = support::ge2019(&dir);
     let order = declaration_order(&results);
     let first_seat = results

@@ -91,6 +91,7 @@ async fn three_processes_share_a_night_through_five_kills_and_deliver_each_seat_
     let Some(db) = support::postgres_database().await else {
         return;
     };
+    let _turn = support::one_night_at_a_time().await;
     let (results, _) = support::ge2019(&dir);
     let order = declaration_order(&results);
     let fake = FakeDiscord::start(FakeConfig::sharded(

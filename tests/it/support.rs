@@ -202,6 +202,15 @@ pub async fn listening(log: &std::path::Path) -> std::net::SocketAddr {
     }
 }
 
+/// A turn for the tests that run whole herald processes on PostgreSQL through a night
+/// (several processes and kills; a database outage). On a 2-core machine two of them at
+/// once starved each other: the outage test's reply deadline was missed under the other's
+/// load. Each holds the turn for its whole run.
+pub async fn one_night_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 /// A new, empty PostgreSQL database for one test, as a store location
 /// (`postgres://…/herald_test_…`), on the server `HERALD_TEST_POSTGRES` names (a URL of a
 /// database the user may create databases from, e.g. `postgres://herald@127.0.0.1:5432/postgres`).
