@@ -31,6 +31,9 @@ pub enum StartError {
     /// The feed was refused for good (another election than the store holds).
     #[error("{0}")]
     Refused(String),
+    /// A sink's thread could not be started.
+    #[error("cannot start the {0} sink: {1}")]
+    Sink(&'static str, std::io::Error),
 }
 
 /// The Discord side: the bot and the announcement dispatcher.
@@ -143,10 +146,13 @@ impl Pipeline {
         .await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
+        // Each sink's loop on a thread of its own over SQLite (see `worker::start`).
+        let own_thread = !store.is_shared();
         if let Some((output, style)) = config.console {
             let sink =
                 ConsoleSink::new(store.clone(), board.clone(), output, style, metrics.clone());
-            tasks.push(tokio::spawn(sink.run(wake.clone(), shutdown_rx.clone())));
+            let run = sink.run(wake.clone(), shutdown_rx.clone());
+            tasks.push(start_sink(SinkKind::Console, own_thread, run)?);
         }
         let mut bot = None;
         if let Some(d) = config.discord {
@@ -154,13 +160,14 @@ impl Pipeline {
             // connection to Discord.
             store.take_shards(&d.shards.ids()).await?;
             let health = crate::discord::health::DiscordHealth::new(metrics.clone(), d.shards);
+            let client = crate::discord::rest::client(Duration::from_secs(15))
+                .map_err(|e| StartError::Discord(e.to_string()))?;
             let rest = crate::discord::rest::Rest::new(
                 d.connection.api_base.as_deref(),
                 d.connection.token.clone(),
-                Duration::from_secs(15),
+                client.clone(),
                 health.clone(),
-            )
-            .map_err(|e| StartError::Discord(e.to_string()))?;
+            );
             let chart: crate::discord::dispatch::ChartFn =
                 Arc::new(crate::discord::pictures::announcement_chart);
             let charts = d.dispatch.charts;
@@ -173,9 +180,8 @@ impl Pipeline {
                 d.dispatch.clone(),
                 Some(chart),
             );
-            tasks.push(tokio::spawn(
-                dispatcher.run(wake.clone(), shutdown_rx.clone()),
-            ));
+            let run = dispatcher.run(wake.clone(), shutdown_rx.clone());
+            tasks.push(start_sink(SinkKind::Discord, own_thread, run)?);
             let data = crate::discord::commands::Data {
                 board: board.clone(),
                 store: store.clone(),
@@ -188,6 +194,7 @@ impl Pipeline {
             bot = Some(
                 crate::discord::bot::Bot::start(
                     &d.connection,
+                    client,
                     d.register.clone(),
                     data,
                     health,
@@ -278,6 +285,16 @@ impl Pipeline {
         }
         self.store.close().await;
     }
+}
+
+/// Starts one sink's loop (see [`crate::sinks::worker::start`]).
+fn start_sink(
+    kind: SinkKind,
+    own_thread: bool,
+    run: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, StartError> {
+    crate::sinks::worker::start(kind.name(), own_thread, run)
+        .map_err(|e| StartError::Sink(kind.name(), e))
 }
 
 /// Where several processes share the store, waits for the feed's lock on its own, so that

@@ -143,10 +143,14 @@ pub fn register(config: Option<&Path>, guild: Option<u64>) -> Result<(), CliErro
         return Err(CliError::new(NO_TOKEN));
     };
     block_on(async move {
-        let http = crate::discord::bot::http(&Connection {
-            token,
-            api_base: c.api_base.clone(),
-        })?;
+        let client = crate::discord::rest::client(std::time::Duration::from_secs(30))?;
+        let http = crate::discord::bot::http(
+            &Connection {
+                token,
+                api_base: c.api_base.clone(),
+            },
+            client,
+        );
         let app = match c.application_id {
             Some(id) => poise::serenity_prelude::ApplicationId::new(id),
             None => {
@@ -291,12 +295,13 @@ pub fn config_check(config: Option<&Path>, no_discord: bool, online: bool) -> Re
                 }
                 if online {
                     let health = crate::discord::health::DiscordHealth::default();
+                    let client = crate::discord::rest::client(std::time::Duration::from_secs(10))?;
                     let rest = crate::discord::rest::Rest::new(
                         c.api_base.as_deref(),
                         token.clone(),
-                        std::time::Duration::from_secs(10),
+                        client,
                         health,
-                    )?;
+                    );
                     match rest.whoami().await {
                         Ok((id, name)) => {
                             s.push_str(&format!("; Discord says it is {name} ({id})"))

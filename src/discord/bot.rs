@@ -23,14 +23,9 @@ pub struct Connection {
     pub api_base: Option<String>,
 }
 
-/// Builds serenity's HTTP client for a connection.
-pub fn http(conn: &Connection) -> Result<serenity::Http, reqwest::Error> {
-    // Bounded, so that start-up and shutdown are never held by a Discord that does not answer.
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(30))
-        .build()?;
+/// Builds serenity's HTTP client for a connection, on herald's one HTTP client
+/// ([`super::rest::client`]).
+pub fn http(conn: &Connection, client: reqwest::Client) -> serenity::Http {
     let mut builder = serenity::HttpBuilder::new(conn.token.expose())
         .client(client)
         .default_allowed_mentions(no_mentions());
@@ -39,7 +34,7 @@ pub fn http(conn: &Connection) -> Result<serenity::Http, reqwest::Error> {
             .proxy(base.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
-    Ok(builder.build())
+    builder.build()
 }
 
 /// Registers herald's commands in one guild (immediate) or globally.
@@ -148,10 +143,11 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// Connects to the gateway and starts answering commands. Commands are registered once
-    /// connected, as `register` says.
+    /// Connects to the gateway and starts answering commands (over `client`, herald's one
+    /// HTTP client). Commands are registered once connected, as `register` says.
     pub async fn start(
         conn: &Connection,
+        client: reqwest::Client,
         register_on_start: Registration,
         data: Data,
         health: DiscordHealth,
@@ -163,7 +159,7 @@ impl Bot {
         } else {
             Registration::Off
         };
-        let http = http(conn)?;
+        let http = http(conn, client);
         let framework = poise::Framework::builder()
             .options(poise::FrameworkOptions {
                 commands: commands::all(),

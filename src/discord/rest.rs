@@ -1,7 +1,14 @@
 //! The REST calls the announcement dispatcher makes (create and edit channel messages), with
-//! everything Discord says about rate limits kept: status, `retry_after`, scope and the
-//! route's bucket headers. serenity's own HTTP client hides those once its rate limiter is
-//! off, and its limiter has no global limit, so announcements go through here.
+//! everything Discord says about rate limits kept for the dispatcher's limiter: status,
+//! `retry_after`, scope and the route's bucket headers. serenity's own HTTP client hides
+//! those once its rate limiter is off, and its limiter has no global limit, so
+//! announcements go through here.
+//!
+//! There is one HTTP client ([`client`]); serenity's, which answers the commands, is built
+//! on it. What serenity sends is interaction responses (and, once, the commands), which
+//! Discord does not count against the bot's global limit ("Interaction endpoints are not
+//! bound to the bot's Global Rate Limit"): a reply, which has three seconds, never queues
+//! behind a night's announcements for the global limiter.
 
 use std::time::Duration;
 
@@ -88,24 +95,33 @@ pub struct Rest {
     me: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
+/// herald's one HTTP client for Discord, shared by the announcements (through [`Rest`]) and
+/// the commands (serenity's client is built on it, [`super::bot::http`]): one pool of
+/// connections, one user agent, bounded waits. Whatever Discord does, no request (and so
+/// neither start-up nor shutdown) waits longer than `timeout`.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
+        .no_proxy()
+        .user_agent(concat!(
+            "DiscordBot (https://github.com/herald, ",
+            env!("CARGO_PKG_VERSION"),
+            ")"
+        ))
+        .build()
+}
+
 impl Rest {
-    /// `base` is `https://discord.com` or a stand-in (`discord.api_base`).
+    /// `base` is `https://discord.com` or a stand-in (`discord.api_base`); `client` is
+    /// herald's one HTTP client ([`client`]).
     pub fn new(
         base: Option<&str>,
         token: Secret,
-        timeout: Duration,
+        client: reqwest::Client,
         health: DiscordHealth,
-    ) -> Result<Rest, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .no_proxy()
-            .user_agent(concat!(
-                "DiscordBot (https://github.com/herald, ",
-                env!("CARGO_PKG_VERSION"),
-                ")"
-            ))
-            .build()?;
-        Ok(Rest {
+    ) -> Rest {
+        Rest {
             client,
             base: base
                 .unwrap_or("https://discord.com")
@@ -114,7 +130,12 @@ impl Rest {
             token,
             health,
             me: Default::default(),
-        })
+        }
+    }
+
+    /// The HTTP client requests go through (shared with serenity's, for the commands).
+    pub fn client(&self) -> reqwest::Client {
+        self.client.clone()
     }
 
     /// Herald's standing with Discord, as this client and the gateway have found it.
