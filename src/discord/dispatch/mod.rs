@@ -308,7 +308,7 @@ impl Dispatcher {
                     .collect();
                 self.send_digest(channel, &dk, &group).await?
             } else {
-                self.send_one(channel, head).await?
+                self.send_one(channel, &subscribed, head).await?
             };
             if let Next::Stop = next {
                 return Ok(());

@@ -15,7 +15,7 @@ use crate::format::announce::{Announcement, announcement};
 use crate::format::embed::{Embed, limits, truncate};
 use crate::format::milestone;
 use crate::sinks::Sink;
-use crate::store::{OutboxItem, SinkKind, StoreError, StoredEvent};
+use crate::store::{Channel, OutboxItem, SinkKind, StoreError, StoredEvent};
 
 impl Dispatcher {
     pub(super) fn message_body(
@@ -77,23 +77,12 @@ impl Dispatcher {
     }
 
     /// The roles to ping for an event: on a first declaration or call that is a `gain`,
-    /// the roles of the channel's subscriptions that want it (chosen by an admin); else
-    /// none.
-    pub(super) async fn gain_ping(
-        &self,
-        channel: &str,
-        event: &StoredEvent,
-        gain: bool,
-    ) -> Result<Vec<String>, StoreError> {
+    /// the roles of `channel`'s subscriptions that want it (chosen by an admin); else none.
+    pub(super) fn gain_ping(channel: &Channel, event: &StoredEvent, gain: bool) -> Vec<String> {
         if !gain || !matches!(event.kind, EventKind::Declared | EventKind::Called) {
-            return Ok(Vec::new());
+            return Vec::new();
         }
-        Ok(self
-            .store
-            .channel(channel)
-            .await?
-            .map(|c| c.roles_for(&event.declaration, gain))
-            .unwrap_or_default())
+        channel.roles_for(&event.declaration, gain)
     }
 
     /// The chart of a declared result, where charts are on (drawing takes milliseconds:

@@ -9,13 +9,14 @@ use crate::core::changes::EventKind;
 use crate::discord::rest::File;
 use crate::format::embed::Embed;
 use crate::sinks::{Delivery, Sink};
-use crate::store::{OutboxItem, OutboxState, SinkKind, StoreError, StoredEvent};
+use crate::store::{Channel, OutboxItem, OutboxState, SinkKind, StoreError, StoredEvent};
 
 impl Dispatcher {
-    /// Sends one announcement (one outbox row).
+    /// Sends one announcement (one outbox row) to `channel`, subscribed as `subscribed`.
     pub(super) async fn send_one(
         &self,
         channel: &str,
+        subscribed: &Channel,
         item: &OutboxItem,
     ) -> Result<Next, StoreError> {
         let Some(rendered) = self.outbox.claim(self, &self.renders, item).await? else {
@@ -36,7 +37,7 @@ impl Dispatcher {
                     })
                     .collect();
                 let d = self
-                    .deliver_event(channel, item, event, announcement, &files, *gain)
+                    .deliver_event(subscribed, item, event, announcement, &files, *gain)
                     .await?;
                 (d, false)
             }
@@ -61,11 +62,7 @@ impl Dispatcher {
             .await?;
         // A milestone reached is published from an announcement channel once recorded.
         if let Some(mid) = published
-            && self
-                .store
-                .channel(channel)
-                .await?
-                .is_some_and(|c| c.publish())
+            && subscribed.publish()
         {
             self.publish(channel, &mid).await;
         }
@@ -116,16 +113,17 @@ impl Dispatcher {
         Ok(sent.delivery())
     }
 
-    /// An event's announcement in one channel.
+    /// An event's announcement in one channel (`subscribed`).
     async fn deliver_event(
         &self,
-        channel: &str,
+        subscribed: &Channel,
         item: &OutboxItem,
         event: &StoredEvent,
         a: &crate::format::announce::Announcement,
         files: &[File],
         gain: bool,
     ) -> Result<Delivery, StoreError> {
+        let channel = subscribed.id.as_str();
         let with_chart = !files.is_empty();
         let original = match event.kind {
             EventKind::Completed | EventKind::Corrected | EventKind::Retracted => {
@@ -182,7 +180,7 @@ impl Dispatcher {
             }
             _ => {
                 // A gain pings the roles the channel's admins chose, and nobody else.
-                let roles = self.gain_ping(channel, event, gain).await?;
+                let roles = Self::gain_ping(subscribed, event, gain);
                 let pings: Vec<String> = roles.iter().map(|r| format!("<@&{r}>")).collect();
                 let content = match (pings.is_empty(), a.note.as_deref()) {
                     (false, Some(n)) => Some(format!("{} {n}", pings.join(" "))),
