@@ -9,9 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Format;
-use super::live::{Contest, Parts, Polled, PublishedTotals, Snapshot, SourceError};
+use super::live::{Contest, Parts, Polled, Snapshot, SourceError};
 use super::options::SourceOptions;
-use crate::core::model::Declaration;
 use crate::core::parties::PartyRegistry;
 use crate::observe::metrics::FeedCause;
 
@@ -29,15 +28,6 @@ struct FileState {
     arrival: u64,
 }
 
-/// What the last snapshot held, to answer Unchanged cheaply.
-#[derive(PartialEq)]
-struct State {
-    declarations: Vec<Declaration>,
-    totals: Vec<PublishedTotals>,
-    elections: Vec<crate::core::model::Election>,
-    nominations: Vec<crate::core::model::Nominated>,
-}
-
 pub struct Inbox {
     format: Format,
     /// Which election to follow where the messages are of several (`source.election`).
@@ -45,9 +35,11 @@ pub struct Inbox {
     parties: Arc<PartyRegistry>,
     files: HashMap<String, FileState>,
     arrivals: u64,
-    last: Option<State>,
+    /// The last recorded poll's state (without what was left aside), to answer Unchanged
+    /// cheaply.
+    last: Option<Snapshot>,
     /// The last changed poll's state, remembered once it is recorded.
-    pending: Option<State>,
+    pending: Option<Snapshot>,
 }
 
 /// Files a supplier is still writing, or editors' leftovers.
@@ -178,11 +170,12 @@ impl Inbox {
                 .filter_map(|f| f.parsed.as_ref().map(|p| (p, f.arrival))),
             self.election.as_deref(),
         );
-        let next = State {
-            declarations: merged.declarations,
-            totals: merged.totals,
-            elections: merged.elections,
-            nominations: merged.nominations,
+        // The feed's state without what was left aside: a poll that changes only that is
+        // unchanged.
+        let left_aside = merged.skipped;
+        let next = Snapshot {
+            skipped: Vec::new(),
+            ..merged
         };
         if self.last.as_ref() == Some(&next) {
             // A bad file is reported even when the good ones have not changed.
@@ -201,14 +194,10 @@ impl Inbox {
             .filter_map(|f| f.problem.clone())
             .collect();
         skipped.sort();
-        skipped.extend(merged.skipped);
+        skipped.extend(left_aside);
         let snapshot = Snapshot {
-            elections: next.elections.clone(),
-            declarations: next.declarations.clone(),
-            complete: true,
-            totals: next.totals.clone(),
             skipped,
-            nominations: next.nominations.clone(),
+            ..next.clone()
         };
         self.pending = Some(next);
         Ok(Polled::Changed(snapshot))
