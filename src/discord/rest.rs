@@ -133,11 +133,6 @@ impl Rest {
         }
     }
 
-    /// The HTTP client requests go through (shared with serenity's, for the commands).
-    pub fn client(&self) -> reqwest::Client {
-        self.client.clone()
-    }
-
     /// Herald's standing with Discord, as this client and the gateway have found it.
     pub fn health(&self) -> &DiscordHealth {
         &self.health
