@@ -31,9 +31,6 @@ pub enum StartError {
     /// The feed was refused for good (another election than the store holds).
     #[error("{0}")]
     Refused(String),
-    /// A sink's thread could not be started.
-    #[error("cannot start the {0} sink: {1}")]
-    Sink(&'static str, std::io::Error),
 }
 
 /// The Discord side: the bot and the announcement dispatcher.
@@ -146,13 +143,10 @@ impl Pipeline {
         .await?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        // Each sink's loop on a thread of its own over SQLite (see `worker::start`).
-        let own_thread = !store.is_shared();
         if let Some((output, style)) = config.console {
             let sink =
                 ConsoleSink::new(store.clone(), board.clone(), output, style, metrics.clone());
-            let run = sink.run(wake.clone(), shutdown_rx.clone());
-            tasks.push(start_sink(SinkKind::Console, own_thread, run)?);
+            tasks.push(tokio::spawn(sink.run(wake.clone(), shutdown_rx.clone())));
         }
         let mut bot = None;
         if let Some(d) = config.discord {
@@ -180,8 +174,9 @@ impl Pipeline {
                 d.dispatch.clone(),
                 Some(chart),
             );
-            let run = dispatcher.run(wake.clone(), shutdown_rx.clone());
-            tasks.push(start_sink(SinkKind::Discord, own_thread, run)?);
+            tasks.push(tokio::spawn(
+                dispatcher.run(wake.clone(), shutdown_rx.clone()),
+            ));
             let data = crate::discord::commands::Data {
                 board: board.clone(),
                 store: store.clone(),
@@ -285,16 +280,6 @@ impl Pipeline {
         }
         self.store.close().await;
     }
-}
-
-/// Starts one sink's loop (see [`crate::sinks::worker::start`]).
-fn start_sink(
-    kind: SinkKind,
-    own_thread: bool,
-    run: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<tokio::task::JoinHandle<()>, StartError> {
-    crate::sinks::worker::start(kind.name(), own_thread, run)
-        .map_err(|e| StartError::Sink(kind.name(), e))
 }
 
 /// Where several processes share the store, waits for the feed's lock on its own, so that

@@ -43,36 +43,6 @@ const DEPTH_EVERY: Duration = Duration::from_secs(5);
 /// How long the loop, told to stop, waits for the drains under way to finish their message.
 const GRACE: Duration = Duration::from_secs(1);
 
-/// Starts a sink's loop (`run`, made by [`run`]). With `own_thread`, it runs on a thread of
-/// its own, on a single-threaded runtime: each of a message's statements wakes the loop from
-/// the thread sqlx runs SQLite on, and on the process's runtime of several worker threads
-/// each of those wake-ups also woke an idle worker to look for work (BENCHMARKS.md, "Where
-/// the time goes"). Without it (PostgreSQL, whose connections belong to the I/O driver of
-/// the runtime that opened them and are shared with the rest of the process), it is a task
-/// of the process's runtime. Either way the handle finishes when the loop does.
-pub fn start(
-    name: &str,
-    own_thread: bool,
-    run: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    if !own_thread {
-        return Ok(tokio::spawn(run));
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new()
-        .name(format!("herald-{name}"))
-        .spawn(move || {
-            rt.block_on(run);
-            let _ = done.send(());
-        })?;
-    Ok(tokio::spawn(async move {
-        let _ = finished.await;
-    }))
-}
-
 /// Drives `sink` whenever the watcher records events (and at least every quarter second),
 /// until `shutdown`.
 pub async fn run<S: Drain>(
@@ -157,9 +127,9 @@ pub async fn run<S: Drain>(
             _ = shutdown.changed() => {}
         }
     }
-    // Drains under way get a moment to finish the message they are sending; whatever is
-    // cut short is claimed and not marked, which the next start settles (the sink's
-    // idempotency).
+    // Drains under way get a moment to finish the message they are sending before the
+    // store is closed; whatever is cut short is claimed and not marked, which the next
+    // start settles (the sink's idempotency).
     let all = u32::try_from(sink.concurrency().max(1)).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(GRACE, permits.acquire_many(all)).await;
 }
