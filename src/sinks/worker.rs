@@ -53,7 +53,8 @@ pub async fn run<S: Drain>(
 ) {
     let Outbox { store, metrics } = outbox;
     let mut woken = wake.subscribe();
-    let permits = Arc::new(Semaphore::new(sink.concurrency().max(1)));
+    let slots = sink.concurrency().max(1);
+    let permits = Arc::new(Semaphore::new(slots));
     let freed = Arc::new(Notify::new());
     // The targets being drained: a target is drained by one task at a time.
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -130,7 +131,7 @@ pub async fn run<S: Drain>(
     // Drains under way get a moment to finish the message they are sending before the
     // store is closed; whatever is cut short is claimed and not marked, which the next
     // start settles (the sink's idempotency).
-    let all = u32::try_from(sink.concurrency().max(1)).unwrap_or(u32::MAX);
+    let all = u32::try_from(slots).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(GRACE, permits.acquire_many(all)).await;
 }
 
