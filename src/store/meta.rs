@@ -90,6 +90,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            // Every target's backlog starts again.
+            self.note_subscriptions_changed();
             Ok(gone)
         }
         .await;

@@ -30,7 +30,7 @@ use sqlx::{Any, Row, Transaction};
 
 pub(crate) use conn::Conn;
 
-pub use outbox::{OutboxItem, OutboxState, RecentPosts};
+pub use outbox::{Backlog, OutboxItem, OutboxState, RecentPosts};
 pub use sinks::{SinkKind, Sinks};
 pub use subscriptions::{Channel, Mode, Subscribed, Subscription};
 
@@ -125,6 +125,10 @@ pub struct Store {
     /// The subscriptions' audiences as last read, for queueing events without reading
     /// every subscription each time.
     audiences: outbox::fanout::Cache,
+    /// Changes of the subscriptions this process has seen (made here, or found made by
+    /// another when queueing an event): what a drain keeps of a target is read again after
+    /// one ([`Backlog`]).
+    subscription_changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// How this process shares a PostgreSQL store with others (a SQLite file is one
     /// process's: its lock is in `guard`).
     shared: Option<std::sync::Arc<Shared>>,
@@ -148,6 +152,18 @@ pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
 }
 
 impl Store {
+    /// How many changes of the subscriptions this process has seen.
+    pub(crate) fn subscriptions_changed(&self) -> u64 {
+        self.subscription_changes
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Counts a change of the subscriptions (after it is written, or once found).
+    pub(crate) fn note_subscriptions_changed(&self) {
+        self.subscription_changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     /// Why nothing should be announced now (a write failed, or the file was deleted or
     /// replaced), if so.
     pub fn fault(&self) -> Option<String> {
@@ -459,6 +475,16 @@ impl Engine {
         match self {
             Engine::Sqlite => format!("instr({haystack}, {needle}) > 0"),
             Engine::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+        }
+    }
+
+    /// The rows of a query as one JSON array (text) of arrays of `columns`, in SQL: an
+    /// aggregate, so one row goes through the driver instead of one per row. NULL (or an
+    /// empty array) when there are none; not in any particular order.
+    pub(crate) fn json_rows(self, columns: &str) -> String {
+        match self {
+            Engine::Sqlite => format!("json_group_array(json_array({columns}))"),
+            Engine::Postgres => format!("CAST(json_agg(json_build_array({columns})) AS TEXT)"),
         }
     }
 

@@ -166,6 +166,7 @@ impl Store {
             engine,
             guard: std::sync::Arc::new(guard),
             audiences: Default::default(),
+            subscription_changes: Default::default(),
             shared: None,
         }
     }

@@ -241,6 +241,7 @@ impl Store {
                 .await?;
             fanout::changed(&mut tx).await?;
             tx.commit().await?;
+            self.note_subscriptions_changed();
             Ok(Subscribed {
                 id,
                 replaced: same.is_some(),
@@ -291,6 +292,9 @@ impl Store {
                     .await?;
             }
             tx.commit().await?;
+            if gone > 0 {
+                self.note_subscriptions_changed();
+            }
             Ok(gone)
         }
         .await;
@@ -342,6 +346,9 @@ impl Store {
                 fanout::changed(&mut tx).await?;
             }
             tx.commit().await?;
+            if paused > 0 {
+                self.note_subscriptions_changed();
+            }
             Ok(paused >= 1)
         }
         .await;

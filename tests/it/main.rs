@@ -9,6 +9,7 @@
 mod app;
 mod support;
 
+mod backlog;
 mod charts;
 mod cli;
 mod core_arithmetic;

@@ -50,8 +50,8 @@ impl Dispatcher {
         }
         .fit();
         let body = self.message_body(&embed, None, digest_key, None, false);
-        let Some(head) = group.first() else {
-            return Ok(Next::Continue);
+        let (Some(head), Some(last)) = (group.first(), group.last()) else {
+            return Ok(Next::Again);
         };
         let outcome = self.create(channel, head.first_tried_at, &body, &[]).await;
         let mut lead = head.clone();
@@ -66,7 +66,11 @@ impl Dispatcher {
             .outbox
             .settle_digest(self, digest_key, group, first_seen, delivery)
             .await?;
-        Ok(if go_on { Next::Continue } else { Next::Stop })
+        Ok(if go_on {
+            Next::Recorded(last.seq)
+        } else {
+            Next::Stop
+        })
     }
 
     /// The lines of `group`'s seats, in order: those no channel has rendered yet are read

@@ -146,7 +146,11 @@ type Png = Arc<Vec<u8>>;
 
 /// What to do with a channel after one step.
 enum Next {
-    Continue,
+    /// A message was recorded (sent, or given up) carrying the channel's announcements up to
+    /// this event: the next ones follow.
+    Recorded(i64),
+    /// Nothing was recorded (claimed elsewhere, or its event gone): read the channel again.
+    Again,
     /// Stop draining this channel for now (a retry is scheduled, or it was paused).
     Stop,
 }
@@ -252,14 +256,13 @@ impl Dispatcher {
                 .await?;
             return Ok(());
         }
+        // Kept between messages: the channel's backlog is read afresh only now and then.
+        let mut backlog = self.store.backlog(SinkKind::Discord, channel);
         loop {
             if self.health.token_refused().is_some() || self.store.fault().is_some() {
                 return Ok(());
             }
-            let rows = self
-                .store
-                .undelivered_for(SinkKind::Discord, channel, window)
-                .await?;
+            let rows = backlog.window(window).await?;
             let Some(head) = rows.first() else {
                 return Ok(());
             };
@@ -274,9 +277,11 @@ impl Dispatcher {
                     .cloned()
                     .collect();
                 match self.send_digest(channel, dk, &group).await? {
-                    Next::Continue => continue,
+                    Next::Recorded(seq) => backlog.recorded(seq),
+                    Next::Again => backlog.forget(),
                     Next::Stop => return Ok(()),
                 }
+                continue;
             }
             // Plain declarations not yet tried can merge; a row already tried alone stays
             // alone (its nonce must match), and corrections are never merged.
@@ -297,6 +302,7 @@ impl Dispatcher {
                 let dk = format!("digest:{channel}:{}", mergeable[0].seq);
                 if !self.store.claim_digest(&mergeable, &dk).await? {
                     // Claimed or done meanwhile: read the channel again.
+                    backlog.forget();
                     continue;
                 }
                 let group: Vec<OutboxItem> = mergeable
@@ -310,8 +316,10 @@ impl Dispatcher {
             } else {
                 self.send_one(channel, &subscribed, head).await?
             };
-            if let Next::Stop = next {
-                return Ok(());
+            match next {
+                Next::Recorded(seq) => backlog.recorded(seq),
+                Next::Again => backlog.forget(),
+                Next::Stop => return Ok(()),
             }
         }
     }

@@ -20,7 +20,7 @@ impl Dispatcher {
         item: &OutboxItem,
     ) -> Result<Next, StoreError> {
         let Some(rendered) = self.outbox.claim(self, &self.renders, item).await? else {
-            return Ok(Next::Continue);
+            return Ok(Next::Again);
         };
         let (delivery, publish) = match &*rendered {
             Announced::Event {
@@ -66,7 +66,11 @@ impl Dispatcher {
         {
             self.publish(channel, &mid).await;
         }
-        Ok(if go_on { Next::Continue } else { Next::Stop })
+        Ok(if go_on {
+            Next::Recorded(item.seq)
+        } else {
+            Next::Stop
+        })
     }
 
     /// A milestone's announcement: reached (no note), posted on its own (no chart, no

@@ -63,6 +63,9 @@ impl Store {
             return Ok(a);
         }
         let a = Arc::new(Audiences::read(tx).await?);
+        // Changed by another process sharing the store (or first read): drains read their
+        // targets' audiences again too.
+        self.note_subscriptions_changed();
         *self.audiences.lock().unwrap_or_else(|e| e.into_inner()) = Some((at, a.clone()));
         Ok(a)
     }

@@ -9,9 +9,11 @@
 //! (sent or not: the sink's idempotency decides), or done.
 //!
 //! To the sinks an announcement for one target is an [`OutboxItem`] whether it has a row
-//! yet or not: reading ([`Store::undelivered_for`], [`Store::targets_due`]) is here,
-//! claiming and marking in `marks`, queueing in `fanout`.
+//! yet or not: which targets are due ([`Store::targets_due`]) and the outbox as a whole are
+//! here, reading one target's backlog in `backlog`, claiming and marking in `marks`,
+//! queueing in `fanout`.
 
+mod backlog;
 pub(super) mod fanout;
 mod marks;
 
@@ -22,6 +24,7 @@ use sqlx::Row;
 
 use super::{Engine, Result, SinkKind, Store, StoreError, parse_time};
 use crate::core::changes::EventKind;
+pub use backlog::Backlog;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutboxState {
@@ -171,24 +174,6 @@ const MESSAGE: &str =
     m.next_attempt_at, m.first_tried_at, m.message_id, m.last_error, d.kind";
 const MESSAGE_FROM: &str = "messages m LEFT JOIN declarations d ON m.carries IS NULL AND d.constituency_id = m.announced AND d.version = m.version";
 
-/// One audience of a target: its filter, and the event after which it is owed.
-struct Heard {
-    filter: String,
-    publish: i64,
-    after: i64,
-    /// Whether the target has a message open (claimed, or waiting for a retry).
-    open: bool,
-}
-
-/// An event owed to a target, not claimed yet.
-struct Owed {
-    seq: i64,
-    announced: String,
-    version: u32,
-    follows: bool,
-    kind: Option<EventKind>,
-}
-
 impl Store {
     /// The items of one message row: the announcement, or each one a digest carries.
     async fn expand(&self, r: &sqlx::any::AnyRow) -> Result<Vec<OutboxItem>> {
@@ -281,133 +266,6 @@ impl Store {
         Ok(items)
     }
 
-    /// Each audience of `target` and where its events start (after the target's last
-    /// message and after the subscription was made), and whether the target has a message
-    /// open (claimed, or waiting for a retry): one query for what a drain reads each time.
-    async fn heard(&self, sink: SinkKind, target: &str) -> Result<Vec<Heard>> {
-        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT a.filter, a.publish, {greatest}(a.since_seq, {CURSOR}),
-               CASE WHEN EXISTS (SELECT 1 FROM messages o {open} WHERE o.sink = $1 AND o.target = a.target
-                 AND o.state IN ('pending', 'claimed')) THEN 1 ELSE 0 END
-             FROM ({audiences}) a WHERE a.target = $2",
-            greatest = self.engine().greatest(),
-            open = self.engine().indexed_by("messages_open"),
-            audiences = audiences(sink)
-        ))
-        .bind(sink.name())
-        .bind(target)
-        .fetch_all(&mut *self.conn().await?)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(filter, publish, after, open)| Heard {
-                filter,
-                publish,
-                after,
-                open: open != 0,
-            })
-            .collect())
-    }
-
-    /// The events owed to a target of audiences `heard` ([`Self::heard`]), oldest first, at
-    /// most `limit`: each event once, however many of the target's audiences want it; an
-    /// event an audience only follows goes only where the seat was told (`told`, or earlier
-    /// in this list).
-    async fn owed(
-        &self,
-        sink: SinkKind,
-        target: &str,
-        heard: Vec<Heard>,
-        limit: i64,
-        told: &mut HashSet<String>,
-    ) -> Result<Vec<Owed>> {
-        let mut owed: BTreeMap<i64, Owed> = BTreeMap::new();
-        for Heard {
-            filter,
-            publish,
-            after,
-            ..
-        } in heard
-        {
-            let rows = sqlx::query(
-                "SELECT f.seq, f.announced, f.version, f.follows, d.kind FROM fanout f
-                   LEFT JOIN declarations d ON d.constituency_id = f.announced AND d.version = f.version
-                 WHERE f.sink = $1 AND f.filter = $2 AND f.publish = $3 AND f.seq > $4 ORDER BY f.seq LIMIT $5",
-            )
-            .bind(sink.name())
-            .bind(&filter)
-            .bind(publish)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&mut *self.conn().await?)
-            .await?;
-            for r in rows {
-                let seq: i64 = r.try_get("seq")?;
-                let follows = r.try_get::<i64, _>("follows")? != 0;
-                if let Some(o) = owed.get_mut(&seq) {
-                    o.follows &= follows;
-                    continue;
-                }
-                let kind = r.try_get::<Option<String>, _>("kind")?;
-                owed.insert(
-                    seq,
-                    Owed {
-                        seq,
-                        announced: r.try_get("announced")?,
-                        version: as_u32(r.try_get("version")?, "version")?,
-                        follows,
-                        kind: kind.as_deref().and_then(EventKind::parse),
-                    },
-                );
-            }
-        }
-        let mut out = Vec::new();
-        for o in owed.into_values() {
-            if out.len() as i64 >= limit {
-                break;
-            }
-            if o.follows && !told.contains(&o.announced) && !self.told(sink, target, &o).await? {
-                continue;
-            }
-            told.insert(o.announced.clone());
-            out.push(o);
-        }
-        Ok(out)
-    }
-
-    /// Whether `target` has a message carrying `o`'s seat or milestone.
-    async fn told(&self, sink: SinkKind, target: &str, o: &Owed) -> Result<bool> {
-        let told: i64 = sqlx::query_scalar(&format!(
-            "SELECT CASE WHEN {} THEN 1 ELSE 0 END FROM (SELECT $2 AS target) a, (SELECT $3 AS announced) f",
-            told(self.engine())
-        ))
-        .bind(sink.name())
-        .bind(target)
-        .bind(&o.announced)
-        .fetch_one(&mut *self.conn().await?)
-        .await?;
-        Ok(told != 0)
-    }
-
-    fn owed_item(sink: SinkKind, target: &str, o: Owed) -> OutboxItem {
-        OutboxItem {
-            key: sink.key(target, &o.announced, o.version),
-            sink,
-            target: target.to_string(),
-            constituency_id: o.announced,
-            version: o.version,
-            seq: o.seq,
-            state: OutboxState::Pending,
-            attempts: 0,
-            next_attempt_at: DateTime::UNIX_EPOCH,
-            message_id: None,
-            last_error: None,
-            digest_key: None,
-            kind: o.kind,
-            first_tried_at: None,
-        }
-    }
-
     /// Announcements of `sink` still to deliver (claimed or not), oldest event first.
     pub async fn undelivered(&self, sink: SinkKind, limit: i64) -> Result<Vec<OutboxItem>> {
         let mut items = Vec::new();
@@ -429,53 +287,6 @@ impl Store {
         .bind(sink.name())
         .fetch_all(&mut *self.conn().await?)
         .await?)
-    }
-
-    /// The first `limit` announcements of one target still to deliver, oldest event first:
-    /// its open messages (claimed, or waiting for a retry), then the events owed after
-    /// them. Two queries where no message is open (nearly always): the audiences, then the
-    /// events of each.
-    pub async fn undelivered_for(
-        &self,
-        sink: SinkKind,
-        target: &str,
-        limit: i64,
-    ) -> Result<Vec<OutboxItem>> {
-        let heard = self.heard(sink, target).await?;
-        // A target with no audience (unsubscribed, paused) may still have open messages.
-        let mut items = if heard.first().is_none_or(|h| h.open) {
-            self.open_messages(sink, target, limit).await?
-        } else {
-            Vec::new()
-        };
-        let left = limit - items.len() as i64;
-        if left > 0 && !heard.is_empty() {
-            let mut told = items.iter().map(|i| i.constituency_id.clone()).collect();
-            for o in self.owed(sink, target, heard, left, &mut told).await? {
-                items.push(Self::owed_item(sink, target, o));
-            }
-        }
-        items.truncate(usize::try_from(limit).unwrap_or(0));
-        Ok(items)
-    }
-
-    /// A target's open messages (claimed, or waiting for a retry), oldest first.
-    async fn open_messages(
-        &self,
-        sink: SinkKind,
-        target: &str,
-        limit: i64,
-    ) -> Result<Vec<OutboxItem>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {MESSAGE} FROM {MESSAGE_FROM} WHERE m.sink = $1 AND m.target = $2 AND m.state IN ('pending', 'claimed')
-             ORDER BY m.seq LIMIT $3"
-        ))
-        .bind(sink.name())
-        .bind(target)
-        .bind(limit)
-        .fetch_all(&mut *self.conn().await?)
-        .await?;
-        self.expand_all(&rows).await
     }
 
     /// Every announcement of a sink, delivered or not, in event order (for tests and audits).
