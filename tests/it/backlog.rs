@@ -7,30 +7,7 @@
 use crate::on_both_stores;
 use crate::support::{self, Engine};
 
-use herald::core::changes::{Change, EventKind};
-use herald::core::model::ConstituencyId;
-use herald::store::{Backlog, OutboxItem, SinkKind, Sinks, Store};
-
-/// Declarations of seats `ids`, recorded and queued for Discord.
-async fn declare(store: &Store, ids: &[&str]) {
-    let (results, _) = herald::demo::load(&herald::demo::parties());
-    let changes: Vec<Change> = ids
-        .iter()
-        .map(|id| {
-            let mut declaration = results.declarations[0].clone();
-            declaration.result.constituency.id = ConstituencyId::new(*id);
-            Change {
-                kind: EventKind::Declared,
-                declaration,
-                differences: Vec::new(),
-            }
-        })
-        .collect();
-    store
-        .record(&changes, &[], Sinks::of(&[SinkKind::Discord]))
-        .await
-        .unwrap();
-}
+use herald::store::{Backlog, OutboxItem, SinkKind, Store};
 
 fn seats(items: &[OutboxItem]) -> Vec<String> {
     items.iter().map(|i| i.constituency_id.clone()).collect()
@@ -61,7 +38,7 @@ async fn windows_match_the_store(engine: Engine) {
         return;
     };
     support::subscribe_to_everything(&store, "10", "1").await;
-    declare(&store, &SEATS).await;
+    support::declare(&store, &SEATS).await;
     let mut backlog = store.backlog(SinkKind::Discord, "10");
     let mut sent = Vec::new();
     loop {
@@ -81,7 +58,7 @@ async fn windows_match_the_store(engine: Engine) {
     assert_eq!(sent, SEATS);
 
     // Events recorded after the backlog's end follow it.
-    declare(&store, &["E11", "E12"]).await;
+    support::declare(&store, &["E11", "E12"]).await;
     let window = backlog.window(3).await.unwrap();
     assert_eq!(seats(&window), ["E11", "E12"]);
 
@@ -111,7 +88,7 @@ async fn changes_reach_the_drain(engine: Engine) {
     };
     support::subscribe_to_everything(&store, "10", "1").await;
     support::subscribe_to_everything(&store, "20", "1").await;
-    declare(&store, &SEATS).await;
+    support::declare(&store, &SEATS).await;
 
     // Each backlog has read ahead of its first window (and kept it).
     let mut ten = store.backlog(SinkKind::Discord, "10");
@@ -137,12 +114,12 @@ async fn a_change_made_by_another_process_reaches_the_drain_at_the_next_event() 
     let here = Store::open(&at).await.unwrap();
     let there = Store::open(&at).await.unwrap();
     support::subscribe_to_everything(&here, "10", "1").await;
-    declare(&here, &SEATS).await;
+    support::declare(&here, &SEATS).await;
     let mut backlog = here.backlog(SinkKind::Discord, "10");
     let first = backlog.window(2).await.unwrap();
     send(&here, &mut backlog, &first).await;
 
     assert_eq!(there.unsubscribe("1", "10", None).await.unwrap(), 1);
-    declare(&here, &["E11"]).await;
+    support::declare(&here, &["E11"]).await;
     assert!(backlog.window(2).await.unwrap().is_empty());
 }

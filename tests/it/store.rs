@@ -21,23 +21,7 @@ async fn queued(store: Store, channels: &[&str]) -> Store {
     for c in channels {
         support::subscribe_to_everything(&store, c, "1").await;
     }
-    let (results, _) = herald::demo::load(&herald::demo::parties());
-    let changes: Vec<Change> = ["E1", "E2", "E3"]
-        .iter()
-        .map(|id| {
-            let mut declaration = results.declarations[0].clone();
-            declaration.result.constituency.id = ConstituencyId::new(*id);
-            Change {
-                kind: EventKind::Declared,
-                declaration,
-                differences: Vec::new(),
-            }
-        })
-        .collect();
-    store
-        .record(&changes, &[], Sinks::of(&[SinkKind::Discord]))
-        .await
-        .unwrap();
+    support::declare(&store, &["E1", "E2", "E3"]).await;
     store
 }
 

@@ -183,6 +183,31 @@ pub async fn subscribe_to_everything(store: &herald::store::Store, channel: &str
         .unwrap();
 }
 
+/// Declarations of seats `ids`, recorded and queued for Discord.
+pub async fn declare(store: &herald::store::Store, ids: &[&str]) {
+    let (results, _) = herald::demo::load(&herald::demo::parties());
+    let changes: Vec<herald::core::changes::Change> = ids
+        .iter()
+        .map(|id| {
+            let mut declaration = results.declarations[0].clone();
+            declaration.result.constituency.id = herald::core::model::ConstituencyId::new(*id);
+            herald::core::changes::Change {
+                kind: herald::core::changes::EventKind::Declared,
+                declaration,
+                differences: Vec::new(),
+            }
+        })
+        .collect();
+    store
+        .record(
+            &changes,
+            &[],
+            herald::store::Sinks::of(&[herald::store::SinkKind::Discord]),
+        )
+        .await
+        .unwrap();
+}
+
 /// The address of `/healthz` of a herald whose log is in `log`, once it has logged it.
 pub async fn listening(log: &std::path::Path) -> std::net::SocketAddr {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
