@@ -58,7 +58,7 @@ use crate::discord::replies::Presentation;
 use crate::observe::Metrics;
 use crate::sinks::worker::{self, Drain};
 use crate::sinks::{Delivery, Outbox, Renders};
-use crate::store::{Mode, OutboxItem, SinkKind, Store, StoreError};
+use crate::store::{Channel, Mode, OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
 use limits::RouteBucket;
@@ -269,59 +269,65 @@ impl Dispatcher {
             if head.next_attempt_at > Utc::now() {
                 return Ok(());
             }
-            // A digest claimed before a crash (or a failed send) is sent again as it was.
-            if let Some(dk) = &head.digest_key {
-                let group: Vec<OutboxItem> = rows
-                    .iter()
-                    .filter(|r| r.digest_key.as_deref() == Some(dk))
-                    .cloned()
-                    .collect();
-                match self.send_digest(channel, dk, &group).await? {
-                    Next::Recorded(seq) => backlog.recorded(seq),
-                    Next::Again => backlog.forget(),
-                    Next::Stop => return Ok(()),
-                }
-                continue;
-            }
-            // Plain declarations not yet tried can merge; a row already tried alone stays
-            // alone (its nonce must match), and corrections are never merged.
-            let mergeable: Vec<OutboxItem> = rows
-                .iter()
-                .take_while(|r| {
-                    r.digest_key.is_none() && r.attempts == 0 && r.kind == Some(EventKind::Declared)
-                })
-                .take(self.config.digest_max)
-                .cloned()
-                .collect();
-            let behind = rows.len() > self.config.digest_after;
-            let digest = match subscribed.mode() {
-                Mode::Digest => !mergeable.is_empty(),
-                Mode::Every => behind && mergeable.len() > 1,
-            };
-            let next = if digest {
-                let dk = format!("digest:{channel}:{}", mergeable[0].seq);
-                if !self.store.claim_digest(&mergeable, &dk).await? {
-                    // Claimed or done meanwhile: read the channel again.
-                    backlog.forget();
-                    continue;
-                }
-                let group: Vec<OutboxItem> = mergeable
-                    .into_iter()
-                    .map(|mut r| {
-                        r.digest_key = Some(dk.clone());
-                        r
-                    })
-                    .collect();
-                self.send_digest(channel, &dk, &group).await?
-            } else {
-                self.send_one(channel, &subscribed, head).await?
-            };
-            match next {
+            match self.step(channel, &subscribed, &rows).await? {
                 Next::Recorded(seq) => backlog.recorded(seq),
                 Next::Again => backlog.forget(),
                 Next::Stop => return Ok(()),
             }
         }
+    }
+
+    /// Sends the next message of `channel` (subscribed as `subscribed`) from `rows`, its
+    /// first announcements due: a digest claimed before, a new digest, or one announcement.
+    async fn step(
+        &self,
+        channel: &str,
+        subscribed: &Channel,
+        rows: &[OutboxItem],
+    ) -> Result<Next, StoreError> {
+        let Some(head) = rows.first() else {
+            return Ok(Next::Again);
+        };
+        // A digest claimed before a crash (or a failed send) is sent again as it was.
+        if let Some(dk) = &head.digest_key {
+            let group: Vec<OutboxItem> = rows
+                .iter()
+                .filter(|r| r.digest_key.as_deref() == Some(dk))
+                .cloned()
+                .collect();
+            return self.send_digest(channel, dk, &group).await;
+        }
+        // Plain declarations not yet tried can merge; a row already tried alone stays
+        // alone (its nonce must match), and corrections are never merged.
+        let mergeable: Vec<OutboxItem> = rows
+            .iter()
+            .take_while(|r| {
+                r.digest_key.is_none() && r.attempts == 0 && r.kind == Some(EventKind::Declared)
+            })
+            .take(self.config.digest_max)
+            .cloned()
+            .collect();
+        let behind = rows.len() > self.config.digest_after;
+        let digest = match subscribed.mode() {
+            Mode::Digest => !mergeable.is_empty(),
+            Mode::Every => behind && mergeable.len() > 1,
+        };
+        if !digest {
+            return self.send_one(channel, subscribed, head).await;
+        }
+        let dk = format!("digest:{channel}:{}", mergeable[0].seq);
+        if !self.store.claim_digest(&mergeable, &dk).await? {
+            // Claimed or done meanwhile: read the channel again.
+            return Ok(Next::Again);
+        }
+        let group: Vec<OutboxItem> = mergeable
+            .into_iter()
+            .map(|mut r| {
+                r.digest_key = Some(dk.clone());
+                r
+            })
+            .collect();
+        self.send_digest(channel, &dk, &group).await
     }
 }
 
