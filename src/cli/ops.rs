@@ -9,7 +9,7 @@ use super::{CliError, LogFormat, block_on, init_logging};
 use crate::app::{DiscordOptions, PipelineConfig};
 use crate::config::{Config, Registration, Secret, process_env};
 use crate::discord::bot::Connection;
-use crate::discord::dispatch::DispatchConfig;
+use crate::discord::dispatch::{self, DispatchConfig};
 use crate::discord::replies::Presentation;
 use crate::sinks::console::{ConsoleStyle, Output};
 
@@ -107,6 +107,7 @@ pub fn run(config: Option<&Path>) -> Result<(), CliError> {
                 dispatch: DispatchConfig {
                     // The bot's budget is shared by the processes running its shards.
                     global_per_second: c.shards.share(c.global_rate_per_second),
+                    together: dispatch::together(c.global_rate_per_second, &c.shards),
                     digest_after: c.digest_after,
                     charts: c.charts,
                     ..DispatchConfig::default()

@@ -122,10 +122,7 @@ impl Dispatcher {
                 None => break,
             }
         }
-        {
-            let _turn = self.limiter_turn.lock().await;
-            self.limiter.until_ready().await;
-        }
+        self.gate.wait().await;
         Self::lock(&self.buckets)
             .entry(route.to_string())
             .or_default()

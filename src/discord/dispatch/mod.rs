@@ -1,8 +1,8 @@
 //! The announcement dispatcher: drains the store's Discord outbox into channels, in order
 //! per channel, as fast as Discord's limits allow.
 //!
-//! * A global limiter (a token bucket, set just under Discord's 50 requests per second)
-//!   gates every request; route buckets are learned from Discord's rate-limit headers, and
+//! * A global limiter (a token bucket, set just under Discord's 50 requests per second,
+//!   letting a few through at once) gates every request; route buckets are learned from Discord's rate-limit headers, and
 //!   every request counts against its bucket, even one answered by a 5xx without headers; a
 //!   429 waits its `retry_after` (every route, if global); 5xx errors and timeouts are
 //!   retried with exponential backoff and jitter, holding the channel's later messages back
@@ -27,7 +27,8 @@
 //! and the drain of one channel (single announcements or digests). The rest is split by
 //! job:
 //!
-//! * `limits`: pacing (the global limiter and pause, route buckets) and backoff;
+//! * `gate`: the global limiter;
+//! * `limits`: pacing (the global pause, route buckets) and backoff;
 //! * `once`: exactly-once sending (nonces, looking in the channel, what a reply means);
 //! * `render`: the bodies of messages and edits, announcements and their charts;
 //! * `send`: one row's announcement (or milestone), posted, edited or answered;
@@ -36,6 +37,7 @@
 //!   an admin a channel was paused.
 
 mod digest;
+mod gate;
 mod limits;
 mod once;
 mod publish;
@@ -43,12 +45,10 @@ mod render;
 mod send;
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::watch;
 
 use super::health::DiscordHealth;
@@ -61,6 +61,7 @@ use crate::sinks::{Delivery, Outbox, Renders};
 use crate::store::{Channel, Mode, OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
+pub use gate::{DISCORD_GLOBAL_PER_SECOND, MOST_TOGETHER, together};
 use limits::RouteBucket;
 pub use once::nonce;
 use render::Announced;
@@ -70,6 +71,9 @@ use render::Announced;
 pub struct DispatchConfig {
     /// Requests per second across all channels (Discord allows about 50).
     pub global_per_second: u32,
+    /// Requests let through the global limiter at once (1 to [`gate::MOST_TOGETHER`]): any
+    /// second sees at most `global_per_second + together` of them.
+    pub together: u32,
     /// A backlog longer than this (Discord drains 5 messages per 5 s in one channel) turns
     /// a channel's pending declarations into digests.
     pub digest_after: usize,
@@ -92,6 +96,7 @@ impl Default for DispatchConfig {
     fn default() -> Self {
         DispatchConfig {
             global_per_second: 45,
+            together: gate::MOST_TOGETHER,
             digest_after: 5,
             digest_max: 40,
             concurrency: 64,
@@ -120,11 +125,8 @@ pub struct Dispatcher {
     health: DiscordHealth,
     config: DispatchConfig,
     chart: Option<ChartFn>,
-    limiter: DefaultDirectRateLimiter,
-    /// The turn to wait on `limiter`: one request at a time waits for it, the rest queue
-    /// here in order, asleep (64 tasks polling the limiter together woke each other for
-    /// every request sent).
-    limiter_turn: tokio::sync::Mutex<()>,
+    /// The global limiter every request passes.
+    gate: gate::Gate,
     /// No request before this instant (a global 429).
     global_pause: Mutex<Option<Instant>>,
     /// What is known of each route's bucket.
@@ -141,8 +143,9 @@ pub struct Dispatcher {
     publishing: publish::Publishing,
 }
 
-/// A chart: PNG bytes shared between the channels that receive it.
-type Png = Arc<Vec<u8>>;
+/// A chart: PNG bytes shared between the channels that receive it, and put into each
+/// request's body as they are (not copied).
+type Png = bytes::Bytes;
 
 /// What to do with a channel after one step.
 enum Next {
@@ -175,11 +178,8 @@ impl Dispatcher {
         chart: Option<ChartFn>,
     ) -> Arc<Dispatcher> {
         let health = rest.health().clone();
-        let rate = NonZeroU32::new(config.global_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-        // No burst: any one-second window sees at most rate + 1 announcement requests, which
-        // leaves room under Discord's limit for the bot's own calls.
-        let burst = NonZeroU32::MIN;
         let outbox = Outbox::new(store.clone(), metrics.clone());
+        let gate = gate::Gate::new(config.global_per_second, config.together);
         Arc::new(Dispatcher {
             store,
             board,
@@ -189,8 +189,7 @@ impl Dispatcher {
             health,
             config,
             chart,
-            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
-            limiter_turn: tokio::sync::Mutex::new(()),
+            gate,
             global_pause: Mutex::new(None),
             buckets: Mutex::new(HashMap::new()),
             probed: Mutex::new(None),
