@@ -77,11 +77,11 @@ impl Bucket {
     }
 }
 
-/// A file to upload with a message.
+/// A file to upload with a message (its bytes shared, not copied, into the request).
 #[derive(Clone, Debug)]
 pub struct File {
     pub name: String,
-    pub bytes: Vec<u8>,
+    pub bytes: bytes::Bytes,
 }
 
 #[derive(Clone)]
@@ -266,8 +266,9 @@ impl Rest {
                 }
             }
             for (i, f) in files.iter().enumerate() {
-                let part =
-                    reqwest::multipart::Part::bytes(f.bytes.clone()).file_name(f.name.clone());
+                let length = f.bytes.len() as u64;
+                let part = reqwest::multipart::Part::stream_with_length(f.bytes.clone(), length)
+                    .file_name(f.name.clone());
                 let part = match part.mime_str("image/png") {
                     Ok(p) => p,
                     Err(e) => {

@@ -3,8 +3,6 @@
 //! dispatcher is Discord's [`Sink`]); the version a correction replaced; and the roles a
 //! gain pings.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -100,7 +98,7 @@ impl Dispatcher {
             event.declaration.clone(),
             self.presentation.clone(),
         );
-        tokio::task::spawn_blocking(move || f(&board, &declaration, &presentation).map(Arc::new))
+        tokio::task::spawn_blocking(move || f(&board, &declaration, &presentation).map(Png::from))
             .await
             .ok()
             .flatten()

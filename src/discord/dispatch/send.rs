@@ -33,7 +33,7 @@ impl Dispatcher {
                     .iter()
                     .map(|b| File {
                         name: "chart.png".into(),
-                        bytes: b.to_vec(),
+                        bytes: b.clone(),
                     })
                     .collect();
                 let d = self
