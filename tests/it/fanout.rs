@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use fake_discord::{FakeConfig, FakeDiscord, Faults};
 use herald::core::finder::normalise;
 use herald::discord::dispatch::DispatchConfig;
-use herald::sources::Loaded;
 use herald::store::Store;
 
 fn size(var: &str, default: usize) -> usize {
@@ -100,20 +99,6 @@ pub fn check_deliveries(
     (messages, digests)
 }
 
-/// The order seats declared in, as the rehearsal serves them.
-pub fn declaration_order(results: &Loaded) -> HashMap<String, usize> {
-    let mut t = results.declarations.clone();
-    t.sort_by(|a, b| {
-        a.declared_at
-            .cmp(&b.declared_at)
-            .then_with(|| a.id().cmp(b.id()))
-    });
-    t.iter()
-        .enumerate()
-        .map(|(i, d)| (normalise(&d.result.constituency.name), i))
-        .collect()
-}
-
 async fn night(faults: Faults, engine: Engine) {
     let Some(dir) = support::shared_data() else {
         return;
@@ -123,7 +108,7 @@ async fn night(faults: Faults, engine: Engine) {
         return;
     };
     let (results, baseline) = support::ge2019(&dir);
-    let order = declaration_order(&results);
+    let order = support::declaration_order(&results);
     let mut config = FakeConfig::new(
         size("HERALD_FANOUT_GUILDS", 8),
         size("HERALD_FANOUT_CHANNELS", 5),
@@ -289,7 +274,7 @@ async fn kill_9_during_fan_out(engine: Engine) {
         return;
     };
     let (results, _) = support::ge2019(&dir);
-    let order = declaration_order(&results);
+    let order = support::declaration_order(&results);
     let fake = FakeDiscord::start(FakeConfig::new(
         size("HERALD_FANOUT_GUILDS", 8) / 2,
         size("HERALD_FANOUT_CHANNELS", 5),

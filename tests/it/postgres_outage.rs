@@ -5,7 +5,7 @@
 //! resumes, and every seat reaches every channel exactly once and in order.
 
 use crate::app;
-use crate::fanout::{check_deliveries, declaration_order};
+use crate::fanout::check_deliveries;
 use crate::support;
 
 use std::collections::BTreeSet;
@@ -123,15 +123,16 @@ async fn recorded_seats(db: &str) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_lost_mid_night_announces_nothing_unrecorded_and_resumes_each_seat_once() {
-    let Some(dir) = support::shared_data() else {
+    let Some(support::PostgresNight {
+        results,
+        order,
+        baseline,
+        db,
+        turn: _turn,
+    }) = support::postgres_night().await
+    else {
         return;
     };
-    let Some(db) = support::postgres_database().await else {
-        return;
-    };
-    let _turn = support::one_night_at_a_time().await;
-    let (results, _) = support::ge2019(&dir);
-    let order = declaration_order(&results);
     let first_seat = results
         .declarations
         .iter()
@@ -152,8 +153,7 @@ async fn postgres_lost_mid_night_announces_nothing_unrecorded_and_resumes_each_s
         format!(
             "[source]\nlocation = \"{}\"\ninterval = \"100ms\"\n[election]\nbaseline = \"{}\"\nbaseline_format = \"parliament-csv\"\n[store]\npath = \"{url}\"\n[discord]\napi_base = \"{}\"\nregister_commands = \"global\"\ncharts = false\n[observe]\nlisten = \"127.0.0.1:0\"\n",
             feed.url(),
-            dir.join("candidate-level-results-general-election-08-06-2017.csv")
-                .display(),
+            baseline.display(),
             fake.api_base()
         ),
     )

@@ -8,7 +8,7 @@
 //! The size: `HERALD_PROCESSES_GUILDS` (20) and `HERALD_PROCESSES_CHANNELS` (10 a guild).
 
 use crate::app;
-use crate::fanout::{check_deliveries, declaration_order};
+use crate::fanout::check_deliveries;
 use crate::support;
 
 use std::process::{Child, Command, Stdio};
@@ -85,15 +85,16 @@ async fn feed_holder(check: &Store) -> Option<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_share_a_night_through_five_kills_and_deliver_each_seat_once() {
-    let Some(dir) = support::shared_data() else {
+    let Some(support::PostgresNight {
+        results,
+        order,
+        baseline,
+        db,
+        turn: _turn,
+    }) = support::postgres_night().await
+    else {
         return;
     };
-    let Some(db) = support::postgres_database().await else {
-        return;
-    };
-    let _turn = support::one_night_at_a_time().await;
-    let (results, _) = support::ge2019(&dir);
-    let order = declaration_order(&results);
     let fake = FakeDiscord::start(FakeConfig::sharded(
         size("HERALD_PROCESSES_GUILDS", 20),
         size("HERALD_PROCESSES_CHANNELS", 10),
@@ -103,7 +104,6 @@ async fn three_processes_share_a_night_through_five_kills_and_deliver_each_seat_
     let channels = app::subscribe_every_channel(&db, &fake).await;
     let feed = app::feed(&results, Duration::from_millis(20), false).await;
     let tmp = tempfile::tempdir().unwrap();
-    let baseline = dir.join("candidate-level-results-general-election-08-06-2017.csv");
     let configs = (0..PROCESSES)
         .map(|n| {
             let path = tmp.path().join(format!("herald-{n}.toml"));

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The shared real-data folder (`../shared/data` beside the repository, or
@@ -234,6 +235,52 @@ pub async fn listening(log: &std::path::Path) -> std::net::SocketAddr {
 pub async fn one_night_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     TURN.lock().await
+}
+
+/// The order seats declared in, as the rehearsal serves them.
+pub fn declaration_order(results: &herald::sources::Loaded) -> HashMap<String, usize> {
+    let mut t = results.declarations.clone();
+    t.sort_by(|a, b| {
+        a.declared_at
+            .cmp(&b.declared_at)
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    t.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                herald::core::finder::normalise(&d.result.constituency.name),
+                i,
+            )
+        })
+        .collect()
+}
+
+/// What a whole night of `herald run` over PostgreSQL starts from: GE2019 and the order its
+/// seats declared in, the GE2017 baseline's file, a fresh database, and the turn
+/// ([`one_night_at_a_time`]), to hold for the test's run. None (the test skips, or fails
+/// where they are required) without the shared data or a server.
+pub struct PostgresNight {
+    pub results: herald::sources::Loaded,
+    pub order: HashMap<String, usize>,
+    pub baseline: PathBuf,
+    pub db: String,
+    pub turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+pub async fn postgres_night() -> Option<PostgresNight> {
+    let dir = shared_data()?;
+    let db = postgres_database().await?;
+    let turn = one_night_at_a_time().await;
+    let (results, _) = ge2019(&dir);
+    let order = declaration_order(&results);
+    Some(PostgresNight {
+        results,
+        order,
+        baseline: dir.join("candidate-level-results-general-election-08-06-2017.csv"),
+        db,
+        turn,
+    })
 }
 
 /// A new, empty PostgreSQL database for one test, as a store location
