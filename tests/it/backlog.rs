@@ -42,7 +42,7 @@ async fn windows_match_the_store(engine: Engine) {
     let mut backlog = store.backlog(SinkKind::Discord, "10");
     let mut sent = Vec::new();
     loop {
-        let window = backlog.window(3).await.unwrap();
+        let window = backlog.window(3).await.unwrap().to_vec();
         let fresh = store
             .undelivered_for(SinkKind::Discord, "10", 3)
             .await
@@ -59,14 +59,14 @@ async fn windows_match_the_store(engine: Engine) {
 
     // Events recorded after the backlog's end follow it.
     support::declare(&store, &["E11", "E12"]).await;
-    let window = backlog.window(3).await.unwrap();
+    let window = backlog.window(3).await.unwrap().to_vec();
     assert_eq!(seats(&window), ["E11", "E12"]);
 
     // A claim refused (the announcement was claimed meanwhile) is read afresh.
     let key = "digest:10:elsewhere";
     assert!(store.claim_digest(&window[..1], key).await.unwrap());
     backlog.forget();
-    let window = backlog.window(3).await.unwrap();
+    let window = backlog.window(3).await.unwrap().to_vec();
     assert_eq!(
         window
             .iter()
@@ -93,9 +93,9 @@ async fn changes_reach_the_drain(engine: Engine) {
     // Each backlog has read ahead of its first window (and kept it).
     let mut ten = store.backlog(SinkKind::Discord, "10");
     let mut twenty = store.backlog(SinkKind::Discord, "20");
-    let first = ten.window(2).await.unwrap();
+    let first = ten.window(2).await.unwrap().to_vec();
     send(&store, &mut ten, &first).await;
-    let first = twenty.window(2).await.unwrap();
+    let first = twenty.window(2).await.unwrap().to_vec();
     send(&store, &mut twenty, &first).await;
 
     assert_eq!(store.unsubscribe("1", "10", None).await.unwrap(), 1);
@@ -116,7 +116,7 @@ async fn a_change_made_by_another_process_reaches_the_drain_at_the_next_event() 
     support::subscribe_to_everything(&here, "10", "1").await;
     support::declare(&here, &SEATS).await;
     let mut backlog = here.backlog(SinkKind::Discord, "10");
-    let first = backlog.window(2).await.unwrap();
+    let first = backlog.window(2).await.unwrap().to_vec();
     send(&here, &mut backlog, &first).await;
 
     assert_eq!(there.unsubscribe("1", "10", None).await.unwrap(), 1);

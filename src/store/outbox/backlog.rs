@@ -45,23 +45,28 @@ struct Kept {
     /// When `heard` was read, and the count of subscription changes then.
     read_at: Instant,
     changes: u64,
+    /// Whether the next window may come from it: not after a read that found a message
+    /// open, or nothing subscribed.
+    reusable: bool,
 }
 
 impl Backlog {
     /// The first `limit` announcements still to deliver, as [`Store::undelivered_for`]
-    /// reads them, from what is kept where it can be.
-    pub async fn window(&mut self, limit: i64) -> Result<Vec<OutboxItem>> {
+    /// reads them, from what is kept where it can be (lent, not copied).
+    pub async fn window(&mut self, limit: i64) -> Result<&[OutboxItem]> {
         let n = usize::try_from(limit).unwrap_or(0);
         let changes = self.store.subscriptions_changed();
-        if let Some(kept) = &mut self.kept
-            && kept.changes == changes
-            && kept.read_at.elapsed() < KEPT_FOR
+        let trusted = self
+            .kept
+            .as_ref()
+            .is_some_and(|k| k.reusable && k.changes == changes && k.read_at.elapsed() < KEPT_FOR);
+        if !trusted {
+            self.kept = Some(self.read(limit, changes).await?);
+        } else if let Some(kept) = self.kept.as_mut()
+            && (n == 0 || kept.ahead.len() < n)
         {
             // A window is served from what was read while a whole one is left; fewer means
             // the read found the end, and new events may have come since.
-            if n > 0 && kept.ahead.len() >= n {
-                return Ok(kept.ahead[..n].to_vec());
-            }
             let mut told = HashSet::new();
             let owed = (self.store)
                 .owed(
@@ -76,32 +81,34 @@ impl Backlog {
                 .into_iter()
                 .map(|o| Store::owed_item(self.sink, &self.target, o))
                 .collect();
-            return Ok(kept.ahead.iter().take(n).cloned().collect());
         }
-        self.kept = None;
+        Ok(self
+            .kept
+            .as_ref()
+            .map_or(&[][..], |k| &k.ahead[..n.min(k.ahead.len())]))
+    }
+
+    /// Reads the target afresh: its audiences, then three windows of events (one, and
+    /// nothing kept for the next, when a message is open or nothing is subscribed).
+    async fn read(&self, limit: i64, changes: u64) -> Result<Kept> {
         let read_at = Instant::now();
         let heard = self.store.heard(self.sink, &self.target).await?;
-        if heard.is_empty() || heard.iter().any(|h| h.open) {
-            return (self.store)
-                .undelivered_after(self.sink, &self.target, heard, limit)
-                .await;
-        }
+        let reusable = !heard.is_empty() && !heard.iter().any(|h| h.open);
+        let asked = if reusable {
+            limit.saturating_mul(AHEAD)
+        } else {
+            limit
+        };
         let ahead = (self.store)
-            .undelivered_after(
-                self.sink,
-                &self.target,
-                heard.clone(),
-                limit.saturating_mul(AHEAD),
-            )
+            .undelivered_after(self.sink, &self.target, heard.clone(), asked)
             .await?;
-        let window = ahead.iter().take(n).cloned().collect();
-        self.kept = Some(Kept {
+        Ok(Kept {
             heard,
             ahead,
             read_at,
             changes,
-        });
-        Ok(window)
+            reusable,
+        })
     }
 
     /// The target's message carrying its announcements up to event `seq` was recorded (sent,
