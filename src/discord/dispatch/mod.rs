@@ -2,11 +2,11 @@
 //! per channel, as fast as Discord's limits allow.
 //!
 //! * A global limiter (a token bucket, set just under Discord's 50 requests per second,
-//!   letting a few through at once) gates every request; route buckets are learned from Discord's rate-limit headers, and
-//!   every request counts against its bucket, even one answered by a 5xx without headers; a
-//!   429 waits its `retry_after` (every route, if global); 5xx errors and timeouts are
-//!   retried with exponential backoff and jitter, holding the channel's later messages back
-//!   so that order is kept.
+//!   letting a few through at once) gates every request; route buckets are learned from
+//!   Discord's rate-limit headers, and every request counts against its bucket, even one
+//!   answered by a 5xx without headers; a 429 waits its `retry_after` (every route, if
+//!   global); 5xx errors and timeouts are retried with exponential backoff and jitter,
+//!   holding the channel's later messages back so that order is kept.
 //! * A channel Discord refuses (403 Missing Access, 404 Unknown Channel) is paused, logged
 //!   once and shown in `/subscriptions`; nothing else is dropped.
 //! * At the peak, a channel whose backlog is longer than its own limit drains in a few
@@ -61,7 +61,7 @@ use crate::sinks::{Delivery, Outbox, Renders};
 use crate::store::{Channel, Mode, OutboxItem, SinkKind, Store, StoreError};
 use crate::watch::{SharedBoard, Wake};
 
-pub use gate::{DISCORD_GLOBAL_PER_SECOND, MOST_TOGETHER, together};
+pub use gate::together;
 use limits::RouteBucket;
 pub use once::nonce;
 use render::Announced;
@@ -268,7 +268,8 @@ impl Dispatcher {
             if head.next_attempt_at > Utc::now() {
                 return Ok(());
             }
-            match self.step(channel, &subscribed, &rows).await? {
+            let next = self.step(channel, &subscribed, rows).await?;
+            match next {
                 Next::Recorded(seq) => backlog.recorded(seq),
                 Next::Again => backlog.forget(),
                 Next::Stop => return Ok(()),
