@@ -11,6 +11,7 @@
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::discord::shards::Shards;
@@ -89,10 +90,26 @@ impl Gate {
         }
         // `together` never exceeds the bucket's size, so this cannot fail; were it to, one
         // request at a time is the same rate.
-        if self.limiter.until_n_ready(self.together).await.is_ok() {
+        if self.cells(self.together).await {
             passes.fill(self.together.get(), Instant::now(), self.valid);
         } else {
-            self.limiter.until_ready().await;
+            self.cells(NonZeroU32::MIN).await;
+        }
+    }
+
+    /// Waits until the bucket has `n` cells and takes them; false if it never can. Asleep
+    /// on the runtime's own timer (governor's `until_ready` sleeps on a timer thread of its
+    /// own, one more thread woken for every wait).
+    async fn cells(&self, n: NonZeroU32) -> bool {
+        loop {
+            match self.limiter.check_n(n) {
+                Ok(Ok(())) => return true,
+                Ok(Err(later)) => {
+                    let wait = later.wait_time_from(self.limiter.clock().now());
+                    tokio::time::sleep(wait).await;
+                }
+                Err(_) => return false,
+            }
         }
     }
 }
