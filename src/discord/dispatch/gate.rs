@@ -3,7 +3,7 @@
 //! once.
 //!
 //! Sending at the limit is mostly waiting, and each wait ended is a wake-up of the whole
-//! process (the timer's thread, a worker, SQLite's thread, the connection). Let through
+//! process (a worker, SQLite's thread, the connection). Let through
 //! `together` at a time, the requests queued behind the first go in the same wake-up: the
 //! rate is the same, the wake-ups fewer. A pass not used at once lapses after one request's
 //! share of a second, so that no second ever sees more than `rate + together` requests.
