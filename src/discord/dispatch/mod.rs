@@ -94,9 +94,10 @@ pub struct DispatchConfig {
 
 impl Default for DispatchConfig {
     fn default() -> Self {
+        let global_per_second = 45;
         DispatchConfig {
-            global_per_second: 45,
-            together: gate::MOST_TOGETHER,
+            global_per_second,
+            together: together(global_per_second, &super::shards::Shards::default()),
             digest_after: 5,
             digest_max: 40,
             concurrency: 64,
